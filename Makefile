@@ -1,0 +1,77 @@
+# Entry points a person types. Every target runs on the pinned Node 24 (installed into the cache on first use)
+# and installs what it needs itself: `make test` works on a fresh clone.
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+export AGENTSPEC_CACHE ?= $(HOME)/.cache/agentspec
+NODE_VERSION := $(shell cat .node-version)
+NODE_DIR := $(AGENTSPEC_CACHE)/node-v$(NODE_VERSION)
+NODE := $(NODE_DIR)/bin/node
+export PATH := $(NODE_DIR)/bin:$(CURDIR)/node_modules/.bin:$(PATH)
+# npm's update check and funding notices are noise in CI logs.
+export npm_config_update_notifier := false
+export npm_config_fund := false
+export npm_config_audit := false
+
+DEPS_STAMP := node_modules/.agentspec-deps
+WORKSPACE_MANIFESTS := package.json package-lock.json $(wildcard */package.json sdk/*/package.json)
+CLUSTER_DIR := $(AGENTSPEC_CACHE)/cluster
+RESULTS := .test-results
+# Each tier also writes a JSON report so that `make test` can close with one "N passed, N failed" line.
+VITEST = npx vitest run --reporter=default --reporter=json --outputFile.json=$(RESULTS)/$(1).json --config vitest.$(1).config.ts
+
+.PHONY: help node deps build typecheck lint format test test-unit test-int e2e testbin cluster-up cluster-down clean
+
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
+
+$(NODE):
+	scripts/ensure-node.sh
+
+node: $(NODE) ## Install the pinned Node 24 into the cache
+
+$(DEPS_STAMP): $(WORKSPACE_MANIFESTS) | $(NODE)
+	npm ci --no-audit --no-fund
+	touch $@
+
+deps: $(DEPS_STAMP) ## npm ci (only when the lockfile changed)
+
+build: deps ## Compile every package (tsc -b)
+	npx tsc -b
+
+typecheck: build ## Type-check sources and tests
+	npx tsc -p tsconfig.test.json
+
+lint: deps ## eslint and prettier --check
+	npx eslint .
+	npx prettier --check .
+
+format: deps ## Rewrite files with prettier
+	npx prettier --write .
+
+testbin: ## Build kube-apiserver, kube-controller-manager, kubectl, etcd, helm and ct (only what is missing)
+	@e2e/testbin/build.sh >/dev/null
+
+test-unit: deps ## Unit tests (pure logic)
+	$(call VITEST,unit)
+
+test-int: build testbin ## Integration tests against real servers (test cluster, PostgreSQL)
+	$(call VITEST,int)
+
+e2e: build testbin ## End-to-end tests on the real test cluster
+	$(call VITEST,e2e)
+
+test: ## Everything CI runs: lint, typecheck, unit, integration, e2e
+	rm -rf $(RESULTS)
+	$(MAKE) --no-print-directory lint typecheck test-unit test-int e2e
+	node scripts/test-summary.mjs $(RESULTS)
+
+cluster-up: build testbin ## Start a test cluster in the background and print its KUBECONFIG
+	@node e2e/dist/cli/cluster-up.js --dir "$(CLUSTER_DIR)"
+
+cluster-down: deps ## Stop the cluster started by cluster-up
+	@node e2e/dist/cli/cluster-down.js --dir "$(CLUSTER_DIR)"
+
+clean: ## Remove build output (keeps the cache)
+	rm -rf node_modules */dist sdk/*/dist $(RESULTS)

@@ -1,0 +1,15 @@
+export {
+  startTestCluster,
+  type ClusterState,
+  type ComponentName,
+  type StartTestClusterOptions,
+  type TestCluster,
+} from './cluster.js';
+export { startTestPostgres, type TestPostgres } from './postgres.js';
+export { ComponentError, ManagedProcess, stopPid, tailOfFile } from './managed-process.js';
+export { createCertificateAuthority, createSigningKeyPair, type CertificateAuthority, type KeyPairPem } from './pki.js';
+export { freePort } from './free-port.js';
+export { httpGet } from './http-probe.js';
+export { renderKubeconfig } from './kubeconfig.js';
+export { cacheDir, readVersions, testbinPaths, type TestbinPaths } from './testbin.js';
+export { waitFor } from './wait-for.js';

@@ -1,0 +1,15 @@
+import { describe, expect, it } from 'vitest';
+import { readVersions } from './testbin.js';
+
+describe('versions.env', () => {
+  it('pins every test binary to an exact version', () => {
+    const versions = readVersions();
+    expect(Object.keys(versions).sort()).toEqual([
+      'CHART_TESTING_VERSION',
+      'ETCD_VERSION',
+      'HELM_VERSION',
+      'KUBERNETES_VERSION',
+    ]);
+    for (const value of Object.values(versions)) expect(value).toMatch(/^v\d+\.\d+\.\d+$/);
+  });
+});

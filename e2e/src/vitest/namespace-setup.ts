@@ -1,0 +1,3 @@
+import { registerNamespaceHooks } from './test-context.js';
+
+registerNamespaceHooks();
