@@ -21,7 +21,7 @@ RESULTS := .test-results
 # Each tier also writes a JSON report so that `make test` can close with one "N passed, N failed" line.
 VITEST = npx vitest run --reporter=default --reporter=json --outputFile.json=$(RESULTS)/$(1).json --config vitest.$(1).config.ts
 
-.PHONY: help node deps build typecheck lint format test test-unit test-int e2e testbin cluster-up cluster-down clean
+.PHONY: help node deps build crds typecheck lint format test test-unit test-int e2e testbin cluster-up cluster-down clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -39,6 +39,9 @@ deps: $(DEPS_STAMP) ## npm ci (only when the lockfile changed)
 
 build: deps ## Compile every package (tsc -b)
 	npx tsc -b
+
+crds: build ## Regenerate crds/ from the SDK's schema (a unit test fails when the committed CRD is stale)
+	node sdk/typescript/dist/bin/write-crd.js crds/agentspec.io_agents.yaml
 
 typecheck: build ## Type-check sources and tests
 	npx tsc -p tsconfig.test.json

@@ -1,1 +1,33 @@
-export {};
+// @agentspec/sdk public API.
+export * from './manifest/schema.js';
+export { referenceProblem, REFERENCE_FUNCTIONS } from './manifest/refs.js';
+export {
+  resolveRef,
+  secretEnvName,
+  type ResolvedReference,
+  type ResolveOptions,
+  type ReferenceKind,
+} from './manifest/resolve-ref.js';
+export { ManifestError, formatIssue, formatPath, type ManifestIssue } from './manifest/errors.js';
+export {
+  loadManifest,
+  parseManifest,
+  parseManifestText,
+  agentResourceToManifest,
+  type AgentManifest,
+  type LoadedManifest,
+  type ParseOptions,
+} from './manifest/load.js';
+export { runAudit, type AuditOptions } from './audit/run-audit.js';
+export { AUDIT_RULES, SEVERITY_WEIGHT, type AuditRule, type Severity } from './audit/rules.js';
+export { gradeFor, type Grade } from './audit/grade.js';
+export type { AuditResult, AuditViolation, PackResult, CompliancePack } from './audit/types.js';
+export { generateAgentCrd, toStructural } from './crd/generate-crd.js';
+export { renderAgentCrd } from './crd/render-crd.js';
+export {
+  agentStatusSchema,
+  conditionSchema,
+  CONDITION_TYPES,
+  type AgentStatus,
+  type AgentCondition,
+} from './crd/status-schema.js';
