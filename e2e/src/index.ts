@@ -13,3 +13,4 @@ export { httpGet } from './http-probe.js';
 export { renderKubeconfig } from './kubeconfig.js';
 export { cacheDir, readVersions, testbinPaths, type TestbinPaths } from './testbin.js';
 export { waitFor } from './wait-for.js';
+export { installCrds, kubectl, crdsDir } from './crds.js';

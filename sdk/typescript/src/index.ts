@@ -31,3 +31,5 @@ export {
   type AgentStatus,
   type AgentCondition,
 } from './crd/status-schema.js';
+export { convertToAgentResource, type ConvertOptions } from './manifest/convert.js';
+export { runCli, EXIT_OK, EXIT_CHECK_FAILED, EXIT_BAD_INPUT, type CliIo } from './cli/agentspec.js';

@@ -67,10 +67,12 @@ export function toManifestIssues(error: z.ZodError, prefix: readonly PropertyKey
       case 'invalid_union': {
         const where = formatPath(path);
         if ('discriminator' in issue && issue.discriminator) {
-          const allowed = /guardrails\.output\[\d+\]$/.test(where)
+          // zod points at the discriminator itself; the union it belongs to is the parent.
+          const field = path.at(-1) === issue.discriminator ? path : [...path, issue.discriminator];
+          const allowed = /guardrails\.output\[\d+\]$/.test(formatPath(field.slice(0, -1)))
             ? discriminatorValues(outputGuardrailSchema)
             : discriminatorValues(inputGuardrailSchema);
-          issues.push({ path: formatPath([...path, issue.discriminator]), message: `expected one of ${allowed}` });
+          issues.push({ path: formatPath(field), message: `expected one of ${allowed}` });
         } else {
           issues.push({ path: where, message: 'does not match any allowed form' });
         }

@@ -81,7 +81,7 @@ export function parseManifest(document: unknown, options: ParseOptions = {}): Lo
   }
   const kind = (document as { kind?: unknown }).kind;
   if (kind === 'Agent') {
-    const result = agentResourceSchema.safeParse(document);
+    const result = agentResourceSchema.safeParse(document, { reportInput: true });
     if (!result.success) throw new ManifestError(toManifestIssues(result.error), file);
     return {
       manifest: agentResourceToManifest(result.data),
@@ -93,7 +93,7 @@ export function parseManifest(document: unknown, options: ParseOptions = {}): Lo
     };
   }
   if (kind === 'AgentSpec') {
-    const result = agentSpecManifestSchema.safeParse(document);
+    const result = agentSpecManifestSchema.safeParse(document, { reportInput: true });
     if (!result.success) throw new ManifestError(toManifestIssues(result.error), file);
     return { manifest: result.data, kind: 'AgentSpec', baseDir, ...(file ? { path: file } : {}) };
   }
