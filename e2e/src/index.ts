@@ -14,3 +14,4 @@ export { renderKubeconfig } from './kubeconfig.js';
 export { cacheDir, readVersions, testbinPaths, type TestbinPaths } from './testbin.js';
 export { waitFor } from './wait-for.js';
 export { installCrds, kubectl, crdsDir } from './crds.js';
+export { startTestRedis, type TestRedis } from './redis.js';

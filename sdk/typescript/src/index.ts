@@ -33,3 +33,49 @@ export {
 } from './crd/status-schema.js';
 export { convertToAgentResource, type ConvertOptions } from './manifest/convert.js';
 export { runCli, EXIT_OK, EXIT_CHECK_FAILED, EXIT_BAD_INPUT, type CliIo } from './cli/agentspec.js';
+export {
+  summarize,
+  type HealthReport,
+  type HealthCheck,
+  type CheckStatus,
+  type CheckSeverity,
+  type CheckCategory,
+  type HealthStatus,
+} from './health/types.js';
+export { runHealthChecks, envReferences, type HealthCheckOptions } from './health/checks.js';
+export {
+  MODEL_ENDPOINTS,
+  modelEndpointFor,
+  modelEndpointEnvName,
+  type ModelEndpoint,
+} from './health/model-endpoints.js';
+export { parseEndpoint, type Endpoint } from './health/endpoint.js';
+export { AgentSpecReporter, HEALTH_PATH, type AgentSpecReporterOptions } from './health/reporter.js';
+export { startPushMode, stopPushMode, isPushModeActive, type PushModeOptions } from './push/push-mode.js';
+export { buildPushPayload, MAX_PAYLOAD_BYTES, type PushPayload } from './push/payload.js';
+export { redact } from './push/redact.js';
+export {
+  backoffDelay,
+  parseRetryAfter,
+  isRetryableStatus,
+  sendWithRetry,
+  RequestFailedError,
+  type BackoffOptions,
+} from './push/retry.js';
+export {
+  ControlPlaneClient,
+  ControlPlaneError,
+  RUNTIMES,
+  type Runtime,
+  type RegisterRequest,
+  type RegisterResponse,
+  type HeartbeatBody,
+  type ControlPlaneClientOptions,
+} from './control-plane/client.js';
+export {
+  AutoRegistration,
+  autoRegistrationConfig,
+  type AutoRegistrationConfig,
+  type AutoRegistrationOptions,
+  type AutoRegistrationStatus,
+} from './control-plane/auto-register.js';

@@ -1,0 +1,148 @@
+import { hostname } from 'node:os';
+import { runAudit } from '../audit/run-audit.js';
+import type { AgentSpecReporter } from '../health/reporter.js';
+import { logError } from '../log-error.js';
+import { buildPushPayload } from '../push/payload.js';
+import { redact } from '../push/redact.js';
+import { backoffDelay, type BackoffOptions } from '../push/retry.js';
+import { ControlPlaneClient, ControlPlaneError, type RegisterResponse, type Runtime } from './client.js';
+
+export interface AutoRegistrationConfig {
+  controlPlaneUrl: string;
+  adminKey: string | undefined;
+  agentName: string;
+  namespace: string | undefined;
+  instanceId: string;
+  runtime: Runtime;
+}
+
+/**
+ * What the webhook injects: AGENTSPEC_CONTROL_PLANE_URL, AGENTSPEC_ADMIN_KEY, AGENTSPEC_AGENT_NAME,
+ * AGENTSPEC_NAMESPACE, AGENTSPEC_INSTANCE_ID. Undefined when there is no control plane, or when the
+ * agentspec-sidecar of the pod registers instead (AGENTSPEC_REGISTRAR=sidecar).
+ */
+export function autoRegistrationConfig(
+  env: NodeJS.ProcessEnv,
+  manifestName: string,
+): AutoRegistrationConfig | undefined {
+  const controlPlaneUrl = env['AGENTSPEC_CONTROL_PLANE_URL'];
+  if (!controlPlaneUrl || env['AGENTSPEC_REGISTRAR'] === 'sidecar') return undefined;
+  return {
+    controlPlaneUrl,
+    adminKey: env['AGENTSPEC_ADMIN_KEY'] || undefined,
+    agentName: env['AGENTSPEC_AGENT_NAME'] || manifestName,
+    namespace: env['AGENTSPEC_NAMESPACE'] || undefined,
+    instanceId: env['AGENTSPEC_INSTANCE_ID'] || hostname(),
+    runtime: env['KUBERNETES_SERVICE_HOST'] ? 'k8s' : 'local',
+  };
+}
+
+export interface AutoRegistrationOptions {
+  config: AutoRegistrationConfig;
+  reporter: AgentSpecReporter;
+  fetch?: typeof fetch;
+  /** Backoff between registration attempts (and after a 401). Default: 1 s doubling to 5 min. */
+  backoff?: BackoffOptions;
+  log?: (message: string) => void;
+}
+
+export interface AutoRegistrationStatus {
+  registered: boolean;
+  instanceId?: string;
+  registrations: number;
+  heartbeats: number;
+  lastError?: string;
+}
+
+/** Registers this instance, then heartbeats {health, gap} at the interval the control plane asks for. */
+export class AutoRegistration {
+  readonly status: AutoRegistrationStatus = { registered: false, registrations: 0, heartbeats: 0 };
+  private readonly client: ControlPlaneClient;
+  private timer: NodeJS.Timeout | undefined;
+  private stopped = false;
+  private registration: RegisterResponse | undefined;
+  private failures = 0;
+
+  constructor(private readonly options: AutoRegistrationOptions) {
+    this.client = new ControlPlaneClient({
+      baseUrl: options.config.controlPlaneUrl,
+      ...(options.config.adminKey ? { adminKey: options.config.adminKey } : {}),
+      ...(options.fetch ? { fetch: options.fetch } : {}),
+      backoff: { maxAttempts: 3 },
+    });
+  }
+
+  start(): this {
+    this.schedule(0);
+    return this;
+  }
+
+  stop(): void {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+  }
+
+  private log(message: string): void {
+    const secrets = [this.options.config.adminKey, this.registration?.apiKey];
+    (this.options.log ?? logError)(redact(`[agentspec] ${message}`, secrets));
+  }
+
+  private schedule(ms: number): void {
+    if (this.stopped) return;
+    this.timer = setTimeout(() => void this.step(), ms);
+    this.timer.unref();
+  }
+
+  private retryDelay(): number {
+    const backoff = { baseMs: 1_000, maxMs: 300_000, ...this.options.backoff };
+    return Math.max(backoff.baseMs, backoffDelay(this.failures++, backoff));
+  }
+
+  private async step(): Promise<void> {
+    const { config } = this.options;
+    if (!this.registration) {
+      try {
+        this.registration = await this.client.register({
+          agentName: config.agentName,
+          runtime: config.runtime,
+          instanceId: config.instanceId,
+          ...(config.namespace ? { namespace: config.namespace } : {}),
+          manifest: this.options.reporter.manifest,
+        });
+        this.failures = 0;
+        Object.assign(this.status, { registered: true, instanceId: this.registration.instanceId });
+        this.status.registrations++;
+        this.log(
+          `registered ${config.agentName} (instance ${this.registration.instanceId}) with ${config.controlPlaneUrl}`,
+        );
+      } catch (err) {
+        this.status.lastError = (err as Error).message;
+        this.log(`registration with ${config.controlPlaneUrl} failed: ${(err as Error).message}`);
+        return this.schedule(this.retryDelay());
+      }
+    }
+    const interval = this.registration.heartbeatIntervalSeconds * 1000;
+    try {
+      const health = await this.options.reporter.getReport();
+      await this.client.heartbeat(
+        this.registration.apiKey,
+        buildPushPayload(health, runAudit(this.options.reporter.manifest)),
+      );
+      this.status.heartbeats++;
+      this.schedule(interval);
+    } catch (err) {
+      this.status.lastError = (err as Error).message;
+      if (err instanceof ControlPlaneError && err.status === 401) {
+        this.log('heartbeat token rejected (401): registering again');
+        this.registration = undefined;
+        Object.assign(this.status, { registered: false });
+        return this.schedule(this.retryDelay());
+      }
+      if (err instanceof ControlPlaneError && err.status === 429) {
+        return this.schedule(Math.max(interval, err.retryAfterMs ?? 0));
+      }
+      this.log(`heartbeat failed: ${(err as Error).message}`);
+      this.schedule(interval);
+    }
+  }
+}

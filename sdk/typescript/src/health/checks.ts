@@ -1,0 +1,262 @@
+import { accessSync, constants } from 'node:fs';
+import { delimiter, isAbsolute, join } from 'node:path';
+import type { AgentManifest } from '../manifest/load.js';
+import { resolveRef } from '../manifest/resolve-ref.js';
+import { parseEndpoint } from './endpoint.js';
+import { modelEndpointEnvName, modelEndpointFor } from './model-endpoints.js';
+import { postgresPing, redisPing, tcpProbe } from './probes.js';
+import type { CheckCategory, HealthCheck } from './types.js';
+
+export interface HealthCheckOptions {
+  /** Directory of the manifest, for `$file:` references. */
+  baseDir: string;
+  env?: NodeJS.ProcessEnv;
+  /** Tool handlers registered in the process; tool checks run only when given. */
+  registeredTools?: ReadonlySet<string>;
+  /** Categories to run; all by default. */
+  categories?: readonly CheckCategory[];
+  timeoutMs?: number;
+  fetch?: typeof fetch;
+}
+
+const errorMessage = (err: unknown): string => (err instanceof Error ? err.message : String(err));
+
+/** Every `$env:NAME` in the manifest, with the field that uses it. */
+export function envReferences(manifest: AgentManifest): Map<string, string> {
+  const found = new Map<string, string>();
+  const walk = (value: unknown, path: string): void => {
+    if (typeof value === 'string') {
+      const match = /^\$env:(.+)$/.exec(value);
+      if (match?.[1] && !found.has(match[1])) found.set(match[1], path);
+    } else if (Array.isArray(value)) value.forEach((v, i) => walk(v, `${path}[${i}]`));
+    else if (value && typeof value === 'object')
+      for (const [k, v] of Object.entries(value)) walk(v, path ? `${path}.${k}` : k);
+  };
+  walk(manifest.spec, 'spec');
+  return found;
+}
+
+function envChecks(manifest: AgentManifest, env: NodeJS.ProcessEnv): HealthCheck[] {
+  const names = new Map<string, string>();
+  for (const name of manifest.spec.requires?.envVars ?? []) names.set(name, 'spec.requires.envVars');
+  for (const [name, field] of envReferences(manifest)) if (!names.has(name)) names.set(name, field);
+  return [...names].map(([name, field]) =>
+    env[name]
+      ? { id: `env:${name}`, category: 'env', status: 'pass', severity: 'error' }
+      : {
+          id: `env:${name}`,
+          category: 'env',
+          status: 'fail',
+          severity: 'error',
+          message: `${name} is not set (used by ${field})`,
+          remediation: `Set ${name} in the agent container's environment.`,
+        },
+  );
+}
+
+async function modelCheck(
+  id: string,
+  provider: string,
+  apiKey: string | undefined,
+  severity: 'error' | 'warning',
+  options: Required<Pick<HealthCheckOptions, 'baseDir' | 'timeoutMs' | 'fetch'>> & { env: NodeJS.ProcessEnv },
+): Promise<HealthCheck> {
+  const base = { id, category: 'model' as const, severity };
+  if (!apiKey) {
+    return { ...base, status: 'skip', message: 'no apiKey in the manifest' };
+  }
+  const key = resolveRef(apiKey, { baseDir: options.baseDir, env: options.env });
+  if (key.value === undefined) {
+    return {
+      ...base,
+      status: 'skip',
+      message: `API key reference not resolved (${apiKey}): ${key.problem ?? ''}`.trim(),
+    };
+  }
+  const endpoint = modelEndpointFor(provider, options.env);
+  if (!endpoint) {
+    return {
+      ...base,
+      status: 'skip',
+      message: `no known models endpoint for provider ${provider}`,
+      remediation: `Set ${modelEndpointEnvName(provider)} to the provider's list-models URL.`,
+    };
+  }
+  const started = performance.now();
+  try {
+    const response = await options.fetch(endpoint.url, {
+      headers: endpoint.headers(key.value),
+      signal: AbortSignal.timeout(options.timeoutMs),
+    });
+    await response.body?.cancel();
+    const latencyMs = Math.round(performance.now() - started);
+    if (response.ok) return { ...base, status: 'pass', latencyMs };
+    if (response.status === 401 || response.status === 403) {
+      return {
+        ...base,
+        status: 'fail',
+        latencyMs,
+        message: `the provider rejected the API key (HTTP ${response.status})`,
+        remediation: `Check the key referenced by ${apiKey}.`,
+      };
+    }
+    return { ...base, status: 'fail', latencyMs, message: `models endpoint answered HTTP ${response.status}` };
+  } catch (err) {
+    return {
+      ...base,
+      status: 'fail',
+      message: `models endpoint unreachable: ${errorMessage(err)}`,
+      remediation: `Check network access from the agent to ${new URL(endpoint.url).host}.`,
+    };
+  }
+}
+
+/** TCP connect, then a protocol-level ping where we speak the protocol (Redis PING, Postgres SELECT 1). */
+async function connectionCheck(
+  id: string,
+  category: 'service' | 'memory',
+  kind: string,
+  connection: string,
+  options: { baseDir: string; env: NodeJS.ProcessEnv; timeoutMs: number },
+): Promise<HealthCheck> {
+  const base = { id, category, severity: 'info' as const };
+  const resolved = resolveRef(connection, { baseDir: options.baseDir, env: options.env });
+  if (resolved.value === undefined) {
+    return {
+      ...base,
+      status: 'skip',
+      message: `connection reference not resolved (${connection}): ${resolved.problem ?? ''}`.trim(),
+    };
+  }
+  const endpoint = parseEndpoint(resolved.value, kind);
+  if (!endpoint) return { ...base, status: 'skip', message: `no network address in the ${kind} connection` };
+  try {
+    const latencyMs =
+      kind === 'redis'
+        ? await redisPing(endpoint, options.timeoutMs)
+        : (kind === 'postgres' || kind === 'pgvector') && endpoint.url
+          ? await postgresPing(resolved.value, options.timeoutMs)
+          : await tcpProbe(endpoint, options.timeoutMs);
+    return { ...base, status: 'pass', latencyMs };
+  } catch (err) {
+    return {
+      ...base,
+      status: 'fail',
+      message: `${kind} at ${endpoint.host}:${endpoint.port}: ${errorMessage(err)}`,
+      remediation: `Check that ${kind} is running and reachable from the agent, and its credentials.`,
+    };
+  }
+}
+
+function onPath(command: string, env: NodeJS.ProcessEnv): boolean {
+  const candidates = isAbsolute(command)
+    ? [command]
+    : (env['PATH'] ?? '').split(delimiter).map((dir) => join(dir, command));
+  return candidates.some((path) => {
+    try {
+      accessSync(path, constants.X_OK);
+      return true;
+    } catch {
+      return false;
+    }
+  });
+}
+
+function uniqueId(ids: Set<string>, id: string): string {
+  let candidate = id;
+  for (let n = 2; ids.has(candidate); n++) candidate = `${id}#${n}`;
+  ids.add(candidate);
+  return candidate;
+}
+
+/** Runs the manifest's health checks (seed 002 ids: env:NAME, model:provider/id, service:type, tool:name, ...). */
+export async function runHealthChecks(manifest: AgentManifest, options: HealthCheckOptions): Promise<HealthCheck[]> {
+  const env = options.env ?? process.env;
+  const timeoutMs = options.timeoutMs ?? 5_000;
+  const want = (c: CheckCategory): boolean => !options.categories || options.categories.includes(c);
+  const ctx = { baseDir: options.baseDir, env, timeoutMs, fetch: options.fetch ?? fetch };
+  const ids = new Set<string>();
+  const pending: Promise<HealthCheck>[] = [];
+
+  const checks: HealthCheck[] = want('env') ? envChecks(manifest, env) : [];
+  const { model, memory, requires, mcp, tools } = manifest.spec;
+  if (want('model')) {
+    pending.push(
+      modelCheck(uniqueId(ids, `model:${model.provider}/${model.id}`), model.provider, model.apiKey, 'error', ctx),
+    );
+    if (model.fallback) {
+      const fb = model.fallback;
+      pending.push(modelCheck(uniqueId(ids, `model:${fb.provider}/${fb.id}`), fb.provider, fb.apiKey, 'warning', ctx));
+    }
+  }
+  if (want('service')) {
+    for (const service of requires?.services ?? []) {
+      pending.push(
+        connectionCheck(uniqueId(ids, `service:${service.type}`), 'service', service.type, service.connection, ctx),
+      );
+    }
+  }
+  if (want('memory')) {
+    if (memory?.shortTerm?.backend === 'redis' && memory.shortTerm.connection) {
+      pending.push(connectionCheck('memory:shortTerm', 'memory', 'redis', memory.shortTerm.connection, ctx));
+    }
+    if (memory?.longTerm && memory.longTerm.backend !== 'sqlite' && memory.longTerm.connectionString) {
+      pending.push(
+        connectionCheck('memory:longTerm', 'memory', memory.longTerm.backend, memory.longTerm.connectionString, ctx),
+      );
+    }
+    if (memory?.vector?.connectionString) {
+      pending.push(
+        connectionCheck('memory:vector', 'memory', memory.vector.backend, memory.vector.connectionString, ctx),
+      );
+    }
+  }
+  if (want('mcp')) {
+    for (const server of mcp?.servers ?? []) {
+      const id = uniqueId(ids, `mcp:${server.name}`);
+      const serverTimeout = (server.healthCheck?.timeoutSeconds ?? 5) * 1000;
+      if (server.transport === 'stdio') {
+        const found = server.command !== undefined && onPath(server.command, env);
+        checks.push(
+          found
+            ? { id, category: 'mcp', status: 'pass', severity: 'warning' }
+            : {
+                id,
+                category: 'mcp',
+                status: 'fail',
+                severity: 'warning',
+                message: `command ${server.command ?? '(none)'} not found on PATH`,
+                remediation: 'Install the MCP server in the agent image.',
+              },
+        );
+      } else if (server.url) {
+        pending.push(
+          connectionCheck(id, 'memory', 'http', server.url, { ...ctx, timeoutMs: serverTimeout }).then((c) => ({
+            ...c,
+            category: 'mcp' as const,
+            severity: 'warning' as const,
+          })),
+        );
+      }
+    }
+  }
+  if (want('tool') && options.registeredTools) {
+    for (const tool of tools ?? []) {
+      const registered = options.registeredTools.has(tool.name);
+      checks.push({
+        id: uniqueId(ids, `tool:${tool.name}`),
+        category: 'tool',
+        status: registered ? 'pass' : 'fail',
+        severity: 'info',
+        ...(registered
+          ? {}
+          : {
+              message: `no handler registered for tool ${tool.name}`,
+              remediation: `Call reporter.registerTool('${tool.name}').`,
+            }),
+      });
+    }
+  }
+  checks.push(...(await Promise.all(pending)));
+  return checks;
+}
