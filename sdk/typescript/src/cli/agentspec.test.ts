@@ -11,10 +11,10 @@ const coach = join(root, 'examples', 'fitness-coach', 'agent.yaml');
 const minimal = join(root, 'examples', 'minimal', 'agent.yaml');
 const upstream = join(root, 'sdk', 'typescript', 'fixtures', 'upstream-every-field.yaml');
 
-function cli(...argv: string[]): { code: number; out: string; err: string } {
+async function cli(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
   let out = '';
   let err = '';
-  const code = runCli(argv, { out: (t) => (out += `${t}\n`), err: (t) => (err += `${t}\n`) });
+  const code = await runCli(argv, { out: (t) => (out += `${t}\n`), err: (t) => (err += `${t}\n`) }, {});
   return { code, out, err };
 }
 
@@ -25,40 +25,40 @@ writeFileSync(
   'apiVersion: agentspec.io/v1\nkind: Agent\nmetadata: {name: bad}\nspec: {description: d, version: 1.0.0, model: {provider: a, id: b}, prompts: {system: s}, tools: [{name: t, type: function, annotations: {destructiveHint: "yes"}}]}\n',
 );
 
-describe('agentspec validate', () => {
-  it('accepts a valid manifest', () => {
-    expect(cli('validate', coach)).toEqual({
+describe('agentspec validate', async () => {
+  it('accepts a valid manifest', async () => {
+    expect(await cli('validate', coach)).toEqual({
       code: EXIT_OK,
       out: 'ok: fitness-coach (kind Agent, version 1.2.0) is valid\n',
       err: '',
     });
   });
 
-  it('fails with every problem named by its field', () => {
-    const result = cli('validate', invalid);
+  it('fails with every problem named by its field', async () => {
+    const result = await cli('validate', invalid);
     expect(result.code).toBe(EXIT_CHECK_FAILED);
     expect(result.err).toContain('spec.tools[0].annotations.destructiveHint: expected boolean, got string');
   });
 
-  it('treats usage mistakes and missing files as bad input', () => {
-    expect(cli('validate').code).toBe(EXIT_BAD_INPUT);
-    expect(cli('validate', join(dir, 'missing.yaml')).code).toBe(EXIT_CHECK_FAILED);
-    expect(cli('frobnicate').err).toContain('unknown command "frobnicate"');
-    expect(cli().code).toBe(EXIT_BAD_INPUT);
-    expect(cli('--help').code).toBe(EXIT_OK);
+  it('treats usage mistakes and missing files as bad input', async () => {
+    expect((await cli('validate')).code).toBe(EXIT_BAD_INPUT);
+    expect((await cli('validate', join(dir, 'missing.yaml'))).code).toBe(EXIT_CHECK_FAILED);
+    expect((await cli('frobnicate')).err).toContain('unknown command "frobnicate"');
+    expect((await cli()).code).toBe(EXIT_BAD_INPUT);
+    expect((await cli('--help')).code).toBe(EXIT_OK);
   });
 });
 
-describe('agentspec audit', () => {
-  it('prints score, grade, packs and violations for people', () => {
-    const { code, out } = cli('audit', minimal);
+describe('agentspec audit', async () => {
+  it('prints score, grade, packs and violations for people', async () => {
+    const { code, out } = await cli('audit', minimal);
     expect(code).toBe(EXIT_OK);
     expect(out).toContain('hello-agent (kind Agent, version 0.1.0): score 50/100, grade D (27 rules checked)');
     expect(out).toContain('[high] MODEL-01 Fallback model configured');
   });
 
-  it('prints the AuditResult with --json', () => {
-    const result = JSON.parse(cli('audit', minimal, '--json').out) as {
+  it('prints the AuditResult with --json', async () => {
+    const result = JSON.parse((await cli('audit', minimal, '--json')).out) as {
       score: number;
       grade: string;
       violations: { ruleId: string }[];
@@ -68,20 +68,20 @@ describe('agentspec audit', () => {
     expect(result.violations.map((v) => v.ruleId)).toContain('SEC-LLM-10');
   });
 
-  it('exits 1 below --fail-below and 0 at or above it', () => {
-    expect(cli('audit', minimal, '--fail-below', '51')).toMatchObject({
+  it('exits 1 below --fail-below and 0 at or above it', async () => {
+    expect(await cli('audit', minimal, '--fail-below', '51')).toMatchObject({
       code: EXIT_CHECK_FAILED,
       err: 'score 50 is below 51\n',
     });
-    expect(cli('audit', minimal, '--fail-below', '50').code).toBe(EXIT_OK);
-    expect(cli('audit', minimal, '--fail-below', 'high')).toMatchObject({ code: EXIT_BAD_INPUT });
-    expect(cli('audit', invalid).code).toBe(EXIT_BAD_INPUT);
+    expect((await cli('audit', minimal, '--fail-below', '50')).code).toBe(EXIT_OK);
+    expect(await cli('audit', minimal, '--fail-below', 'high')).toMatchObject({ code: EXIT_BAD_INPUT });
+    expect((await cli('audit', invalid)).code).toBe(EXIT_BAD_INPUT);
   });
 });
 
-describe('agentspec convert', () => {
-  it('prints a kind: Agent resource equivalent to the upstream file', () => {
-    const { code, out } = cli('convert', upstream, '--namespace', 'coaching');
+describe('agentspec convert', async () => {
+  it('prints a kind: Agent resource equivalent to the upstream file', async () => {
+    const { code, out } = await cli('convert', upstream, '--namespace', 'coaching');
     expect(code).toBe(EXIT_OK);
     const resource = parse(out) as { kind: string; metadata: { namespace: string } };
     expect(resource.kind).toBe('Agent');
@@ -89,10 +89,39 @@ describe('agentspec convert', () => {
     expect(parseManifest(resource).manifest.metadata.name).toBe('gymcoach');
   });
 
-  it('refuses a file that is already kind: Agent', () => {
-    expect(cli('convert', coach)).toMatchObject({
+  it('refuses a file that is already kind: Agent', async () => {
+    expect(await cli('convert', coach)).toMatchObject({
       code: EXIT_BAD_INPUT,
       err: 'agentspec: the manifest is already kind: Agent\n',
     });
+  });
+});
+
+describe('agentspec health', () => {
+  it('runs the checks it can run from here and fails when a check of severity error fails', async () => {
+    const { code, out } = await cli('health', minimal, '--category', 'env');
+    expect(code).toBe(EXIT_CHECK_FAILED);
+    expect(out).toContain(
+      'hello-agent (kind Agent, version 0.1.0): unhealthy (0 passed, 1 failed, 0 warnings, 0 skipped)',
+    );
+    expect(out).toContain('fail env:OPENAI_API_KEY — OPENAI_API_KEY is not set (used by spec.model.apiKey)');
+  });
+
+  it('prints the HealthReport with --json and refuses unknown categories', async () => {
+    const report = JSON.parse((await cli('health', minimal, '--category', 'mcp', '--json')).out) as {
+      status: string;
+      checks: unknown[];
+    };
+    expect(report).toMatchObject({ status: 'healthy', checks: [] });
+    expect(await cli('health', minimal, '--category', 'tool')).toMatchObject({ code: EXIT_BAD_INPUT });
+  });
+});
+
+describe('agentspec register', () => {
+  it('needs a control plane and the admin key from the environment', async () => {
+    expect((await cli('register', minimal)).err).toContain('register needs --control-plane URL');
+    expect((await cli('register', minimal, '--control-plane', 'http://127.0.0.1:1')).err).toContain(
+      'AGENTSPEC_ADMIN_KEY',
+    );
   });
 });

@@ -1,9 +1,13 @@
 #!/usr/bin/env node
 // The `agentspec` command. Exit codes: 0 ok, 1 a check failed, 2 bad input (usage, unreadable or invalid file).
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { parseArgs } from 'node:util';
 import { parse, stringify } from 'yaml';
 import { runAudit } from '../audit/run-audit.js';
+import { ControlPlaneClient, ControlPlaneError, RUNTIMES, type Runtime } from '../control-plane/client.js';
+import { runHealthChecks } from '../health/checks.js';
+import { summarize, type CheckCategory } from '../health/types.js';
 import { convertToAgentResource } from '../manifest/convert.js';
 import { ManifestError } from '../manifest/errors.js';
 import { loadManifest, type LoadedManifest } from '../manifest/load.js';
@@ -18,6 +22,11 @@ commands:
   validate <agent.yaml>                    check the manifest against the schema
   audit <agent.yaml> [--json] [--fail-below N]
                                            compliance score, grade and violations
+  health <agent.yaml> [--json] [--category env,model,service,memory,mcp]
+                                           run the health checks from here (exit 1 when a check of severity error fails)
+  register <agent.yaml> --control-plane URL [--namespace NS] [--instance-id ID] [--runtime local] [--out FILE]
+                                           register with the control plane (admin key from AGENTSPEC_ADMIN_KEY)
+                                           and write AGENTSPEC_URL/AGENTSPEC_KEY for push mode to .env.agentspec
   convert <agent.yaml> [--namespace NS]    print the kind: Agent resource for an upstream kind: AgentSpec file
 
 exit codes: 0 ok, 1 a check failed, 2 bad input`;
@@ -113,10 +122,92 @@ function convert(args: string[], io: CliIo): number {
   return EXIT_OK;
 }
 
-const COMMANDS: Record<string, (args: string[], io: CliIo) => number> = { validate, audit, convert };
+const CATEGORIES: readonly CheckCategory[] = ['env', 'model', 'service', 'memory', 'mcp'];
 
-/** Runs the CLI and returns its exit code (tests call this; the bin calls process.exit with it). */
-export function runCli(argv: string[], io: CliIo = processIo): number {
+async function health(args: string[], io: CliIo, env: NodeJS.ProcessEnv): Promise<number> {
+  const { positionals, values } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: { json: { type: 'boolean', default: false }, category: { type: 'string' } },
+  });
+  const loaded = loadManifest(oneFile(positionals, 'health'));
+  const categories = values.category ? values.category.split(',').map((c) => c.trim()) : [...CATEGORIES];
+  const unknown = categories.filter((c) => !(CATEGORIES as readonly string[]).includes(c));
+  if (unknown.length) throw new UsageError(`--category: unknown ${unknown.join(', ')} (use ${CATEGORIES.join(', ')})`);
+  const checks = await runHealthChecks(loaded.manifest, {
+    baseDir: loaded.baseDir,
+    env,
+    categories: categories as CheckCategory[],
+  });
+  const report = summarize(loaded.manifest.metadata.name, checks);
+  if (values.json) {
+    io.out(JSON.stringify(report, null, 2));
+  } else {
+    const { passed, failed, warnings, skipped } = report.summary;
+    io.out(
+      `${describe(loaded)}: ${report.status} (${passed} passed, ${failed} failed, ${warnings} warnings, ${skipped} skipped)`,
+    );
+    for (const c of report.checks) {
+      const latency = c.latencyMs !== undefined ? ` ${c.latencyMs} ms` : '';
+      io.out(`  ${c.status.padEnd(4)} ${c.id}${latency}${c.message ? ` — ${c.message}` : ''}`);
+      if (c.status === 'fail' && c.remediation) io.out(`       fix: ${c.remediation}`);
+    }
+  }
+  return report.summary.failed > 0 ? EXIT_CHECK_FAILED : EXIT_OK;
+}
+
+async function register(args: string[], io: CliIo, env: NodeJS.ProcessEnv): Promise<number> {
+  const { positionals, values } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: {
+      'control-plane': { type: 'string' },
+      namespace: { type: 'string' },
+      'instance-id': { type: 'string' },
+      runtime: { type: 'string', default: 'local' },
+      out: { type: 'string', default: '.env.agentspec' },
+    },
+  });
+  const loaded = loadManifest(oneFile(positionals, 'register'));
+  const controlPlane = values['control-plane'] ?? env['AGENTSPEC_CONTROL_PLANE_URL'];
+  if (!controlPlane) throw new UsageError('register needs --control-plane URL (or AGENTSPEC_CONTROL_PLANE_URL)');
+  const adminKey = env['AGENTSPEC_ADMIN_KEY'];
+  if (!adminKey) throw new UsageError('register needs the admin key in AGENTSPEC_ADMIN_KEY');
+  if (!(RUNTIMES as readonly string[]).includes(values.runtime)) {
+    throw new UsageError(`--runtime must be one of ${RUNTIMES.join(', ')}`);
+  }
+  const client = new ControlPlaneClient({ baseUrl: controlPlane, adminKey });
+  const registration = await client.register({
+    agentName: loaded.manifest.metadata.name,
+    runtime: values.runtime as Runtime,
+    instanceId: values['instance-id'] ?? hostname(),
+    ...(values.namespace ? { namespace: values.namespace } : {}),
+    manifest: loaded.manifest,
+  });
+  const url = `${controlPlane.replace(/\/+$/, '')}/api/v1/heartbeat`;
+  writeFileSync(
+    values.out,
+    `# Written by agentspec register for ${loaded.manifest.metadata.name} (instance ${registration.instanceId}).\n` +
+      `# Push mode reads these; the key expires at ${registration.expiresAt}.\n` +
+      `AGENTSPEC_URL=${url}\nAGENTSPEC_KEY=${registration.apiKey}\n`,
+    { mode: 0o600 },
+  );
+  io.out(
+    `registered ${loaded.manifest.metadata.name} as instance ${registration.instanceId}; ` +
+      `wrote AGENTSPEC_URL and AGENTSPEC_KEY to ${values.out}`,
+  );
+  return EXIT_OK;
+}
+
+type Command = (args: string[], io: CliIo, env: NodeJS.ProcessEnv) => number | Promise<number>;
+const COMMANDS: Record<string, Command> = { validate, audit, convert, health, register };
+
+/** Runs the CLI and resolves with its exit code (tests call this; the bin sets process.exitCode). */
+export async function runCli(
+  argv: string[],
+  io: CliIo = processIo,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<number> {
   const [command, ...rest] = argv;
   try {
     if (!command || command === '--help' || command === '-h' || command === 'help') {
@@ -125,12 +216,15 @@ export function runCli(argv: string[], io: CliIo = processIo): number {
     }
     const run = COMMANDS[command];
     if (!run) throw new UsageError(`unknown command "${command}"`);
-    return run(rest, io);
+    return await run(rest, io, env);
   } catch (err) {
     if (err instanceof UsageError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
       io.err(`agentspec: ${(err as Error).message}\n\n${USAGE}`);
     } else if (err instanceof ManifestError) {
       io.err(err.message);
+    } else if (err instanceof ControlPlaneError) {
+      io.err(`agentspec: ${err.message}`);
+      return EXIT_CHECK_FAILED;
     } else {
       io.err(`agentspec: ${(err as Error).message}`);
     }

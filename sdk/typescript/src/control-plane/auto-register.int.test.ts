@@ -1,10 +1,16 @@
 // Auto-registration against a stand-in of the control plane's documented API (register, heartbeat), until the
 // control-plane issue lands and these tests move to the real one.
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, statSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort, waitFor } from '@agentspec/e2e';
 import { AgentSpecReporter } from '../health/reporter.js';
 import { parseManifest } from '../manifest/load.js';
+import { startPushMode, stopPushMode } from '../push/push-mode.js';
+import { AutoRegistration } from './auto-register.js';
 
 interface Call {
   path: string;
@@ -35,17 +41,15 @@ beforeAll(async () => {
         if (req.headers['x-admin-key'] !== 'admin-key')
           return void res.writeHead(403).end('{"error":"Forbidden","message":"wrong admin key"}');
         tokens++;
-        res
-          .writeHead(201, { 'content-type': 'application/json' })
-          .end(
-            JSON.stringify({
-              agentId: 'a1',
-              instanceId: body['instanceId'],
-              apiKey: `token-${tokens}`,
-              expiresAt: new Date(Date.now() + 3600_000).toISOString(),
-              heartbeatIntervalSeconds: 0.05,
-            }),
-          );
+        res.writeHead(201, { 'content-type': 'application/json' }).end(
+          JSON.stringify({
+            agentId: 'a1',
+            instanceId: body['instanceId'],
+            apiKey: `token-${tokens}`,
+            expiresAt: new Date(Date.now() + 3600_000).toISOString(),
+            heartbeatIntervalSeconds: 0.05,
+          }),
+        );
       } else if (req.url === '/api/v1/heartbeat') {
         if (rejectNextHeartbeat) {
           rejectNextHeartbeat = false;
@@ -125,7 +129,6 @@ describe('auto-registration inside a pod', () => {
 
   it('keeps retrying a refused registration without leaking the admin key', async () => {
     const logs: string[] = [];
-    const { AutoRegistration } = await import('./auto-register.js');
     const reporter = new AgentSpecReporter({ manifest, env: {} });
     const registration = new AutoRegistration({
       config: {
@@ -145,5 +148,48 @@ describe('auto-registration inside a pod', () => {
     expect(registration.status).toMatchObject({ registered: false, registrations: 0 });
     expect(logs[0]).toContain('control plane answered 403: wrong admin key');
     expect(logs.join('\n')).not.toContain('wrong-admin-key');
+  });
+});
+
+describe('agentspec register, then push mode (a remote agent outside the cluster)', () => {
+  it('writes .env.agentspec that push mode uses, and never prints the key', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'agentspec-register-'));
+    const bin = resolve(import.meta.dirname, '..', '..', 'dist', 'bin', 'agentspec.js');
+    const example = resolve(import.meta.dirname, '..', '..', '..', '..', 'examples', 'minimal', 'agent.yaml');
+    const stdout = await new Promise<string>((resolvePromise, reject) =>
+      execFile(
+        process.execPath,
+        [bin, 'register', example, '--control-plane', baseUrl, '--runtime', 'docker', '--instance-id', 'laptop-1'],
+        { cwd: dir, env: { ...process.env, AGENTSPEC_ADMIN_KEY: 'admin-key' } },
+        (err, out, errOut) => (err ? reject(new Error(errOut)) : resolvePromise(out)),
+      ),
+    );
+    expect(stdout.trim()).toBe(
+      'registered hello-agent as instance laptop-1; wrote AGENTSPEC_URL and AGENTSPEC_KEY to .env.agentspec',
+    );
+    const envFile = join(dir, '.env.agentspec');
+    expect(statSync(envFile).mode & 0o777).toBe(0o600);
+    const vars = Object.fromEntries(
+      readFileSync(envFile, 'utf8')
+        .split('\n')
+        .filter((l) => /^[A-Z_]+=/.test(l))
+        .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
+    );
+    expect(vars['AGENTSPEC_URL']).toBe(`${baseUrl}/api/v1/heartbeat`);
+    expect(vars['AGENTSPEC_KEY']).toMatch(/^token-\d+$/);
+    expect(stdout).not.toContain(vars['AGENTSPEC_KEY']);
+    expect(calls.at(-1)?.body).toMatchObject({ agentName: 'hello-agent', runtime: 'docker', instanceId: 'laptop-1' });
+
+    const before = calls.length;
+    startPushMode({ manifest, url: vars['AGENTSPEC_URL'] ?? '', apiKey: vars['AGENTSPEC_KEY'] ?? '' });
+    try {
+      await waitFor('the push', async () => calls.length > before, { timeoutMs: 5_000, intervalMs: 10 });
+      expect(calls.at(-1)).toMatchObject({
+        path: '/api/v1/heartbeat',
+        authorization: `Bearer ${vars['AGENTSPEC_KEY']}`,
+      });
+    } finally {
+      stopPushMode();
+    }
   });
 });
