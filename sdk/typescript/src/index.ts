@@ -79,3 +79,18 @@ export {
   type AutoRegistrationOptions,
   type AutoRegistrationStatus,
 } from './control-plane/auto-register.js';
+export * from './k8s/labels.js';
+export {
+  buildWorkload,
+  buildDeployment,
+  buildService,
+  buildManifestConfigMap,
+  manifestConfigMapName,
+  renderAgentYaml,
+  WorkloadError,
+  DEFAULT_SIDECAR_RESOURCES,
+  type WorkloadInput,
+  type K8sObject,
+  type OwnerReference,
+} from './k8s/workload.js';
+export { generate, agentSpecOf, type GenerateOptions } from './cli/generate.js';

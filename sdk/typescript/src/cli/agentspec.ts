@@ -7,6 +7,7 @@ import { parse, stringify } from 'yaml';
 import { runAudit } from '../audit/run-audit.js';
 import { ControlPlaneClient, ControlPlaneError, RUNTIMES, type Runtime } from '../control-plane/client.js';
 import { runHealthChecks } from '../health/checks.js';
+import { generate as generateFiles } from './generate.js';
 import { summarize, type CheckCategory } from '../health/types.js';
 import { convertToAgentResource } from '../manifest/convert.js';
 import { ManifestError } from '../manifest/errors.js';
@@ -28,6 +29,8 @@ commands:
                                            register with the control plane (admin key from AGENTSPEC_ADMIN_KEY)
                                            and write AGENTSPEC_URL/AGENTSPEC_KEY for push mode to .env.agentspec
   convert <agent.yaml> [--namespace NS]    print the kind: Agent resource for an upstream kind: AgentSpec file
+  generate <agent.yaml> --deploy k8s|helm [--output ./out] [--push] [--image IMG] [--sidecar-image IMG] [--namespace NS]
+                                           write deployable manifests (out/k8s/) or a Helm chart (out/) for one agent
 
 exit codes: 0 ok, 1 a check failed, 2 bad input`;
 
@@ -199,8 +202,41 @@ async function register(args: string[], io: CliIo, env: NodeJS.ProcessEnv): Prom
   return EXIT_OK;
 }
 
+function generate(args: string[], io: CliIo): number {
+  const { positionals, values } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: {
+      deploy: { type: 'string' },
+      output: { type: 'string', default: './out' },
+      push: { type: 'boolean', default: false },
+      image: { type: 'string' },
+      'sidecar-image': { type: 'string' },
+      namespace: { type: 'string' },
+      framework: { type: 'string' },
+    },
+  });
+  const loaded = loadManifest(oneFile(positionals, 'generate'));
+  if (values.deploy !== 'k8s' && values.deploy !== 'helm')
+    throw new UsageError('generate needs --deploy k8s or --deploy helm');
+  if (values.framework)
+    io.err(
+      `note: --framework ${values.framework} is accepted for compatibility; this CLI generates deployment files only`,
+    );
+  const files = generateFiles(loaded, {
+    deploy: values.deploy,
+    output: values.output,
+    push: values.push,
+    ...(values.image ? { image: values.image } : {}),
+    ...(values['sidecar-image'] ? { sidecarImage: values['sidecar-image'] } : {}),
+    ...(values.namespace ? { namespace: values.namespace } : {}),
+  });
+  for (const file of files) io.out(`wrote ${file}`);
+  return EXIT_OK;
+}
+
 type Command = (args: string[], io: CliIo, env: NodeJS.ProcessEnv) => number | Promise<number>;
-const COMMANDS: Record<string, Command> = { validate, audit, convert, health, register };
+const COMMANDS: Record<string, Command> = { validate, audit, convert, health, register, generate };
 
 /** Runs the CLI and resolves with its exit code (tests call this; the bin sets process.exitCode). */
 export async function runCli(

@@ -1,0 +1,217 @@
+// The Kubernetes objects that run one agent: a ConfigMap with its agent.yaml, a Deployment with the agent and
+// the agentspec-sidecar, and a Service. Pure functions: the operator applies them, `agentspec generate` writes them.
+import { createHash } from 'node:crypto';
+import { stringify } from 'yaml';
+import type { AgentResourceSpec, DeploymentSettings } from '../manifest/schema.js';
+import {
+  AGENT_CONTAINER,
+  ANNOTATION_MANIFEST_HASH,
+  DIAGNOSTICS_PORT,
+  LABEL_AGENT_NAME,
+  LABEL_INJECT,
+  MANIFEST_FILE,
+  MANIFEST_MOUNT_DIR,
+  PROXY_PORT,
+  SIDECAR_CONTAINER,
+} from './labels.js';
+
+export type K8sObject = Record<string, unknown> & {
+  apiVersion: string;
+  kind: string;
+  metadata: Record<string, unknown>;
+};
+
+export interface OwnerReference {
+  apiVersion: string;
+  kind: string;
+  name: string;
+  uid: string;
+  controller?: boolean;
+  blockOwnerDeletion?: boolean;
+}
+
+export interface WorkloadInput {
+  name: string;
+  namespace?: string;
+  spec: AgentResourceSpec;
+  /** agentspec-sidecar image when spec.deployment.sidecar.image is not set. */
+  sidecarImage: string;
+  /** Agent image when spec.deployment.image is not set (the CLI's --image); the operator requires one. */
+  defaultImage?: string;
+  /** Who manages the objects (app.kubernetes.io/managed-by). */
+  managedBy: string;
+  owner?: OwnerReference;
+  /** Secret whose keys become the agent's environment (optional: true), e.g. from secret.yaml.example. */
+  envSecretName?: string;
+}
+
+export const DEFAULT_SIDECAR_RESOURCES = { requests: { cpu: '50m', memory: '64Mi' }, limits: { memory: '256Mi' } };
+
+const restrictedContainer = {
+  allowPrivilegeEscalation: false,
+  capabilities: { drop: ['ALL'] },
+  seccompProfile: { type: 'RuntimeDefault' },
+};
+
+export function manifestConfigMapName(agent: string): string {
+  return `${agent}-manifest`;
+}
+
+/** The agent.yaml the sidecar (and an SDK in the agent) reads: the Agent resource without status or server fields. */
+export function renderAgentYaml(name: string, spec: AgentResourceSpec, namespace?: string): string {
+  const resource = {
+    apiVersion: 'agentspec.io/v1',
+    kind: 'Agent',
+    metadata: { name, ...(namespace ? { namespace } : {}) },
+    spec,
+  };
+  return stringify(resource, { lineWidth: 0 });
+}
+
+function meta(input: WorkloadInput, name: string, component: string): Record<string, unknown> {
+  return {
+    name,
+    ...(input.namespace ? { namespace: input.namespace } : {}),
+    labels: {
+      'app.kubernetes.io/name': input.name,
+      'app.kubernetes.io/component': component,
+      'app.kubernetes.io/part-of': 'agentspec',
+      'app.kubernetes.io/managed-by': input.managedBy,
+      [LABEL_AGENT_NAME]: input.name,
+    },
+    ...(input.owner ? { ownerReferences: [{ controller: true, blockOwnerDeletion: true, ...input.owner }] } : {}),
+  };
+}
+
+export function buildManifestConfigMap(input: WorkloadInput): K8sObject {
+  return {
+    apiVersion: 'v1',
+    kind: 'ConfigMap',
+    metadata: meta(input, manifestConfigMapName(input.name), 'manifest'),
+    data: { [MANIFEST_FILE]: renderAgentYaml(input.name, input.spec, input.namespace) },
+  };
+}
+
+function sidecarEnv(deployment: DeploymentSettings): { name: string; value: string }[] {
+  const env = [
+    { name: 'UPSTREAM_URL', value: `http://localhost:${deployment.port}` },
+    { name: 'MANIFEST_PATH', value: `${MANIFEST_MOUNT_DIR}/${MANIFEST_FILE}` },
+    { name: 'PROXY_PORT', value: String(PROXY_PORT) },
+    { name: 'CONTROL_PLANE_PORT', value: String(DIAGNOSTICS_PORT) },
+  ];
+  const sidecar = deployment.sidecar;
+  if (sidecar?.auditRingSize) env.push({ name: 'AUDIT_RING_SIZE', value: String(sidecar.auditRingSize) });
+  if (sidecar?.opaUrl) env.push({ name: 'OPA_URL', value: sidecar.opaUrl });
+  if (sidecar?.opaProxyMode) env.push({ name: 'OPA_PROXY_MODE', value: sidecar.opaProxyMode });
+  return env;
+}
+
+/** Thrown when an Agent cannot run; `reason` is the condition reason the operator reports. */
+export class WorkloadError extends Error {
+  constructor(
+    readonly reason: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'WorkloadError';
+  }
+}
+
+export function buildDeployment(input: WorkloadInput): K8sObject {
+  const deployment: DeploymentSettings = input.spec.deployment ?? { replicas: 1, port: 8000 };
+  const image = deployment.image ?? input.defaultImage;
+  if (!image)
+    throw new WorkloadError('MissingImage', 'spec.deployment.image is not set: there is no agent image to run');
+  const configMap = buildManifestConfigMap(input);
+  const manifestHash = createHash('sha256').update(JSON.stringify(configMap['data'])).digest('hex').slice(0, 16);
+  const selector = { [LABEL_AGENT_NAME]: input.name };
+  const probe = (initialDelaySeconds: number, periodSeconds: number) => ({
+    httpGet: { path: '/agentspec/health/ready', port: DIAGNOSTICS_PORT },
+    initialDelaySeconds,
+    periodSeconds,
+  });
+  const manifestMount = { name: 'agentspec-manifest', mountPath: MANIFEST_MOUNT_DIR, readOnly: true };
+  const agentContainer = {
+    name: AGENT_CONTAINER,
+    image,
+    ...(deployment.imagePullPolicy ? { imagePullPolicy: deployment.imagePullPolicy } : {}),
+    ...(deployment.command ? { command: deployment.command } : {}),
+    ...(deployment.args ? { args: deployment.args } : {}),
+    ports: [{ name: 'http', containerPort: deployment.port, protocol: 'TCP' }],
+    env: [
+      { name: 'AGENTSPEC_MANIFEST_PATH', value: `${MANIFEST_MOUNT_DIR}/${MANIFEST_FILE}` },
+      ...(deployment.env ?? []),
+    ],
+    ...(deployment.envFrom || input.envSecretName
+      ? {
+          envFrom: [
+            ...(deployment.envFrom ?? []),
+            ...(input.envSecretName ? [{ secretRef: { name: input.envSecretName, optional: true } }] : []),
+          ],
+        }
+      : {}),
+    ...(deployment.resources ? { resources: deployment.resources } : {}),
+    securityContext: restrictedContainer,
+    volumeMounts: [manifestMount],
+  };
+  const sidecarContainer = {
+    name: SIDECAR_CONTAINER,
+    image: deployment.sidecar?.image ?? input.sidecarImage,
+    ports: [
+      { name: 'proxy', containerPort: PROXY_PORT, protocol: 'TCP' },
+      { name: 'diagnostics', containerPort: DIAGNOSTICS_PORT, protocol: 'TCP' },
+    ],
+    env: sidecarEnv(deployment),
+    readinessProbe: probe(5, 10),
+    livenessProbe: probe(15, 30),
+    resources: deployment.sidecar?.resources ?? DEFAULT_SIDECAR_RESOURCES,
+    securityContext: { ...restrictedContainer, runAsNonRoot: true, readOnlyRootFilesystem: true },
+    volumeMounts: [manifestMount],
+  };
+  return {
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: meta(input, input.name, 'agent'),
+    spec: {
+      replicas: deployment.replicas,
+      selector: { matchLabels: selector },
+      template: {
+        metadata: {
+          labels: {
+            ...deployment.podLabels,
+            ...selector,
+            [LABEL_INJECT]: 'true',
+            'app.kubernetes.io/name': input.name,
+          },
+          annotations: { ...deployment.podAnnotations, [ANNOTATION_MANIFEST_HASH]: manifestHash },
+        },
+        spec: {
+          ...(deployment.serviceAccountName ? { serviceAccountName: deployment.serviceAccountName } : {}),
+          securityContext: { seccompProfile: { type: 'RuntimeDefault' } },
+          containers: [agentContainer, sidecarContainer],
+          volumes: [{ name: 'agentspec-manifest', configMap: { name: manifestConfigMapName(input.name) } }],
+        },
+      },
+    },
+  };
+}
+
+export function buildService(input: WorkloadInput): K8sObject {
+  return {
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata: meta(input, input.name, 'agent'),
+    spec: {
+      selector: { [LABEL_AGENT_NAME]: input.name },
+      ports: [
+        { name: 'proxy', port: PROXY_PORT, targetPort: 'proxy', protocol: 'TCP' },
+        { name: 'diagnostics', port: DIAGNOSTICS_PORT, targetPort: 'diagnostics', protocol: 'TCP' },
+      ],
+    },
+  };
+}
+
+/** ConfigMap, Deployment and Service, in apply order. */
+export function buildWorkload(input: WorkloadInput): K8sObject[] {
+  return [buildManifestConfigMap(input), buildDeployment(input), buildService(input)];
+}
