@@ -26,7 +26,7 @@ export default tseslint.config(
     languageOptions: { globals: { process: 'readonly', console: 'readonly', URL: 'readonly' } },
   },
   {
-    files: ['**/*.test.ts', 'e2e/**/*.ts', 'bench/**/*.ts', '**/src/cli/**/*.ts'],
+    files: ['**/*.test.ts', 'e2e/**/*.ts', 'bench/**/*.ts', '**/src/cli/**/*.ts', '**/examples/**/*.ts'],
     rules: { 'no-console': 'off' },
   },
   prettier,

@@ -40,6 +40,21 @@ describe('agentspec validate', async () => {
     expect(result.err).toContain('spec.tools[0].annotations.destructiveHint: expected boolean, got string');
   });
 
+  it('prints {valid, issues} with --json', async () => {
+    expect(JSON.parse((await cli('validate', coach, '--json')).out)).toEqual({
+      valid: true,
+      name: 'fitness-coach',
+      kind: 'Agent',
+      issues: [],
+    });
+    const result = await cli('validate', invalid, '--json');
+    expect(result.code).toBe(EXIT_CHECK_FAILED);
+    expect(JSON.parse(result.out)).toEqual({
+      valid: false,
+      issues: [{ path: 'spec.tools[0].annotations.destructiveHint', message: 'expected boolean, got string' }],
+    });
+  });
+
   it('treats usage mistakes and missing files as bad input', async () => {
     expect((await cli('validate')).code).toBe(EXIT_BAD_INPUT);
     expect((await cli('validate', join(dir, 'missing.yaml'))).code).toBe(EXIT_CHECK_FAILED);

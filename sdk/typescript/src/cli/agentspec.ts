@@ -20,7 +20,7 @@ export const EXIT_BAD_INPUT = 2;
 const USAGE = `usage: agentspec <command> [options]
 
 commands:
-  validate <agent.yaml>                    check the manifest against the schema
+  validate <agent.yaml> [--json]           check the manifest against the schema
   audit <agent.yaml> [--json] [--fail-below N]
                                            compliance score, grade and violations
   health <agent.yaml> [--json] [--category env,model,service,memory,mcp]
@@ -56,14 +56,24 @@ function describe(loaded: LoadedManifest): string {
 }
 
 function validate(args: string[], io: CliIo): number {
-  const { positionals } = parseArgs({ args, allowPositionals: true, options: {} });
+  const { positionals, values } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: { json: { type: 'boolean', default: false } },
+  });
   const file = oneFile(positionals, 'validate');
   try {
-    io.out(`ok: ${describe(loadManifest(file))} is valid`);
+    const loaded = loadManifest(file);
+    if (values.json) {
+      io.out(JSON.stringify({ valid: true, name: loaded.manifest.metadata.name, kind: loaded.kind, issues: [] }));
+    } else {
+      io.out(`ok: ${describe(loaded)} is valid`);
+    }
     return EXIT_OK;
   } catch (err) {
     if (err instanceof ManifestError) {
-      io.err(err.message);
+      if (values.json) io.out(JSON.stringify({ valid: false, issues: err.issues }));
+      else io.err(err.message);
       return EXIT_CHECK_FAILED;
     }
     throw err;
