@@ -15,3 +15,4 @@ export { cacheDir, readVersions, testbinPaths, type TestbinPaths } from './testb
 export { waitFor } from './wait-for.js';
 export { installCrds, kubectl, crdsDir } from './crds.js';
 export { startTestRedis, type TestRedis } from './redis.js';
+export { listenOnLoopback } from './listen.js';

@@ -5,7 +5,7 @@ import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort, waitFor } from '@agentspec/e2e';
+import { freePort, listenOnLoopback, waitFor } from '@agentspec/e2e';
 
 const root = resolve(import.meta.dirname, '..', '..', '..');
 const readme = readFileSync(join(root, 'README.md'), 'utf8');
@@ -87,9 +87,7 @@ describe('README snippets', () => {
           res.writeHead(204).end();
         });
       });
-      const port = await freePort();
-      await new Promise<void>((r) => server.listen(port, '127.0.0.1', r));
-      url = `http://127.0.0.1:${port}/api/v1/heartbeat`;
+      url = `${await listenOnLoopback(server)}/api/v1/heartbeat`;
     });
     afterAll(() => void server.close());
 

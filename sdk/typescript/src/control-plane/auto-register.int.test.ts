@@ -6,7 +6,7 @@ import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort, waitFor } from '@agentspec/e2e';
+import { listenOnLoopback, waitFor } from '@agentspec/e2e';
 import { AgentSpecReporter } from '../health/reporter.js';
 import { parseManifest } from '../manifest/load.js';
 import { startPushMode, stopPushMode } from '../push/push-mode.js';
@@ -59,9 +59,7 @@ beforeAll(async () => {
       } else res.writeHead(404).end();
     });
   });
-  const port = await freePort();
-  await new Promise<void>((r) => server.listen(port, '127.0.0.1', r));
-  baseUrl = `http://127.0.0.1:${port}`;
+  baseUrl = await listenOnLoopback(server);
 });
 afterAll(() => void server.close());
 

@@ -1,7 +1,7 @@
 // Health checks against real servers: a provider models endpoint started here, Redis (PING), PostgreSQL (SELECT 1).
 import { createServer, type Server } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort, startTestRedis, type TestRedis } from '@agentspec/e2e';
+import { freePort, listenOnLoopback, startTestRedis, type TestRedis } from '@agentspec/e2e';
 import { testPostgresUrl } from '@agentspec/e2e/vitest';
 import { parseManifest, type AgentManifest } from '../manifest/load.js';
 import { runHealthChecks } from './checks.js';
@@ -21,9 +21,7 @@ beforeAll(async () => {
     const key = req.headers.authorization?.replace(/^Bearer /, '') ?? req.headers['x-api-key'];
     res.writeHead(key === 'good-key' ? 200 : 401, { 'content-type': 'application/json' }).end('{"data":[]}');
   });
-  const port = await freePort();
-  await new Promise<void>((r) => models.listen(port, '127.0.0.1', r));
-  modelsUrl = `http://127.0.0.1:${port}/v1/models`;
+  modelsUrl = `${await listenOnLoopback(models)}/v1/models`;
   [redis, lockedRedis] = await Promise.all([startTestRedis(), startTestRedis({ password: 'hunter2' })]);
 });
 

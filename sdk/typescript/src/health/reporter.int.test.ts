@@ -2,7 +2,7 @@ import { createServer, type Server } from 'node:http';
 import express from 'express';
 import Fastify from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort, waitFor } from '@agentspec/e2e';
+import { freePort, listenOnLoopback, waitFor } from '@agentspec/e2e';
 import { parseManifest } from '../manifest/load.js';
 import { AgentSpecReporter } from './reporter.js';
 import type { HealthReport } from './types.js';
@@ -16,9 +16,7 @@ beforeAll(async () => {
     modelCalls++;
     res.writeHead(200).end('{}');
   });
-  const port = await freePort();
-  await new Promise<void>((r) => models.listen(port, '127.0.0.1', r));
-  env = { AGENTSPEC_MODEL_ENDPOINT_OPENAI: `http://127.0.0.1:${port}/v1/models`, OPENAI_API_KEY: 'k' };
+  env = { AGENTSPEC_MODEL_ENDPOINT_OPENAI: `${await listenOnLoopback(models)}/v1/models`, OPENAI_API_KEY: 'k' };
 });
 afterAll(() => void models.close());
 
@@ -92,12 +90,11 @@ describe('AgentSpecReporter', () => {
     it('from node:http (404 elsewhere)', async () => {
       const server = createServer(reporter.handler());
       servers.push(server);
-      const port = await freePort();
-      await new Promise<void>((r) => server.listen(port, '127.0.0.1', r));
-      const { status, body } = await getJson(`http://127.0.0.1:${port}/agentspec/health`);
+      const base = await listenOnLoopback(server);
+      const { status, body } = await getJson(`${base}/agentspec/health`);
       expect(status).toBe(200);
       expect(body.status).toBe('healthy');
-      expect((await fetch(`http://127.0.0.1:${port}/other`)).status).toBe(404);
+      expect((await fetch(`${base}/other`)).status).toBe(404);
     });
 
     it('from express, passing other paths on', async () => {

@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { freePort, waitFor } from '@agentspec/e2e';
+import { listenOnLoopback, waitFor } from '@agentspec/e2e';
 import { parseManifest } from '../manifest/load.js';
 import { isPushModeActive, startPushMode, stopPushMode } from './push-mode.js';
 
@@ -27,9 +27,7 @@ beforeAll(async () => {
       res.writeHead(status, status === 503 ? { 'retry-after': '0' } : {}).end();
     });
   });
-  const port = await freePort();
-  await new Promise<void>((r) => server.listen(port, '127.0.0.1', r));
-  url = `http://127.0.0.1:${port}/api/v1/heartbeat`;
+  url = `${await listenOnLoopback(server)}/api/v1/heartbeat`;
 });
 afterAll(() => void server.close());
 afterEach(() => {
