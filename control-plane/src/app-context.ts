@@ -1,0 +1,22 @@
+import type { EventEmitter } from 'node:events';
+import type { RequestHandler } from 'express';
+import type { Kysely } from 'kysely';
+import type { Logger } from 'pino';
+import type { ControlPlaneConfig } from './config.js';
+import type { ControlPlaneDatabase } from './db/database.js';
+import type { Database } from './db/schema.js';
+import type { ControlPlaneMetrics } from './metrics.js';
+import type { TokenService } from './tokens.js';
+
+/** What every route needs; built once by createApp. */
+export interface AppContext {
+  config: ControlPlaneConfig;
+  database: ControlPlaneDatabase;
+  db: Kysely<Database>;
+  logger: Logger;
+  metrics: ControlPlaneMetrics;
+  tokens: TokenService;
+  adminAuth: RequestHandler;
+  /** agent.registered, agent.heartbeat, agent.deregistered: in-process for now. */
+  events: EventEmitter;
+}

@@ -1,0 +1,101 @@
+import { EventEmitter } from 'node:events';
+import express, { type ErrorRequestHandler, type Express } from 'express';
+import type { Logger } from 'pino';
+import { requireAdminKey } from './admin-auth.js';
+import { ApiError } from './api-error.js';
+import type { AppContext } from './app-context.js';
+import type { ControlPlaneConfig } from './config.js';
+import type { ControlPlaneDatabase } from './db/database.js';
+import { createLogger } from './logger.js';
+import { createMetrics, type ControlPlaneMetrics } from './metrics.js';
+import { agentRoutes } from './routes/agents.js';
+import { heartbeatRoutes } from './routes/heartbeat.js';
+import { opsRoutes } from './routes/ops.js';
+import { registerRoutes } from './routes/register.js';
+import { TokenService } from './tokens.js';
+
+export const MAX_BODY_BYTES = 64 * 1024;
+
+export interface CreateAppOptions {
+  config: ControlPlaneConfig;
+  database: ControlPlaneDatabase;
+  logger?: Logger;
+  metrics?: ControlPlaneMetrics;
+}
+
+export interface ControlPlaneApp {
+  app: Express;
+  context: AppContext;
+}
+
+/** The control plane as an express app (tests use it without listening). The database must be migrated. */
+export function createApp(options: CreateAppOptions): ControlPlaneApp {
+  const { config, database } = options;
+  const logger = options.logger ?? createLogger(config.logLevel, [config.adminKey, config.jwtSecret]);
+  const metrics = options.metrics ?? createMetrics(database.pool);
+  const context: AppContext = {
+    config,
+    database,
+    db: database.db,
+    logger,
+    metrics,
+    tokens: new TokenService(config.jwtSecret, config.tokenTtlSeconds),
+    adminAuth: requireAdminKey(config.adminKey),
+    events: new EventEmitter(),
+  };
+
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('trust proxy', false);
+  app.use((req, res, next) => {
+    const end = metrics.httpDuration.startTimer({ method: req.method });
+    res.on('finish', () => {
+      const route = (req.route as { path?: string } | undefined)?.path;
+      end({ route: route ? `${req.baseUrl}${route}` : 'unmatched', status: String(res.statusCode) });
+    });
+    next();
+  });
+  // Bodies over 64 KiB are refused from Content-Length, or as soon as the stream passes the limit.
+  app.use(express.json({ limit: MAX_BODY_BYTES, strict: true }));
+  app.use(opsRoutes(context));
+  app.use(registerRoutes(context));
+  app.use(heartbeatRoutes(context));
+  app.use(agentRoutes(context));
+  app.use((_req, _res, next) => next(new ApiError(404, 'NotFound', 'no such endpoint')));
+
+  const errors: ErrorRequestHandler = (err: unknown, req, res, _next) => {
+    let error: ApiError;
+    const type = (err as { type?: string }).type;
+    if (err instanceof ApiError) error = err;
+    else if (type === 'entity.too.large') {
+      error = new ApiError(413, 'PayloadTooLarge', `request bodies are limited to ${MAX_BODY_BYTES} bytes`);
+      if (req.path === '/api/v1/heartbeat') metrics.heartbeats.inc({ result: 'too_large' });
+    } else if (type === 'entity.parse.failed') error = new ApiError(400, 'InvalidJson', 'the body is not valid JSON');
+    else if (isDatabaseOutage(err)) {
+      error = new ApiError(503, 'DatabaseUnavailable', 'the database is unavailable; retry later', undefined, {
+        'retry-after': '5',
+      });
+      logger.warn({ err: (err as Error).message, path: req.path }, 'database unavailable');
+    } else {
+      error = new ApiError(500, 'InternalError', 'internal error');
+      logger.error({ err: (err as Error).message, path: req.path }, 'request failed');
+    }
+    if (req.path === '/api/v1/heartbeat' && error.status >= 500) metrics.heartbeats.inc({ result: 'error' });
+    res.status(error.status).set(error.headers).json(error.toJSON());
+  };
+  app.use(errors);
+  return { app, context };
+}
+
+function isDatabaseOutage(err: unknown): boolean {
+  const code = (err as { code?: string }).code ?? '';
+  const message = (err as Error).message ?? '';
+  return (
+    ['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', '57P01', '57P02', '57P03', '08000', '08003', '08006'].includes(
+      code,
+    ) ||
+    /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error/.test(
+      message,
+    )
+  );
+}

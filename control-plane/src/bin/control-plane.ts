@@ -1,0 +1,68 @@
+#!/usr/bin/env node
+// agentspec-control-plane [serve] | migrate | --help
+import { ConfigError, loadConfig } from '../config.js';
+import { migrateToLatest, openDatabase } from '../db/database.js';
+import { startControlPlane } from '../server.js';
+
+const USAGE = `usage: agentspec-control-plane [serve|migrate]
+
+  serve     run the API (default): migrates the database, then listens on PORT
+  migrate   apply pending database migrations and exit
+
+environment: PORT (8080), DATABASE_URL (unset: embedded PGlite in AGENTSPEC_DATA_DIR, default ./.agentspec-data),
+AGENTSPEC_ADMIN_KEY, JWT_SECRET (>= 32 characters, required), AGENTSPEC_TOKEN_TTL_SECONDS (86400),
+AGENTSPEC_MIN_HEARTBEAT_INTERVAL_SECONDS (10), AGENTSPEC_HEARTBEAT_INTERVAL_SECONDS (30),
+AGENTSPEC_HISTORY_LIMIT (100), LOG_LEVEL (info)`;
+
+async function main(): Promise<number> {
+  const command = process.argv[2] ?? 'serve';
+  if (command === '--help' || command === '-h' || command === 'help') {
+    process.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
+  if (command !== 'serve' && command !== 'migrate') {
+    process.stderr.write(`agentspec-control-plane: unknown command "${command}"\n\n${USAGE}\n`);
+    return 2;
+  }
+  let config;
+  try {
+    config = loadConfig();
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`agentspec-control-plane: ${err.message}\n`);
+      return 2;
+    }
+    throw err;
+  }
+  if (command === 'migrate') {
+    const database = await openDatabase(config);
+    try {
+      const applied = await migrateToLatest(database.db);
+      process.stdout.write(applied.length ? `applied ${applied.join(', ')}\n` : 'the database is up to date\n');
+    } finally {
+      await database.close();
+    }
+    return 0;
+  }
+  const running = await startControlPlane(config);
+  await new Promise<void>((resolve) => {
+    const stop = (): void => {
+      const force = setTimeout(() => process.exit(1), 25_000);
+      force.unref();
+      void running.shutdown().then(resolve);
+    };
+    process.once('SIGTERM', stop);
+    process.once('SIGINT', stop);
+  });
+  return 0;
+}
+
+main().then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    process.stderr.write(`agentspec-control-plane: ${(err as Error).message}\n`);
+    process.exitCode = 1;
+  },
+);

@@ -1,0 +1,67 @@
+import { sql, type Kysely } from 'kysely';
+import type { Migration, MigrationProvider } from 'kysely/migration';
+
+/** Versioned migrations; they run on PostgreSQL ≥ 13 and on PGlite. Never edit one that has shipped. */
+export const migrations: Record<string, Migration> = {
+  '0001_initial': {
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable('agents')
+        .addColumn('id', 'uuid', (c) => c.primaryKey().defaultTo(sql`gen_random_uuid()`))
+        .addColumn('namespace', 'text', (c) => c.notNull())
+        .addColumn('name', 'text', (c) => c.notNull())
+        .addColumn('runtime', 'text', (c) => c.notNull())
+        .addColumn('manifest', 'jsonb')
+        .addColumn('created_at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
+        .addColumn('updated_at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
+        .addUniqueConstraint('agents_namespace_name_key', ['namespace', 'name'])
+        .execute();
+      await db.schema
+        .createTable('instances')
+        .addColumn('id', 'uuid', (c) => c.primaryKey().defaultTo(sql`gen_random_uuid()`))
+        .addColumn('agent_id', 'uuid', (c) => c.notNull().references('agents.id').onDelete('cascade'))
+        .addColumn('instance_id', 'text', (c) => c.notNull())
+        .addColumn('runtime', 'text', (c) => c.notNull())
+        .addColumn('token_id_hash', 'text', (c) => c.notNull())
+        .addColumn('token_expires_at', 'timestamptz', (c) => c.notNull())
+        .addColumn('registered_at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
+        .addColumn('last_seen_at', 'timestamptz')
+        .addColumn('last_heartbeat_at', 'timestamptz')
+        .addColumn('connection_state', 'text', (c) => c.notNull().defaultTo('registered'))
+        .addColumn('health_status', 'text')
+        .addColumn('phase', 'text', (c) => c.notNull().defaultTo('Unknown'))
+        .addColumn('grade', 'text')
+        .addColumn('score', 'integer')
+        .addColumn('health_hash', 'text')
+        .addColumn('gap_hash', 'text')
+        .addColumn('proof_hash', 'text')
+        .addColumn('health', 'jsonb')
+        .addColumn('gap', 'jsonb')
+        .addColumn('proof', 'jsonb')
+        .addColumn('documents_updated_at', 'timestamptz')
+        .addUniqueConstraint('instances_agent_instance_key', ['agent_id', 'instance_id'])
+        .execute();
+      await db.schema
+        .createTable('heartbeats')
+        .addColumn('id', 'bigint', (c) => c.primaryKey().generatedAlwaysAsIdentity())
+        .addColumn('instance_pk', 'uuid', (c) => c.notNull().references('instances.id').onDelete('cascade'))
+        .addColumn('received_at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
+        .addColumn('phase', 'text', (c) => c.notNull())
+        .addColumn('score', 'integer')
+        .addColumn('grade', 'text')
+        .execute();
+      await db.schema
+        .createIndex('heartbeats_instance_id_idx')
+        .on('heartbeats')
+        .columns(['instance_pk', 'id'])
+        .execute();
+    },
+    async down(db: Kysely<unknown>) {
+      await db.schema.dropTable('heartbeats').execute();
+      await db.schema.dropTable('instances').execute();
+      await db.schema.dropTable('agents').execute();
+    },
+  },
+};
+
+export const migrationProvider: MigrationProvider = { getMigrations: async () => migrations };

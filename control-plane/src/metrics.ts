@@ -1,0 +1,48 @@
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type pg from 'pg';
+
+export interface ControlPlaneMetrics {
+  registry: Registry;
+  httpDuration: Histogram<'method' | 'route' | 'status'>;
+  heartbeats: Counter<'result'>;
+  registrations: Counter<'result'>;
+}
+
+/** prom-client metrics: request latency by route and status, heartbeats by result, pool, process, event-loop lag. */
+export function createMetrics(pool?: pg.Pool): ControlPlaneMetrics {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, eventLoopMonitoringPrecision: 10 });
+  const httpDuration = new Histogram({
+    name: 'agentspec_http_request_duration_seconds',
+    help: 'HTTP request latency by route and status.',
+    labelNames: ['method', 'route', 'status'] as const,
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    registers: [registry],
+  });
+  const heartbeats = new Counter({
+    name: 'agentspec_heartbeats_total',
+    help: 'Heartbeats by result (accepted, unauthorized, rate_limited, invalid, too_large, error).',
+    labelNames: ['result'] as const,
+    registers: [registry],
+  });
+  const registrations = new Counter({
+    name: 'agentspec_registrations_total',
+    help: 'Registrations by result.',
+    labelNames: ['result'] as const,
+    registers: [registry],
+  });
+  if (pool) {
+    new Gauge({
+      name: 'agentspec_db_pool_connections',
+      help: 'Database pool connections by state.',
+      labelNames: ['state'] as const,
+      registers: [registry],
+      collect() {
+        this.set({ state: 'total' }, pool.totalCount);
+        this.set({ state: 'idle' }, pool.idleCount);
+        this.set({ state: 'waiting' }, pool.waitingCount);
+      },
+    });
+  }
+  return { registry, httpDuration, heartbeats, registrations };
+}

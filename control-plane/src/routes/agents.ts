@@ -1,0 +1,223 @@
+import { Router, type Request } from 'express';
+import { sql } from 'kysely';
+import { ApiError } from '../api-error.js';
+import type { AppContext } from '../app-context.js';
+import { PHASE_ORDER } from '../phase.js';
+
+interface AgentRow {
+  id: string;
+  namespace: string;
+  name: string;
+  runtime: string;
+  instances: number;
+  last_seen: Date | null;
+  score: number | null;
+  phase: string;
+}
+
+const phaseRank = sql`case i.phase ${sql.join(
+  PHASE_ORDER.map((p, n) => sql`when ${p} then ${n}`),
+  sql` `,
+)} else ${PHASE_ORDER.length} end`;
+
+function encodeCursor(row: { namespace: string; name: string }): string {
+  return Buffer.from(JSON.stringify([row.namespace, row.name])).toString('base64url');
+}
+
+function decodeCursor(cursor: string): [string, string] {
+  try {
+    const value = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown;
+    if (Array.isArray(value) && value.length === 2 && value.every((v) => typeof v === 'string'))
+      return value as [string, string];
+  } catch {
+    // fall through
+  }
+  throw new ApiError(400, 'InvalidQuery', 'cursor: not a cursor returned by this API', 'cursor');
+}
+
+function summary(row: AgentRow) {
+  return {
+    agentId: row.id,
+    namespace: row.namespace,
+    name: row.name,
+    runtime: row.runtime,
+    phase: row.phase,
+    score: row.score,
+    grade: row.score === null ? null : gradeLetter(row.score),
+    lastSeen: row.last_seen ? new Date(row.last_seen).toISOString() : null,
+    instances: Number(row.instances),
+  };
+}
+
+function gradeLetter(score: number): string {
+  return score >= 90 ? 'A' : score >= 75 ? 'B' : score >= 60 ? 'C' : score >= 45 ? 'D' : 'F';
+}
+
+/** Agent-level figures: the worst phase and the lowest score of its instances, the latest time any was seen. */
+function agentsQuery(ctx: AppContext, filters: { namespace?: string; name?: string; after?: [string, string] }) {
+  return sql<AgentRow>`
+    select a.id, a.namespace, a.name, a.runtime, count(i.id)::int as instances, max(i.last_seen_at) as last_seen,
+      min(i.score) as score,
+      coalesce((array_agg(i.phase order by ${phaseRank}) filter (where i.id is not null))[1], 'Unknown') as phase
+    from agents a left join instances i on i.agent_id = a.id
+    where true
+      ${filters.namespace !== undefined ? sql`and a.namespace = ${filters.namespace}` : sql``}
+      ${filters.name !== undefined ? sql`and a.name = ${filters.name}` : sql``}
+      ${filters.after ? sql`and (a.namespace, a.name) > (${filters.after[0]}, ${filters.after[1]})` : sql``}
+    group by a.id`;
+}
+
+async function findAgent(ctx: AppContext, namespace: string, name: string): Promise<AgentRow> {
+  const rows = await agentsQuery(ctx, { namespace, name }).execute(ctx.db);
+  const row = rows.rows[0];
+  if (!row) throw new ApiError(404, 'NotFound', `agent ${namespace}/${name} is not registered`);
+  return row;
+}
+
+/** The agent's name when it is unique across namespaces (older clients address agents by name alone). */
+async function findByName(ctx: AppContext, name: string): Promise<AgentRow> {
+  const rows = (await agentsQuery(ctx, { name }).execute(ctx.db)).rows;
+  if (rows.length === 0) throw new ApiError(404, 'NotFound', `agent ${name} is not registered`);
+  if (rows.length > 1) {
+    throw new ApiError(
+      409,
+      'AmbiguousAgentName',
+      `agent ${name} exists in namespaces ${rows
+        .map((r) => r.namespace)
+        .sort()
+        .join(', ')}: use /api/v1/namespaces/{namespace}/agents/${name}`,
+    );
+  }
+  return rows[0] as AgentRow;
+}
+
+type DocumentKind = 'health' | 'gap' | 'proof';
+
+async function latestDocument(ctx: AppContext, agent: AgentRow, kind: DocumentKind) {
+  const row = await ctx.db
+    .selectFrom('instances')
+    .select(['instance_id', kind, 'documents_updated_at', 'last_seen_at'])
+    .where('agent_id', '=', agent.id)
+    .where(kind, 'is not', null)
+    .orderBy('documents_updated_at', 'desc')
+    .limit(1)
+    .executeTakeFirst();
+  if (!row)
+    throw new ApiError(404, 'NotFound', `agent ${agent.namespace}/${agent.name} has not reported its ${kind} yet`);
+  return {
+    namespace: agent.namespace,
+    name: agent.name,
+    instanceId: row.instance_id,
+    updatedAt: row.documents_updated_at,
+    [kind]: row[kind],
+  };
+}
+
+const param = (req: Request, name: string): string => String(req.params[name] ?? '');
+
+/** Read API for operators and tools; every route needs the admin key. */
+export function agentRoutes(ctx: AppContext): Router {
+  const router = Router();
+  router.use(['/api/v1/agents', '/api/v1/namespaces'], ctx.adminAuth);
+
+  router.get('/api/v1/agents', async (req, res) => {
+    const namespace = typeof req.query['namespace'] === 'string' ? req.query['namespace'] : undefined;
+    const phase = typeof req.query['phase'] === 'string' ? req.query['phase'] : undefined;
+    if (phase !== undefined && !(PHASE_ORDER as readonly string[]).includes(phase)) {
+      throw new ApiError(400, 'InvalidQuery', `phase: expected one of ${PHASE_ORDER.join(', ')}`, 'phase');
+    }
+    const limitText = typeof req.query['limit'] === 'string' ? req.query['limit'] : '50';
+    const limit = Number(limitText);
+    if (!Number.isInteger(limit) || limit < 1 || limit > 500) {
+      throw new ApiError(400, 'InvalidQuery', 'limit: expected a whole number from 1 to 500', 'limit');
+    }
+    const after = typeof req.query['cursor'] === 'string' ? decodeCursor(req.query['cursor']) : undefined;
+    const inner = agentsQuery(ctx, { ...(namespace !== undefined ? { namespace } : {}), ...(after ? { after } : {}) });
+    const rows = (
+      await sql<AgentRow>`select * from (${inner}) t ${phase ? sql`where t.phase = ${phase}` : sql``}
+        order by t.namespace, t.name limit ${limit + 1}`.execute(ctx.db)
+    ).rows;
+    const page = rows.slice(0, limit);
+    const last = page.at(-1);
+    res.json({ items: page.map(summary), nextCursor: rows.length > limit && last ? encodeCursor(last) : null });
+  });
+
+  router.get('/api/v1/namespaces/:namespace/agents/:name', async (req, res) => {
+    const agent = await findAgent(ctx, param(req, 'namespace'), param(req, 'name'));
+    const instances = await ctx.db
+      .selectFrom('instances')
+      .select([
+        'instance_id',
+        'runtime',
+        'registered_at',
+        'last_seen_at',
+        'connection_state',
+        'phase',
+        'score',
+        'grade',
+        'health_status',
+      ])
+      .where('agent_id', '=', agent.id)
+      .orderBy('instance_id')
+      .execute();
+    res.json({
+      ...summary(agent),
+      instances: instances.map((i) => ({
+        instanceId: i.instance_id,
+        runtime: i.runtime,
+        registeredAt: new Date(i.registered_at).toISOString(),
+        lastSeen: i.last_seen_at ? new Date(i.last_seen_at).toISOString() : null,
+        connectionState: i.connection_state,
+        status: i.health_status,
+        phase: i.phase,
+        score: i.score,
+        grade: i.grade,
+      })),
+    });
+  });
+
+  for (const kind of ['health', 'gap', 'proof'] as const) {
+    router.get(`/api/v1/namespaces/:namespace/agents/:name/${kind}`, async (req, res) => {
+      res.json(await latestDocument(ctx, await findAgent(ctx, param(req, 'namespace'), param(req, 'name')), kind));
+    });
+    router.get(`/api/v1/agents/:name/${kind}`, async (req, res) => {
+      res.json(await latestDocument(ctx, await findByName(ctx, param(req, 'name')), kind));
+    });
+  }
+
+  router.get('/api/v1/namespaces/:namespace/agents/:name/history', async (req, res) => {
+    const agent = await findAgent(ctx, param(req, 'namespace'), param(req, 'name'));
+    const rows = await ctx.db
+      .selectFrom('heartbeats')
+      .innerJoin('instances', 'instances.id', 'heartbeats.instance_pk')
+      .select([
+        'instances.instance_id',
+        'heartbeats.received_at',
+        'heartbeats.phase',
+        'heartbeats.score',
+        'heartbeats.grade',
+      ])
+      .where('instances.agent_id', '=', agent.id)
+      .orderBy('heartbeats.id', 'desc')
+      .limit(500)
+      .execute();
+    res.json({
+      items: rows.map((r) => ({
+        instanceId: r.instance_id,
+        at: new Date(r.received_at).toISOString(),
+        phase: r.phase,
+        score: r.score,
+        grade: r.grade,
+      })),
+    });
+  });
+
+  router.delete('/api/v1/namespaces/:namespace/agents/:name', async (req, res) => {
+    const agent = await findAgent(ctx, param(req, 'namespace'), param(req, 'name'));
+    // Instances (and with them every token) go with the agent: later heartbeats get 401.
+    await ctx.db.deleteFrom('agents').where('id', '=', agent.id).execute();
+    ctx.events.emit('agent.deregistered', { agentId: agent.id, namespace: agent.namespace, name: agent.name });
+    res.status(204).end();
+  });
+  return router;
+}

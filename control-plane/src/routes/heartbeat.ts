@@ -1,0 +1,128 @@
+import { createHash } from 'node:crypto';
+import { Router } from 'express';
+import { sql } from 'kysely';
+import { z } from 'zod';
+import { ApiError } from '../api-error.js';
+import type { AppContext } from '../app-context.js';
+import { gradeOf, phaseOf } from '../phase.js';
+import { hashTokenId, type TokenClaims } from '../tokens.js';
+import { parseBody } from '../validation.js';
+
+const score = z.number().min(0).max(100);
+
+/** {health, gap, proof?}; `gap.overallScore` and health status ready/unavailable are accepted for older clients. */
+export const heartbeatBodySchema = z.looseObject({
+  health: z.looseObject({ status: z.string().max(32).optional() }),
+  gap: z.looseObject({ score: score.optional(), overallScore: score.optional() }),
+  proof: z.unknown().optional(),
+});
+
+const documentHash = (value: unknown): string | null =>
+  value === undefined ? null : createHash('sha256').update(JSON.stringify(value)).digest('hex');
+
+async function authenticate(ctx: AppContext, header: string | undefined): Promise<TokenClaims> {
+  const token = /^Bearer ([^\s]+)$/i.exec(header ?? '')?.[1];
+  if (!token) throw new ApiError(401, 'Unauthorized', 'missing Authorization: Bearer <token>');
+  try {
+    return await ctx.tokens.verify(token);
+  } catch {
+    throw new ApiError(401, 'Unauthorized', 'invalid or expired token');
+  }
+}
+
+/** POST /api/v1/heartbeat */
+export function heartbeatRoutes(ctx: AppContext): Router {
+  const router = Router();
+  router.post('/api/v1/heartbeat', async (req, res) => {
+    let claims: TokenClaims;
+    try {
+      claims = await authenticate(ctx, req.header('authorization'));
+    } catch (err) {
+      ctx.metrics.heartbeats.inc({ result: 'unauthorized' });
+      throw err;
+    }
+    let body: z.output<typeof heartbeatBodySchema>;
+    try {
+      body = parseBody(heartbeatBodySchema, req.body);
+    } catch (err) {
+      ctx.metrics.heartbeats.inc({ result: 'invalid' });
+      throw err;
+    }
+    const scoreValue = body.gap.score ?? body.gap.overallScore;
+    const phase = phaseOf(body.health.status);
+    const grade = gradeOf(scoreValue) ?? null;
+    const healthHash = documentHash(body.health);
+    const gapHash = documentHash(body.gap);
+    const proofHash = documentHash(body.proof);
+    const interval = ctx.config.minHeartbeatIntervalSeconds;
+
+    // One statement: liveness always; documents only when their hash changed; the rate limit and the token's
+    // validity are conditions of the same UPDATE, so they hold across replicas.
+    const updated = await sql<{ changed: boolean; instance_id: string }>`
+      with old as (
+        select health_hash, gap_hash, proof_hash, phase, score from instances where id = ${claims.instancePk}
+      )
+      update instances set
+        last_seen_at = now(),
+        last_heartbeat_at = now(),
+        connection_state = 'online',
+        health_status = ${body.health.status ?? null},
+        phase = ${phase},
+        score = ${scoreValue ?? null},
+        grade = ${grade},
+        health = case when instances.health_hash is distinct from ${healthHash} then ${JSON.stringify(body.health)}::jsonb else instances.health end,
+        gap = case when instances.gap_hash is distinct from ${gapHash} then ${JSON.stringify(body.gap)}::jsonb else instances.gap end,
+        proof = case when instances.proof_hash is distinct from ${proofHash} then ${body.proof === undefined ? null : JSON.stringify(body.proof)}::jsonb else instances.proof end,
+        documents_updated_at = case
+          when instances.health_hash is distinct from ${healthHash} or instances.gap_hash is distinct from ${gapHash}
+            or instances.proof_hash is distinct from ${proofHash} then now() else instances.documents_updated_at end,
+        health_hash = ${healthHash}, gap_hash = ${gapHash}, proof_hash = ${proofHash}
+      from old
+      where instances.id = ${claims.instancePk}
+        and instances.token_id_hash = ${hashTokenId(claims.jti)}
+        and (instances.last_heartbeat_at is null
+             or instances.last_heartbeat_at <= now() - make_interval(secs => ${interval}))
+      returning instances.instance_id,
+        (old.health_hash is distinct from ${healthHash} or old.gap_hash is distinct from ${gapHash}
+          or old.phase is distinct from ${phase} or old.score is distinct from ${scoreValue ?? null}) as changed
+    `.execute(ctx.db);
+
+    const row = updated.rows[0];
+    if (!row) {
+      const instance = await ctx.db
+        .selectFrom('instances')
+        .select(['token_id_hash', sql<number>`extract(epoch from (now() - last_heartbeat_at))`.as('elapsed')])
+        .where('id', '=', claims.instancePk)
+        .executeTakeFirst();
+      if (!instance || instance.token_id_hash !== hashTokenId(claims.jti)) {
+        ctx.metrics.heartbeats.inc({ result: 'unauthorized' });
+        throw new ApiError(401, 'Unauthorized', 'token revoked: register again');
+      }
+      const retryAfter = Math.max(1, Math.ceil(interval - Number(instance.elapsed ?? 0)));
+      ctx.metrics.heartbeats.inc({ result: 'rate_limited' });
+      throw new ApiError(429, 'TooManyHeartbeats', `heartbeats are limited to one every ${interval} s`, undefined, {
+        'retry-after': String(retryAfter),
+      });
+    }
+    if (row.changed) {
+      await ctx.db
+        .insertInto('heartbeats')
+        .values({ instance_pk: claims.instancePk, phase, score: scoreValue ?? null, grade })
+        .execute();
+      // Bounded history: keep the newest historyLimit rows of this instance.
+      await sql`
+        delete from heartbeats where instance_pk = ${claims.instancePk} and id < (
+          select id from heartbeats where instance_pk = ${claims.instancePk} order by id desc offset ${ctx.config.historyLimit - 1} limit 1
+        )`.execute(ctx.db);
+    }
+    ctx.metrics.heartbeats.inc({ result: 'accepted' });
+    ctx.events.emit('agent.heartbeat', {
+      agentId: claims.agentId,
+      instanceId: row.instance_id,
+      phase,
+      score: scoreValue ?? null,
+    });
+    res.status(204).end();
+  });
+  return router;
+}

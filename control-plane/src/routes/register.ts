@@ -1,0 +1,88 @@
+import { randomUUID } from 'node:crypto';
+import { Router } from 'express';
+import { sql } from 'kysely';
+import { z } from 'zod';
+import { DNS_LABEL, RUNTIMES } from '@agentspec/sdk';
+import type { AppContext } from '../app-context.js';
+import { hashTokenId } from '../tokens.js';
+import { parseBody } from '../validation.js';
+
+const label = (what: string) =>
+  z.string().max(63).regex(DNS_LABEL, `${what} must be an RFC 1123 label (lowercase letters, digits and "-")`);
+
+export const registerBodySchema = z.looseObject({
+  agentName: label('agentName'),
+  namespace: label('namespace').optional(),
+  instanceId: z
+    .string()
+    .min(1)
+    .max(253)
+    .regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'instanceId may contain letters, digits, ".", "_" and "-"')
+    .optional(),
+  runtime: z.enum(RUNTIMES),
+  manifest: z.unknown().optional(),
+});
+
+export const DEFAULT_NAMESPACE = 'default';
+
+/** POST /api/v1/register: one token per instance; re-registering an instance rotates only its own token. */
+export function registerRoutes(ctx: AppContext): Router {
+  const router = Router();
+  router.post('/api/v1/register', ctx.adminAuth, async (req, res) => {
+    const body = parseBody(registerBodySchema, req.body);
+    const namespace = body.namespace ?? DEFAULT_NAMESPACE;
+    const instanceId = body.instanceId ?? randomUUID();
+    const jti = randomUUID();
+    const expiresAt = new Date(Date.now() + ctx.tokens.ttlSeconds * 1000);
+    const manifest = body.manifest === undefined ? null : JSON.stringify(body.manifest);
+
+    const { agentId, instancePk } = await ctx.db.transaction().execute(async (trx) => {
+      const agent = await trx
+        .insertInto('agents')
+        .values({ namespace, name: body.agentName, runtime: body.runtime, manifest })
+        .onConflict((oc) =>
+          oc.columns(['namespace', 'name']).doUpdateSet({
+            runtime: body.runtime,
+            manifest: sql`coalesce(excluded.manifest, agents.manifest)`,
+            updated_at: sql`now()`,
+          }),
+        )
+        .returning('id')
+        .executeTakeFirstOrThrow();
+      const instance = await trx
+        .insertInto('instances')
+        .values({
+          agent_id: agent.id,
+          instance_id: instanceId,
+          runtime: body.runtime,
+          token_id_hash: hashTokenId(jti),
+          token_expires_at: expiresAt,
+        })
+        .onConflict((oc) =>
+          oc.columns(['agent_id', 'instance_id']).doUpdateSet({
+            runtime: body.runtime,
+            token_id_hash: hashTokenId(jti),
+            token_expires_at: expiresAt,
+            registered_at: sql`now()`,
+            connection_state: 'registered',
+          }),
+        )
+        .returning('id')
+        .executeTakeFirstOrThrow();
+      return { agentId: agent.id, instancePk: instance.id };
+    });
+
+    const { token } = await ctx.tokens.issue(agentId, instancePk, jti);
+    ctx.metrics.registrations.inc({ result: 'registered' });
+    ctx.events.emit('agent.registered', { agentId, namespace, name: body.agentName, instanceId });
+    ctx.logger.info({ namespace, agent: body.agentName, instanceId, runtime: body.runtime }, 'instance registered');
+    res.status(201).json({
+      agentId,
+      instanceId,
+      apiKey: token,
+      expiresAt: expiresAt.toISOString(),
+      heartbeatIntervalSeconds: ctx.config.heartbeatIntervalSeconds,
+    });
+  });
+  return router;
+}

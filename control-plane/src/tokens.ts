@@ -1,0 +1,54 @@
+import { createHash, randomUUID } from 'node:crypto';
+import { jwtVerify, SignJWT } from 'jose';
+
+export interface TokenClaims {
+  /** agents.id */
+  agentId: string;
+  /** instances.id */
+  instancePk: string;
+  jti: string;
+}
+
+export function hashTokenId(jti: string): string {
+  return createHash('sha256').update(jti).digest('hex');
+}
+
+/** Signs and verifies the per-instance heartbeat tokens: HS256 only, on verify as on sign. */
+export class TokenService {
+  private readonly key: Uint8Array;
+
+  constructor(
+    secret: string,
+    readonly ttlSeconds: number,
+  ) {
+    this.key = new TextEncoder().encode(secret);
+  }
+
+  /** A token for one instance; `jti` is chosen by the caller when it must be stored first. */
+  async issue(
+    agentId: string,
+    instancePk: string,
+    jti: string = randomUUID(),
+  ): Promise<{ token: string; jti: string; expiresAt: Date }> {
+    const now = Math.floor(Date.now() / 1000);
+    const expiresAt = new Date((now + this.ttlSeconds) * 1000);
+    const token = await new SignJWT({ ins: instancePk })
+      .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
+      .setSubject(agentId)
+      .setJti(jti)
+      .setIssuedAt(now)
+      .setExpirationTime(Math.floor(expiresAt.getTime() / 1000))
+      .setIssuer('agentspec-control-plane')
+      .sign(this.key);
+    return { token, jti, expiresAt };
+  }
+
+  /** Throws for anything but a valid, unexpired HS256 token of ours (alg none and algorithm swaps included). */
+  async verify(token: string): Promise<TokenClaims> {
+    const { payload } = await jwtVerify(token, this.key, { algorithms: ['HS256'], issuer: 'agentspec-control-plane' });
+    if (typeof payload.sub !== 'string' || typeof payload['ins'] !== 'string' || typeof payload.jti !== 'string') {
+      throw new Error('token lacks sub, ins or jti');
+    }
+    return { agentId: payload.sub, instancePk: payload['ins'], jti: payload.jti };
+  }
+}
