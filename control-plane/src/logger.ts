@@ -1,4 +1,4 @@
-import { pino, type Logger } from 'pino';
+import { pino, type Logger, type LoggerOptions } from 'pino';
 
 const REDACTED = '[REDACTED]';
 const JWT = /\beyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*/g;
@@ -7,13 +7,17 @@ const JWT = /\beyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*/g;
  * JSON lines. Admin keys, JWTs and the JWT secret never reach a log line: known fields are redacted by path,
  * and message strings are scrubbed of JWTs and the configured secrets.
  */
-export function createLogger(level: string, secrets: readonly (string | undefined)[] = []): Logger {
+export function createLogger(
+  level: string,
+  secrets: readonly (string | undefined)[] = [],
+  destination?: NodeJS.WritableStream,
+): Logger {
   const scrub = (text: string): string => {
     let out = text.replace(JWT, REDACTED);
     for (const s of secrets) if (s && s.length >= 4) out = out.split(s).join(REDACTED);
     return out;
   };
-  return pino({
+  const options: LoggerOptions = {
     level,
     base: { component: 'agentspec-control-plane' },
     timestamp: pino.stdTimeFunctions.isoTime,
@@ -37,5 +41,6 @@ export function createLogger(level: string, secrets: readonly (string | undefine
       },
     },
     formatters: { level: (label) => ({ level: label }) },
-  });
+  };
+  return destination ? pino(options, destination) : pino(options);
 }

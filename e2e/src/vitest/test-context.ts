@@ -1,6 +1,7 @@
 import { basename } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
+import pg from 'pg';
 import { afterAll, beforeAll, inject } from 'vitest';
 
 let namespace: string | undefined;
@@ -18,6 +19,23 @@ export function testKubeconfigPath(): string {
 
 export function testPostgresUrl(): string {
   return inject('postgresUrl');
+}
+
+let databases = 0;
+
+/** A new, empty database on the run's PostgreSQL (one per test or per file keeps them independent). */
+export async function testDatabase(): Promise<string> {
+  const base = new URL(inject('postgresUrl'));
+  const name = `t_${process.pid}_${Date.now().toString(36)}_${databases++}`;
+  const client = new pg.Client({ connectionString: base.toString() });
+  await client.connect();
+  try {
+    await client.query(`CREATE DATABASE ${name}`);
+  } finally {
+    await client.end();
+  }
+  base.pathname = `/${name}`;
+  return base.toString();
 }
 
 /** The namespace this test file owns; created before its tests and deleted after them. */
