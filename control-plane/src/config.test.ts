@@ -1,0 +1,51 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from './config.js';
+
+const secret = 'a'.repeat(32);
+
+describe('loadConfig', () => {
+  it('has working defaults with only JWT_SECRET set', () => {
+    expect(loadConfig({ JWT_SECRET: secret })).toMatchObject({
+      port: 8080,
+      databaseUrl: undefined,
+      adminKey: undefined,
+      tokenTtlSeconds: 86_400,
+      minHeartbeatIntervalSeconds: 10,
+      heartbeatIntervalSeconds: 30,
+      historyLimit: 100,
+    });
+    expect(loadConfig({ JWT_SECRET: secret }).dataDir).toMatch(/\.agentspec-data$/);
+  });
+
+  it('refuses a short or missing JWT_SECRET, saying how to make one, without echoing it', () => {
+    const error = (() => {
+      try {
+        loadConfig({ JWT_SECRET: 'short-secret' });
+      } catch (err) {
+        return err as ConfigError;
+      }
+      throw new Error('expected a ConfigError');
+    })();
+    expect(error).toBeInstanceOf(ConfigError);
+    expect(error.message).toContain('JWT_SECRET must be at least 32 characters');
+    expect(error.message).toContain('openssl rand -hex 32');
+    expect(error.message).not.toContain('short-secret');
+    expect(() => loadConfig({})).toThrow(/JWT_SECRET .* is not set/);
+  });
+
+  it('reports every bad variable at once, by name', () => {
+    expect(() =>
+      loadConfig({
+        JWT_SECRET: secret,
+        PORT: 'eighty',
+        DATABASE_URL: 'mysql://db',
+        AGENTSPEC_MIN_HEARTBEAT_INTERVAL_SECONDS: '-1',
+      }),
+    ).toThrow(
+      /PORT must be a whole number from 0 to 65535, got "eighty"[\s\S]*DATABASE_URL must be a postgres:\/\/[\s\S]*AGENTSPEC_MIN_HEARTBEAT_INTERVAL_SECONDS must be a whole number/,
+    );
+    expect(() => loadConfig({ JWT_SECRET: secret, AGENTSPEC_HEARTBEAT_INTERVAL_SECONDS: '5' })).toThrow(
+      'AGENTSPEC_HEARTBEAT_INTERVAL_SECONDS must not be below AGENTSPEC_MIN_HEARTBEAT_INTERVAL_SECONDS',
+    );
+  });
+});
