@@ -1,9 +1,7 @@
 // Real control-plane processes: rate limits and revocations hold across replicas, and a database outage under
 // traffic makes /readyz go 503 then 200 without losing an acknowledged heartbeat or crashing.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { freePort, startTestPostgres, waitFor } from '@agentspec/e2e';
 import { testDatabase } from '@agentspec/e2e/vitest';
