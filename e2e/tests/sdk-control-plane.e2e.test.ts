@@ -1,0 +1,121 @@
+// The SDK against the real control plane (its built command on the run's PostgreSQL): auto-registration inside
+// pods, replicas that do not revoke each other, and a remote agent using `agentspec register` and push mode.
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AgentSpecReporter, loadManifest, startPushMode, stopPushMode } from '@agentspec/sdk';
+import { freePort, waitFor } from '../src/index.js';
+import { testDatabase } from '../src/vitest/test-context.js';
+
+const root = resolve(import.meta.dirname, '..', '..');
+const adminKey = 'e2e-admin-key-3b9c';
+let controlPlane: ChildProcess;
+let url = '';
+
+interface AgentSummary {
+  name: string;
+  namespace: string;
+  runtime: string;
+  phase: string;
+  score: number;
+  instances: number;
+}
+
+async function agents(): Promise<AgentSummary[]> {
+  const res = await fetch(`${url}/api/v1/agents`, { headers: { 'x-admin-key': adminKey } });
+  return ((await res.json()) as { items: AgentSummary[] }).items;
+}
+
+beforeAll(async () => {
+  const port = await freePort();
+  controlPlane = spawn(process.execPath, [join(root, 'control-plane', 'dist', 'bin', 'control-plane.js')], {
+    env: {
+      ...process.env,
+      PORT: String(port),
+      DATABASE_URL: await testDatabase(),
+      JWT_SECRET: 'e2e-jwt-secret-0123456789abcdef0123456789',
+      AGENTSPEC_ADMIN_KEY: adminKey,
+      AGENTSPEC_MIN_HEARTBEAT_INTERVAL_SECONDS: '0',
+      AGENTSPEC_HEARTBEAT_INTERVAL_SECONDS: '1',
+      LOG_LEVEL: 'warn',
+    },
+    stdio: 'ignore',
+  });
+  url = `http://127.0.0.1:${port}`;
+  await waitFor('the control plane', async () => (await fetch(`${url}/readyz`)).ok, { timeoutMs: 30_000 });
+});
+afterAll(() => void controlPlane?.kill('SIGTERM'));
+
+describe('SDK and control plane', () => {
+  it('registers pods through the injected variables; two replicas keep their own tokens', async () => {
+    const { manifest, baseDir } = loadManifest(join(root, 'examples', 'minimal', 'agent.yaml'));
+    const pod = (name: string) =>
+      new AgentSpecReporter({
+        manifest,
+        baseDir,
+        refreshIntervalMs: 60_000,
+        env: {
+          AGENTSPEC_CONTROL_PLANE_URL: url,
+          AGENTSPEC_ADMIN_KEY: adminKey,
+          AGENTSPEC_AGENT_NAME: 'hello-agent',
+          AGENTSPEC_NAMESPACE: 'e2e',
+          AGENTSPEC_INSTANCE_ID: name,
+          KUBERNETES_SERVICE_HOST: '10.0.0.1',
+        },
+      }).start();
+    const replicas = [pod('hello-agent-7d9f-aaaaa'), pod('hello-agent-7d9f-bbbbb')];
+    try {
+      await waitFor(
+        'both replicas to heartbeat three times',
+        async () => replicas.every((r) => (r.registration?.status.heartbeats ?? 0) >= 3),
+        { timeoutMs: 20_000 },
+      );
+      expect(replicas.map((r) => r.registration?.status.registrations)).toEqual([1, 1]);
+      const agent = (await agents()).find((a) => a.namespace === 'e2e' && a.name === 'hello-agent');
+      // The minimal example: OPENAI_API_KEY is not set here, so health is unhealthy; its audit scores 50.
+      expect(agent).toMatchObject({ runtime: 'k8s', instances: 2, phase: 'Unhealthy', score: 50 });
+    } finally {
+      for (const r of replicas) r.stop();
+    }
+  });
+
+  it('lists a remote agent that used agentspec register and push mode', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'remote-agent-'));
+    await promisify(execFile)(
+      process.execPath,
+      [
+        join(root, 'sdk', 'typescript', 'dist', 'bin', 'agentspec.js'),
+        'register',
+        join(root, 'examples', 'fitness-coach', 'agent.yaml'),
+        '--control-plane',
+        url,
+        '--runtime',
+        'bedrock',
+        '--instance-id',
+        'lambda-1',
+      ],
+      { cwd: dir, env: { ...process.env, AGENTSPEC_ADMIN_KEY: adminKey } },
+    );
+    const vars = Object.fromEntries(
+      readFileSync(join(dir, '.env.agentspec'), 'utf8')
+        .split('\n')
+        .filter((l) => /^AGENTSPEC_/.test(l))
+        .map((l) => [l.split('=')[0], l.slice(l.indexOf('=') + 1)]),
+    );
+    const { manifest, baseDir } = loadManifest(join(root, 'examples', 'fitness-coach', 'agent.yaml'));
+    startPushMode({ manifest, baseDir, url: vars['AGENTSPEC_URL'] ?? '', apiKey: vars['AGENTSPEC_KEY'] ?? '' });
+    try {
+      const agent = await waitFor(
+        'the pushed report',
+        async () => (await agents()).find((a) => a.name === 'fitness-coach' && a.score !== null),
+        { timeoutMs: 20_000 },
+      );
+      expect(agent).toMatchObject({ namespace: 'default', runtime: 'bedrock', score: 100, instances: 1 });
+    } finally {
+      stopPushMode();
+    }
+  });
+});
