@@ -345,5 +345,8 @@ describe('control plane errors', () => {
     );
     expect(metrics).toContain('agentspec_db_pool_connections{state="total"}');
     expect(metrics).toContain('nodejs_eventloop_lag_seconds');
+    const openapi = (await (await fetch(`${cp.url}/api/v1/openapi.json`)).json()) as { openapi: string; paths: object };
+    expect(openapi.openapi).toBe('3.1.0');
+    expect(Object.keys(openapi.paths)).toContain('/api/v1/heartbeat');
   });
 });

@@ -1,5 +1,6 @@
 import { Router } from 'express';
 import type { AppContext } from '../app-context.js';
+import { openApiDocument } from '../openapi.js';
 
 /** /healthz (the process is up), /readyz (the database answers), /metrics. */
 export function opsRoutes(ctx: AppContext): Router {
@@ -16,6 +17,8 @@ export function opsRoutes(ctx: AppContext): Router {
       res.status(503).json({ status: 'not-ready', error: 'DatabaseUnavailable', message: (err as Error).message });
     }
   });
+  const openapi = openApiDocument();
+  router.get('/api/v1/openapi.json', (_req, res) => void res.json(openapi));
   router.get('/metrics', async (_req, res) => {
     res.type(ctx.metrics.registry.contentType).send(await ctx.metrics.registry.metrics());
   });

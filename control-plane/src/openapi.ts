@@ -1,0 +1,249 @@
+import { z } from 'zod';
+import { heartbeatBodySchema } from './routes/heartbeat.js';
+import { registerBodySchema } from './routes/register.js';
+
+type Schema = Record<string, unknown>;
+const ref = (name: string): Schema => ({ $ref: `#/components/schemas/${name}` });
+const json = (schema: Schema, description: string) => ({ description, content: { 'application/json': { schema } } });
+const error = (description: string) => json(ref('Error'), description);
+const nullable = (type: string): Schema => ({ type: [type, 'null'] });
+
+const agentSummary: Schema = {
+  type: 'object',
+  required: ['agentId', 'namespace', 'name', 'runtime', 'phase', 'score', 'grade', 'lastSeen', 'instances'],
+  properties: {
+    agentId: { type: 'string', format: 'uuid' },
+    namespace: { type: 'string' },
+    name: { type: 'string' },
+    runtime: { type: 'string' },
+    phase: {
+      type: 'string',
+      enum: ['Healthy', 'Degraded', 'Unhealthy', 'Unknown'],
+      description: 'The worst phase of its instances.',
+    },
+    score: { ...nullable('integer'), description: 'The lowest score of its instances.' },
+    grade: { ...nullable('string'), enum: ['A', 'B', 'C', 'D', 'F', null] },
+    lastSeen: { ...nullable('string'), format: 'date-time' },
+    instances: { type: 'integer' },
+  },
+};
+
+const namespaceAndName = [
+  { name: 'namespace', in: 'path', required: true, schema: { type: 'string' } },
+  { name: 'name', in: 'path', required: true, schema: { type: 'string' } },
+];
+const admin = [{ adminKey: [] }];
+
+function documentOperation(kind: string, byName: boolean): Schema {
+  return {
+    summary: byName
+      ? `Latest ${kind} of the agent with this name (unique across namespaces)`
+      : `Latest ${kind} of an agent`,
+    security: admin,
+    parameters: byName ? [namespaceAndName[1]] : namespaceAndName,
+    responses: {
+      200: json(ref('Document'), `the ${kind} document with the instance that reported it`),
+      404: error('not registered, or not reported yet'),
+      ...(byName ? { 409: error('the name exists in more than one namespace') } : {}),
+    },
+  };
+}
+
+/** The OpenAPI 3.1 description of every endpoint, served at /api/v1/openapi.json. */
+export function openApiDocument(): Schema {
+  const toSchema = (s: z.ZodType): Schema => {
+    const { $schema: _s, ...rest } = z.toJSONSchema(s, {
+      target: 'draft-2020-12',
+      io: 'input',
+      unrepresentable: 'any',
+    }) as Schema;
+    return rest;
+  };
+  const documentPaths = Object.fromEntries(
+    ['health', 'gap', 'proof'].flatMap((kind) => [
+      [`/api/v1/namespaces/{namespace}/agents/{name}/${kind}`, { get: documentOperation(kind, false) }],
+      [`/api/v1/agents/{name}/${kind}`, { get: documentOperation(kind, true) }],
+    ]),
+  );
+  return {
+    openapi: '3.1.0',
+    info: {
+      title: 'AgentSpec control plane',
+      version: '1.0.0',
+      description: 'Registration, heartbeats and the fleet read API.',
+    },
+    components: {
+      securitySchemes: {
+        adminKey: { type: 'apiKey', in: 'header', name: 'X-Admin-Key' },
+        instanceToken: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' },
+      },
+      schemas: {
+        Error: {
+          type: 'object',
+          required: ['error', 'message'],
+          properties: { error: { type: 'string' }, message: { type: 'string' }, field: { type: 'string' } },
+        },
+        RegisterRequest: toSchema(registerBodySchema),
+        RegisterResponse: {
+          type: 'object',
+          required: ['agentId', 'instanceId', 'apiKey', 'expiresAt', 'heartbeatIntervalSeconds'],
+          properties: {
+            agentId: { type: 'string', format: 'uuid' },
+            instanceId: { type: 'string' },
+            apiKey: { type: 'string', description: 'HS256 JWT for this instance’s heartbeats' },
+            expiresAt: { type: 'string', format: 'date-time' },
+            heartbeatIntervalSeconds: { type: 'integer' },
+          },
+        },
+        HeartbeatRequest: toSchema(heartbeatBodySchema),
+        AgentSummary: agentSummary,
+        AgentList: {
+          type: 'object',
+          required: ['items', 'nextCursor'],
+          properties: { items: { type: 'array', items: ref('AgentSummary') }, nextCursor: nullable('string') },
+        },
+        AgentDetail: {
+          allOf: [
+            ref('AgentSummary'),
+            {
+              type: 'object',
+              properties: {
+                instances: {
+                  type: 'array',
+                  items: {
+                    type: 'object',
+                    properties: {
+                      instanceId: { type: 'string' },
+                      runtime: { type: 'string' },
+                      registeredAt: { type: 'string', format: 'date-time' },
+                      lastSeen: { ...nullable('string'), format: 'date-time' },
+                      connectionState: { type: 'string' },
+                      status: nullable('string'),
+                      phase: { type: 'string' },
+                      score: nullable('integer'),
+                      grade: nullable('string'),
+                    },
+                  },
+                },
+              },
+            },
+          ],
+        },
+        Document: {
+          type: 'object',
+          required: ['namespace', 'name', 'instanceId'],
+          properties: {
+            namespace: { type: 'string' },
+            name: { type: 'string' },
+            instanceId: { type: 'string' },
+            updatedAt: { type: 'string' },
+          },
+          additionalProperties: true,
+          description: 'Plus one of health, gap or proof: the document as the instance sent it.',
+        },
+        History: {
+          type: 'object',
+          properties: {
+            items: {
+              type: 'array',
+              items: {
+                type: 'object',
+                properties: {
+                  instanceId: { type: 'string' },
+                  at: { type: 'string', format: 'date-time' },
+                  phase: { type: 'string' },
+                  score: nullable('integer'),
+                  grade: nullable('string'),
+                },
+              },
+            },
+          },
+        },
+      },
+    },
+    paths: {
+      '/api/v1/register': {
+        post: {
+          summary: 'Register an instance and get its heartbeat token',
+          security: admin,
+          requestBody: { required: true, content: { 'application/json': { schema: ref('RegisterRequest') } } },
+          responses: {
+            201: json(ref('RegisterResponse'), 'registered'),
+            400: error('invalid body; `field` names it'),
+            403: error('missing or wrong admin key'),
+            503: error('no admin key configured'),
+          },
+        },
+      },
+      '/api/v1/heartbeat': {
+        post: {
+          summary: 'Report health and compliance',
+          security: [{ instanceToken: [] }],
+          requestBody: { required: true, content: { 'application/json': { schema: ref('HeartbeatRequest') } } },
+          responses: {
+            204: { description: 'stored' },
+            400: error('invalid body; `field` names it'),
+            401: error('missing, invalid, expired or revoked token'),
+            413: error('body over 64 KiB'),
+            429: {
+              ...error('faster than the minimum interval'),
+              headers: { 'Retry-After': { schema: { type: 'integer' } } },
+            },
+            503: error('database unavailable; retry'),
+          },
+        },
+      },
+      '/api/v1/agents': {
+        get: {
+          summary: 'List agents',
+          security: admin,
+          parameters: [
+            { name: 'namespace', in: 'query', schema: { type: 'string' } },
+            {
+              name: 'phase',
+              in: 'query',
+              schema: { type: 'string', enum: ['Healthy', 'Degraded', 'Unhealthy', 'Unknown'] },
+            },
+            { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 500, default: 50 } },
+            { name: 'cursor', in: 'query', schema: { type: 'string' } },
+          ],
+          responses: { 200: json(ref('AgentList'), 'a page of agents'), 400: error('invalid query') },
+        },
+      },
+      '/api/v1/namespaces/{namespace}/agents/{name}': {
+        get: {
+          summary: 'One agent with its instances',
+          security: admin,
+          parameters: namespaceAndName,
+          responses: { 200: json(ref('AgentDetail'), 'the agent'), 404: error('not registered') },
+        },
+        delete: {
+          summary: 'Deregister an agent, revoking every token',
+          security: admin,
+          parameters: namespaceAndName,
+          responses: { 204: { description: 'deregistered' }, 404: error('not registered') },
+        },
+      },
+      '/api/v1/namespaces/{namespace}/agents/{name}/history': {
+        get: {
+          summary: 'Score history',
+          security: admin,
+          parameters: namespaceAndName,
+          responses: { 200: json(ref('History'), 'newest first'), 404: error('not registered') },
+        },
+      },
+      ...documentPaths,
+      '/api/v1/openapi.json': { get: { summary: 'This document', responses: { 200: { description: 'OpenAPI 3.1' } } } },
+      '/healthz': { get: { summary: 'The process is up', responses: { 200: { description: 'ok' } } } },
+      '/readyz': {
+        get: {
+          summary: 'The database answers',
+          responses: { 200: { description: 'ready' }, 503: { description: 'not ready' } },
+        },
+      },
+      '/metrics': {
+        get: { summary: 'Prometheus metrics', responses: { 200: { description: 'text exposition format' } } },
+      },
+    },
+  };
+}
