@@ -21,7 +21,7 @@ RESULTS := .test-results
 # Each tier also writes a JSON report so that `make test` can close with one "N passed, N failed" line.
 VITEST = npx vitest run --reporter=default --reporter=json --outputFile.json=$(RESULTS)/$(1).json --config vitest.$(1).config.ts
 
-.PHONY: help node deps build crds typecheck lint format test test-unit test-int e2e testbin cluster-up cluster-down clean
+.PHONY: help node deps build bench crds typecheck lint format test test-unit test-int e2e testbin cluster-up cluster-down clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -69,6 +69,9 @@ test: ## Everything CI runs: lint, typecheck, unit, integration, e2e
 	rm -rf $(RESULTS)
 	$(MAKE) --no-print-directory lint typecheck test-unit test-int e2e
 	node scripts/test-summary.mjs $(RESULTS)
+
+bench: build ## Benchmarks with ratios against baselines measured in the same run (not part of make test)
+	node bench/dist/heartbeat.js
 
 cluster-up: build testbin ## Start a test cluster in the background and print its KUBECONFIG
 	@node e2e/dist/cli/cluster-up.js --dir "$(CLUSTER_DIR)"

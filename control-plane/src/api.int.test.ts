@@ -119,6 +119,14 @@ describe.each([
     expect((await adminGet(cp.url, '/api/v1/namespaces/team-b/agents/replicated')).body['instances']).toHaveLength(2);
   });
 
+  it('accepts concurrent heartbeats of one instance when the interval allows them', async () => {
+    const reg = await register(cp.url, { agentName: 'concurrent', instanceId: 'c', runtime: 'local' });
+    const statuses = await Promise.all(
+      Array.from({ length: 10 }, () => heartbeat(cp.url, reg.apiKey).then((r) => r.status)),
+    );
+    expect(statuses).toEqual(Array(10).fill(204));
+  });
+
   it('stores documents only when they change and bounds nothing it should keep', async () => {
     const reg = await register(cp.url, { agentName: 'steady', instanceId: 'i', runtime: 'local' });
     const body = { health: { status: 'healthy' }, gap: { score: 95 } };

@@ -57,14 +57,15 @@ export function heartbeatRoutes(ctx: AppContext): Router {
     const interval = ctx.config.minHeartbeatIntervalSeconds;
 
     // One statement: liveness always; documents only when their hash changed; the rate limit and the token's
-    // validity are conditions of the same UPDATE, so they hold across replicas.
+    // validity are conditions of the same UPDATE, so they hold across replicas. clock_timestamp(), not now():
+    // a concurrent heartbeat of the same instance that waited for the row lock must compare against real time.
     const updated = await sql<{ changed: boolean; instance_id: string }>`
       with old as (
         select health_hash, gap_hash, proof_hash, phase, score from instances where id = ${claims.instancePk}
       )
       update instances set
         last_seen_at = now(),
-        last_heartbeat_at = now(),
+        last_heartbeat_at = clock_timestamp(),
         connection_state = 'online',
         health_status = ${body.health.status ?? null},
         phase = ${phase},
@@ -81,7 +82,7 @@ export function heartbeatRoutes(ctx: AppContext): Router {
       where instances.id = ${claims.instancePk}
         and instances.token_id_hash = ${hashTokenId(claims.jti)}
         and (instances.last_heartbeat_at is null
-             or instances.last_heartbeat_at <= now() - make_interval(secs => ${interval}))
+             or instances.last_heartbeat_at <= clock_timestamp() - make_interval(secs => ${interval}))
       returning instances.instance_id,
         (old.health_hash is distinct from ${healthHash} or old.gap_hash is distinct from ${gapHash}
           or old.phase is distinct from ${phase} or old.score is distinct from ${scoreValue ?? null}) as changed
@@ -91,7 +92,10 @@ export function heartbeatRoutes(ctx: AppContext): Router {
     if (!row) {
       const instance = await ctx.db
         .selectFrom('instances')
-        .select(['token_id_hash', sql<number>`extract(epoch from (now() - last_heartbeat_at))`.as('elapsed')])
+        .select([
+          'token_id_hash',
+          sql<number>`extract(epoch from (clock_timestamp() - last_heartbeat_at))`.as('elapsed'),
+        ])
         .where('id', '=', claims.instancePk)
         .executeTakeFirst();
       if (!instance || instance.token_id_hash !== hashTokenId(claims.jti)) {

@@ -1,0 +1,54 @@
+import { Agent, request } from 'undici';
+
+export interface LoadResult {
+  requests: number;
+  seconds: number;
+  perSecond: number;
+  p50ms: number;
+  p99ms: number;
+  statuses: Record<number, number>;
+}
+
+export interface LoadOptions {
+  url: string;
+  /** Bodies and headers to send, used round-robin. */
+  requests: { body: string; headers: Record<string, string> }[];
+  concurrency: number;
+  durationMs: number;
+}
+
+const percentile = (sorted: number[], p: number): number =>
+  sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
+
+/** Closed-loop load: `concurrency` workers each send one request at a time until the duration is over. */
+export async function runLoad(options: LoadOptions): Promise<LoadResult> {
+  const dispatcher = new Agent({ connections: options.concurrency, pipelining: 1, keepAliveTimeout: 30_000 });
+  const latencies: number[] = [];
+  const statuses: Record<number, number> = {};
+  const started = performance.now();
+  const deadline = started + options.durationMs;
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (performance.now() < deadline) {
+      const item = options.requests[next++ % options.requests.length];
+      if (!item) return;
+      const t0 = performance.now();
+      const res = await request(options.url, { method: 'POST', body: item.body, headers: item.headers, dispatcher });
+      await res.body.dump();
+      latencies.push(performance.now() - t0);
+      statuses[res.statusCode] = (statuses[res.statusCode] ?? 0) + 1;
+    }
+  };
+  await Promise.all(Array.from({ length: options.concurrency }, worker));
+  const seconds = (performance.now() - started) / 1000;
+  await dispatcher.close();
+  latencies.sort((a, b) => a - b);
+  return {
+    requests: latencies.length,
+    seconds,
+    perSecond: latencies.length / seconds,
+    p50ms: percentile(latencies, 50),
+    p99ms: percentile(latencies, 99),
+    statuses,
+  };
+}
