@@ -14,7 +14,6 @@ const adminKey = 'bench-admin-key';
 
 function heartbeatBody(bytes: number, score: number): string {
   const checks = [];
-  let body = '';
   for (let i = 0; ; i++) {
     checks.push({
       id: `tool:tool-${i}`,
@@ -23,7 +22,7 @@ function heartbeatBody(bytes: number, score: number): string {
       severity: 'info',
       message: 'registered and answering',
     });
-    body = JSON.stringify({
+    const body = JSON.stringify({
       health: {
         agentName: 'bench',
         timestamp: '2026-11-23T00:00:00.000Z',
