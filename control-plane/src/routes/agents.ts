@@ -2,7 +2,7 @@ import { Router, type Request } from 'express';
 import { sql } from 'kysely';
 import { ApiError } from '../api-error.js';
 import type { AppContext } from '../app-context.js';
-import { PHASE_ORDER } from '../phase.js';
+import { gradeOf, PHASE_ORDER } from '../phase.js';
 
 interface AgentRow {
   id: string;
@@ -43,14 +43,10 @@ function summary(row: AgentRow) {
     runtime: row.runtime,
     phase: row.phase,
     score: row.score,
-    grade: row.score === null ? null : gradeLetter(row.score),
+    grade: gradeOf(row.score ?? undefined) ?? null,
     lastSeen: row.last_seen ? new Date(row.last_seen).toISOString() : null,
     instances: Number(row.instances),
   };
-}
-
-function gradeLetter(score: number): string {
-  return score >= 90 ? 'A' : score >= 75 ? 'B' : score >= 60 ? 'C' : score >= 45 ? 'D' : 'F';
 }
 
 /** Agent-level figures: the worst phase and the lowest score of its instances, the latest time any was seen. */
