@@ -8,7 +8,7 @@ export {
   type ResolveOptions,
   type ReferenceKind,
 } from './manifest/resolve-ref.js';
-export { ManifestError, formatIssue, formatPath, type ManifestIssue } from './manifest/errors.js';
+export { ManifestError, formatIssue, formatPath, toManifestIssues, type ManifestIssue } from './manifest/errors.js';
 export {
   loadManifest,
   parseManifest,

@@ -1,0 +1,26 @@
+import type { AgentCondition } from '@agentspec/sdk';
+
+/** CamelCase condition reasons, as named constants. */
+export const Reasons = {
+  DeploymentReady: 'DeploymentReady',
+  PodsNotReady: 'PodsNotReady',
+  RollingOut: 'RollingOut',
+  RolledOut: 'RolledOut',
+  MissingImage: 'MissingImage',
+  InvalidSpec: 'InvalidSpec',
+} as const;
+
+export type ConditionInput = Omit<AgentCondition, 'lastTransitionTime'>;
+
+/**
+ * Sets a condition, keeping lastTransitionTime unless the status flips; the other conditions are kept in order.
+ */
+export function setCondition(conditions: readonly AgentCondition[], next: ConditionInput, now: Date): AgentCondition[] {
+  const existing = conditions.find((c) => c.type === next.type);
+  const lastTransitionTime =
+    existing && existing.status === next.status
+      ? existing.lastTransitionTime
+      : now.toISOString().replace(/\.\d{3}Z$/, 'Z');
+  const condition: AgentCondition = { ...next, lastTransitionTime };
+  return existing ? conditions.map((c) => (c.type === next.type ? condition : c)) : [...conditions, condition];
+}
