@@ -17,8 +17,8 @@ export const heartbeatBodySchema = z.looseObject({
   proof: z.unknown().optional(),
 });
 
-const documentHash = (value: unknown): string | null =>
-  value === undefined ? null : createHash('sha256').update(JSON.stringify(value)).digest('hex');
+const sha256 = (json: string | null): string | null =>
+  json === null ? null : createHash('sha256').update(json).digest('hex');
 
 async function authenticate(ctx: AppContext, header: string | undefined): Promise<TokenClaims> {
   const token = /^Bearer ([^\s]+)$/i.exec(header ?? '')?.[1];
@@ -51,9 +51,13 @@ export function heartbeatRoutes(ctx: AppContext): Router {
     const scoreValue = body.gap.score ?? body.gap.overallScore;
     const phase = phaseOf(body.health.status);
     const grade = gradeOf(scoreValue) ?? null;
-    const healthHash = documentHash(body.health);
-    const gapHash = documentHash(body.gap);
-    const proofHash = documentHash(body.proof);
+    // Each document is serialised once: the same JSON is hashed and, when it changed, stored.
+    const healthJson = JSON.stringify(body.health);
+    const gapJson = JSON.stringify(body.gap);
+    const proofJson = body.proof === undefined ? null : JSON.stringify(body.proof);
+    const healthHash = sha256(healthJson);
+    const gapHash = sha256(gapJson);
+    const proofHash = sha256(proofJson);
     const interval = ctx.config.minHeartbeatIntervalSeconds;
 
     // One statement: liveness always; documents only when their hash changed; the rate limit and the token's
@@ -71,9 +75,9 @@ export function heartbeatRoutes(ctx: AppContext): Router {
         phase = ${phase},
         score = ${scoreValue ?? null},
         grade = ${grade},
-        health = case when instances.health_hash is distinct from ${healthHash} then ${JSON.stringify(body.health)}::jsonb else instances.health end,
-        gap = case when instances.gap_hash is distinct from ${gapHash} then ${JSON.stringify(body.gap)}::jsonb else instances.gap end,
-        proof = case when instances.proof_hash is distinct from ${proofHash} then ${body.proof === undefined ? null : JSON.stringify(body.proof)}::jsonb else instances.proof end,
+        health = case when instances.health_hash is distinct from ${healthHash} then ${healthJson}::jsonb else instances.health end,
+        gap = case when instances.gap_hash is distinct from ${gapHash} then ${gapJson}::jsonb else instances.gap end,
+        proof = case when instances.proof_hash is distinct from ${proofHash} then ${proofJson}::jsonb else instances.proof end,
         documents_updated_at = case
           when instances.health_hash is distinct from ${healthHash} or instances.gap_hash is distinct from ${gapHash}
             or instances.proof_hash is distinct from ${proofHash} then now() else instances.documents_updated_at end,
