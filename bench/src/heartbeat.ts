@@ -36,12 +36,16 @@ function heartbeatBody(bytes: number, score: number): string {
   }
 }
 
+const children: ChildProcess[] = [];
+
+/** Starts a server process (tracked at once, so it is stopped whatever fails later) and waits until it answers. */
 async function start(script: string, env: NodeJS.ProcessEnv): Promise<{ url: string; child: ChildProcess }> {
   const port = await freePort();
   const child = spawn(process.execPath, [script], {
     env: { ...process.env, ...env, PORT: String(port) },
     stdio: 'ignore',
   });
+  children.push(child);
   const url = `http://127.0.0.1:${port}`;
   await waitFor(
     script,
@@ -55,7 +59,6 @@ const row = (name: string, r: LoadResult): string =>
   `${name.padEnd(26)} ${r.perSecond.toFixed(0).padStart(8)} req/s   p50 ${r.p50ms.toFixed(2).padStart(7)} ms   p99 ${r.p99ms.toFixed(2).padStart(7)} ms   ${JSON.stringify(r.statuses)}`;
 
 const postgres = await startTestPostgres();
-const children: ChildProcess[] = [];
 try {
   const controlPlane = await start(join(root, 'control-plane', 'dist', 'bin', 'control-plane.js'), {
     DATABASE_URL: await postgres.createDatabase('bench'),
@@ -65,7 +68,6 @@ try {
     LOG_LEVEL: 'warn',
   });
   const baseline = await start(join(root, 'bench', 'dist', 'baseline-server.js'), {});
-  children.push(controlPlane.child, baseline.child);
 
   const tokens: string[] = [];
   for (let i = 0; i < instances; i++) {
