@@ -1,7 +1,7 @@
 import { pino, type Logger, type LoggerOptions } from 'pino';
+import { redact } from '@agentspec/sdk';
 
 const REDACTED = '[REDACTED]';
-const JWT = /\beyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*/g;
 
 /**
  * JSON lines. Admin keys, JWTs and the JWT secret never reach a log line: known fields are redacted by path,
@@ -12,11 +12,7 @@ export function createLogger(
   secrets: readonly (string | undefined)[] = [],
   destination?: NodeJS.WritableStream,
 ): Logger {
-  const scrub = (text: string): string => {
-    let out = text.replace(JWT, REDACTED);
-    for (const s of secrets) if (s && s.length >= 4) out = out.split(s).join(REDACTED);
-    return out;
-  };
+  const scrub = (text: string): string => redact(text, secrets);
   const options: LoggerOptions = {
     level,
     base: { component: 'agentspec-control-plane' },

@@ -5,7 +5,7 @@ export {
   type StartTestClusterOptions,
   type TestCluster,
 } from './cluster.js';
-export { startTestPostgres, type TestPostgres } from './postgres.js';
+export { createDatabaseAt, startTestPostgres, type TestPostgres } from './postgres.js';
 export { ComponentError, ManagedProcess, stopPid, tailOfFile } from './managed-process.js';
 export { createCertificateAuthority, createSigningKeyPair, type CertificateAuthority, type KeyPairPem } from './pki.js';
 export { freePort } from './free-port.js';

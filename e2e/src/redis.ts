@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from './free-port.js';
 import { ManagedProcess } from './managed-process.js';
-import { redisPing } from './redis-ping.js';
+import { redisPing } from '@agentspec/sdk';
 
 export interface TestRedis {
   port: number;
@@ -23,11 +23,17 @@ export async function startTestRedis(options: { password?: string } = {}): Promi
     args,
     logPath: join(dir, 'redis.log'),
   });
-  await proc.waitUntil('answering PING', () => redisPing(port, options.password), 15_000, 100);
   const auth = options.password ? `:${encodeURIComponent(options.password)}@` : '';
+  const url = new URL(`redis://${auth}127.0.0.1:${port}`);
+  await proc.waitUntil(
+    'answering PING',
+    async () => (await redisPing({ host: '127.0.0.1', port, url }, 1_000)) >= 0,
+    15_000,
+    100,
+  );
   return {
     port,
-    url: `redis://${auth}127.0.0.1:${port}`,
+    url: url.toString(),
     async stop() {
       await proc.stop();
       rmSync(dir, { recursive: true, force: true });

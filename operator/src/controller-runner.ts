@@ -1,4 +1,5 @@
 import { Counter, Histogram, type Registry } from 'prom-client';
+import { registered } from './metric.js';
 import type { WorkQueue } from './work-queue.js';
 
 /** What a reconcile asks for: nothing (done), or to run again after a delay. */
@@ -29,39 +30,47 @@ interface ControllerMetrics {
   time: Histogram<'controller'>;
 }
 
+const RECONCILE_BUCKETS = [
+  0.005, 0.01, 0.025, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5, 0.6, 0.7, 0.8, 0.9, 1, 1.25, 1.5, 1.75, 2,
+  2.5, 3, 3.5, 4, 4.5, 5, 6, 7, 8, 9, 10, 15, 20, 25, 30, 40, 50, 60,
+];
+
 function metricsFor(registry: Registry): ControllerMetrics {
-  const existing = registry.getSingleMetric('controller_runtime_reconcile_total');
-  if (existing) {
-    return {
-      total: existing as Counter<'controller' | 'result'>,
-      errors: registry.getSingleMetric('controller_runtime_reconcile_errors_total') as Counter<'controller'>,
-      time: registry.getSingleMetric('controller_runtime_reconcile_time_seconds') as Histogram<'controller'>,
-    };
-  }
-  const registers = [registry];
   return {
-    total: new Counter({
-      name: 'controller_runtime_reconcile_total',
-      help: 'Total number of reconciliations per controller',
-      labelNames: ['controller', 'result'],
-      registers,
-    }),
-    errors: new Counter({
-      name: 'controller_runtime_reconcile_errors_total',
-      help: 'Total number of reconciliation errors per controller',
-      labelNames: ['controller'],
-      registers,
-    }),
-    time: new Histogram({
-      name: 'controller_runtime_reconcile_time_seconds',
-      help: 'Length of time per reconciliation per controller',
-      labelNames: ['controller'],
-      buckets: [
-        0.005, 0.01, 0.025, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5, 0.6, 0.7, 0.8, 0.9, 1, 1.25, 1.5,
-        1.75, 2, 2.5, 3, 3.5, 4, 4.5, 5, 6, 7, 8, 9, 10, 15, 20, 25, 30, 40, 50, 60,
-      ],
-      registers,
-    }),
+    total: registered(
+      registry,
+      'controller_runtime_reconcile_total',
+      (registers) =>
+        new Counter({
+          name: 'controller_runtime_reconcile_total',
+          help: 'Total number of reconciliations per controller',
+          labelNames: ['controller', 'result'],
+          registers,
+        }),
+    ),
+    errors: registered(
+      registry,
+      'controller_runtime_reconcile_errors_total',
+      (registers) =>
+        new Counter({
+          name: 'controller_runtime_reconcile_errors_total',
+          help: 'Total number of reconciliation errors per controller',
+          labelNames: ['controller'],
+          registers,
+        }),
+    ),
+    time: registered(
+      registry,
+      'controller_runtime_reconcile_time_seconds',
+      (registers) =>
+        new Histogram({
+          name: 'controller_runtime_reconcile_time_seconds',
+          help: 'Length of time per reconciliation per controller',
+          labelNames: ['controller'],
+          buckets: RECONCILE_BUCKETS,
+          registers,
+        }),
+    ),
   };
 }
 

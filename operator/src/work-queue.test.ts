@@ -85,3 +85,14 @@ describe('WorkQueue', () => {
     expect(text).toContain('workqueue_work_duration_seconds_count{name="agent"} 1');
   });
 });
+
+describe('WorkQueue metrics registry', () => {
+  it('lets several queues share one registry, each under its own name label', async () => {
+    const registry = new Registry();
+    new WorkQueue({ name: 'agents', registry }).add('ns/a');
+    new WorkQueue({ name: 'secrets', registry }).add('ns/b');
+    const text = await registry.metrics();
+    expect(text).toContain('workqueue_adds_total{name="agents"} 1');
+    expect(text).toContain('workqueue_adds_total{name="secrets"} 1');
+  });
+});

@@ -1,4 +1,5 @@
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import { registered } from './metric.js';
 
 export interface WorkQueueOptions {
   /** The controller's name, the `name` label of the workqueue_* metrics. */
@@ -22,45 +23,59 @@ interface WorkQueueMetrics {
 const buckets = [1e-8, 1e-7, 1e-6, 1e-5, 1e-4, 1e-3, 0.01, 0.1, 1, 10];
 
 function metricsFor(registry: Registry): WorkQueueMetrics {
-  const existing = registry.getSingleMetric('workqueue_depth');
-  if (existing) {
-    return {
-      depth: existing as Gauge<'name'>,
-      adds: registry.getSingleMetric('workqueue_adds_total') as Counter<'name'>,
-      retries: registry.getSingleMetric('workqueue_retries_total') as Counter<'name'>,
-      queueDuration: registry.getSingleMetric('workqueue_queue_duration_seconds') as Histogram<'name'>,
-      workDuration: registry.getSingleMetric('workqueue_work_duration_seconds') as Histogram<'name'>,
-    };
-  }
-  const registers = [registry];
+  const labelNames = ['name'] as const;
   return {
-    depth: new Gauge({ name: 'workqueue_depth', help: 'Current depth of workqueue', labelNames: ['name'], registers }),
-    adds: new Counter({
-      name: 'workqueue_adds_total',
-      help: 'Total number of adds handled by workqueue',
-      labelNames: ['name'],
-      registers,
-    }),
-    retries: new Counter({
-      name: 'workqueue_retries_total',
-      help: 'Total number of retries handled by workqueue',
-      labelNames: ['name'],
-      registers,
-    }),
-    queueDuration: new Histogram({
-      name: 'workqueue_queue_duration_seconds',
-      help: 'How long in seconds an item stays in workqueue before being requested',
-      labelNames: ['name'],
-      buckets,
-      registers,
-    }),
-    workDuration: new Histogram({
-      name: 'workqueue_work_duration_seconds',
-      help: 'How long in seconds processing an item from workqueue takes',
-      labelNames: ['name'],
-      buckets,
-      registers,
-    }),
+    depth: registered(
+      registry,
+      'workqueue_depth',
+      (registers) => new Gauge({ name: 'workqueue_depth', help: 'Current depth of workqueue', labelNames, registers }),
+    ),
+    adds: registered(
+      registry,
+      'workqueue_adds_total',
+      (registers) =>
+        new Counter({
+          name: 'workqueue_adds_total',
+          help: 'Total number of adds handled by workqueue',
+          labelNames,
+          registers,
+        }),
+    ),
+    retries: registered(
+      registry,
+      'workqueue_retries_total',
+      (registers) =>
+        new Counter({
+          name: 'workqueue_retries_total',
+          help: 'Total number of retries handled by workqueue',
+          labelNames,
+          registers,
+        }),
+    ),
+    queueDuration: registered(
+      registry,
+      'workqueue_queue_duration_seconds',
+      (registers) =>
+        new Histogram({
+          name: 'workqueue_queue_duration_seconds',
+          help: 'How long in seconds an item stays in workqueue before being requested',
+          labelNames,
+          buckets,
+          registers,
+        }),
+    ),
+    workDuration: registered(
+      registry,
+      'workqueue_work_duration_seconds',
+      (registers) =>
+        new Histogram({
+          name: 'workqueue_work_duration_seconds',
+          help: 'How long in seconds processing an item from workqueue takes',
+          labelNames,
+          buckets,
+          registers,
+        }),
+    ),
   };
 }
 

@@ -1,8 +1,8 @@
 import { basename } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
-import pg from 'pg';
 import { afterAll, beforeAll, inject } from 'vitest';
+import { createDatabaseAt } from '../postgres.js';
 
 let namespace: string | undefined;
 
@@ -24,18 +24,8 @@ export function testPostgresUrl(): string {
 let databases = 0;
 
 /** A new, empty database on the run's PostgreSQL (one per test or per file keeps them independent). */
-export async function testDatabase(): Promise<string> {
-  const base = new URL(inject('postgresUrl'));
-  const name = `t_${process.pid}_${Date.now().toString(36)}_${databases++}`;
-  const client = new pg.Client({ connectionString: base.toString() });
-  await client.connect();
-  try {
-    await client.query(`CREATE DATABASE ${name}`);
-  } finally {
-    await client.end();
-  }
-  base.pathname = `/${name}`;
-  return base.toString();
+export function testDatabase(): Promise<string> {
+  return createDatabaseAt(inject('postgresUrl'), `t_${process.pid}_${Date.now().toString(36)}_${databases++}`);
 }
 
 /** The namespace this test file owns; created before its tests and deleted after them. */

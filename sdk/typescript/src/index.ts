@@ -94,3 +94,5 @@ export {
   type OwnerReference,
 } from './k8s/workload.js';
 export { generate, agentSpecOf, type GenerateOptions } from './cli/generate.js';
+export { findReferences, type ReferenceUse } from './manifest/references.js';
+export { redisPing, postgresPing, tcpProbe } from './health/probes.js';

@@ -1,10 +1,10 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
-import { envReferences } from '../health/checks.js';
 import { DEFAULT_SIDECAR_IMAGE } from '../k8s/labels.js';
 import { buildWorkload, type K8sObject } from '../k8s/workload.js';
 import type { LoadedManifest } from '../manifest/load.js';
+import { findReferences } from '../manifest/references.js';
 import { secretEnvName } from '../manifest/resolve-ref.js';
 import type { AgentResourceSpec } from '../manifest/schema.js';
 
@@ -32,15 +32,11 @@ export function agentSpecOf(loaded: LoadedManifest): AgentResourceSpec {
 
 /** Variables the agent needs from a Secret: $secret: references and $env: references not set in the manifest. */
 function secretKeys(loaded: LoadedManifest, spec: AgentResourceSpec): string[] {
-  const keys = new Set<string>();
-  const walk = (value: unknown): void => {
-    if (typeof value === 'string' && value.startsWith('$secret:')) keys.add(secretEnvName(value.slice(8)));
-    else if (Array.isArray(value)) value.forEach(walk);
-    else if (value && typeof value === 'object') Object.values(value).forEach(walk);
-  };
-  walk(loaded.manifest.spec);
+  const references = findReferences(loaded.manifest);
+  const keys = new Set(references.filter((r) => r.kind === 'secret').map((r) => secretEnvName(r.target)));
   const setInManifest = new Set((spec.deployment?.env ?? []).map((e) => e.name));
-  for (const name of [...(loaded.manifest.spec.requires?.envVars ?? []), ...envReferences(loaded.manifest).keys()]) {
+  const envNames = references.filter((r) => r.kind === 'env').map((r) => r.target);
+  for (const name of [...(loaded.manifest.spec.requires?.envVars ?? []), ...envNames]) {
     if (!setInManifest.has(name)) keys.add(name);
   }
   return [...keys].sort();

@@ -1,6 +1,7 @@
 import { accessSync, constants } from 'node:fs';
 import { delimiter, isAbsolute, join } from 'node:path';
 import type { AgentManifest } from '../manifest/load.js';
+import { findReferences } from '../manifest/references.js';
 import { resolveRef } from '../manifest/resolve-ref.js';
 import { parseEndpoint } from './endpoint.js';
 import { modelEndpointEnvName, modelEndpointFor } from './model-endpoints.js';
@@ -23,17 +24,11 @@ const errorMessage = (err: unknown): string => (err instanceof Error ? err.messa
 
 /** Every `$env:NAME` in the manifest, with the field that uses it. */
 export function envReferences(manifest: AgentManifest): Map<string, string> {
-  const found = new Map<string, string>();
-  const walk = (value: unknown, path: string): void => {
-    if (typeof value === 'string') {
-      const match = /^\$env:(.+)$/.exec(value);
-      if (match?.[1] && !found.has(match[1])) found.set(match[1], path);
-    } else if (Array.isArray(value)) value.forEach((v, i) => walk(v, `${path}[${i}]`));
-    else if (value && typeof value === 'object')
-      for (const [k, v] of Object.entries(value)) walk(v, path ? `${path}.${k}` : k);
-  };
-  walk(manifest.spec, 'spec');
-  return found;
+  return new Map(
+    findReferences(manifest)
+      .filter((r) => r.kind === 'env')
+      .map((r) => [r.target, r.field]),
+  );
 }
 
 function envChecks(manifest: AgentManifest, env: NodeJS.ProcessEnv): HealthCheck[] {
