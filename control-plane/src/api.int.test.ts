@@ -127,6 +127,27 @@ describe.each([
     expect(statuses).toEqual(Array(10).fill(204));
   });
 
+  it('writes every heartbeat of a burst from many instances (coalesced into shared statements)', async () => {
+    const regs = await Promise.all(
+      Array.from({ length: 40 }, (_, i) =>
+        register(cp.url, { agentName: 'burst', namespace: 'burst', instanceId: `b-${i}`, runtime: 'local' }),
+      ),
+    );
+    const statuses = await Promise.all(
+      regs.map((reg, i) =>
+        heartbeat(cp.url, reg.apiKey, { health: { status: 'healthy' }, gap: { score: 50 + i + 0.4 } }).then(
+          (r) => r.status,
+        ),
+      ),
+    );
+    expect(statuses).toEqual(Array(40).fill(204));
+    const agent = await adminGet(cp.url, '/api/v1/namespaces/burst/agents/burst');
+    const scores = (agent.body['instances'] as { instanceId: string; score: number }[])
+      .map((i) => [i.instanceId, i.score] as const)
+      .sort((a, b) => a[0].localeCompare(b[0], 'en', { numeric: true }));
+    expect(scores).toEqual(regs.map((_, i) => [`b-${i}`, 50 + i]));
+  });
+
   it('stores documents only when they change and bounds nothing it should keep', async () => {
     const reg = await register(cp.url, { agentName: 'steady', instanceId: 'i', runtime: 'local' });
     const body = { health: { status: 'healthy' }, gap: { score: 95 } };
@@ -327,6 +348,10 @@ describe('control plane errors', () => {
       expect(second.status).toBe(429);
       expect(Number(second.headers.get('retry-after'))).toBeGreaterThanOrEqual(29);
       expect(await second.json()).toMatchObject({ error: 'TooManyHeartbeats' });
+      // A burst of one instance: exactly one is written, the others are judged against it.
+      const other = await register(limited.url, { agentName: 'eager', instanceId: 'f', runtime: 'local' });
+      const burst = await Promise.all(Array.from({ length: 8 }, () => heartbeat(limited.url, other.apiKey)));
+      expect(burst.map((r) => r.status).sort()).toEqual([204, 429, 429, 429, 429, 429, 429, 429]);
     } finally {
       await limited.close();
     }

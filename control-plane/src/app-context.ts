@@ -5,6 +5,7 @@ import type { Logger } from 'pino';
 import type { ControlPlaneConfig } from './config.js';
 import type { ControlPlaneDatabase } from './db/database.js';
 import type { Database } from './db/schema.js';
+import type { HeartbeatWriter } from './heartbeat-writer.js';
 import type { ControlPlaneMetrics } from './metrics.js';
 import type { TokenService } from './tokens.js';
 
@@ -17,6 +18,8 @@ export interface AppContext {
   metrics: ControlPlaneMetrics;
   tokens: TokenService;
   adminAuth: RequestHandler;
+  /** Coalesces concurrent heartbeats into one statement. */
+  heartbeatWriter: HeartbeatWriter;
   /** agent.registered, agent.heartbeat, agent.deregistered: in-process for now. */
   events: EventEmitter;
 }

@@ -9,6 +9,7 @@ import type { ControlPlaneDatabase } from './db/database.js';
 import { createLogger } from './logger.js';
 import { createMetrics, type ControlPlaneMetrics } from './metrics.js';
 import { agentRoutes } from './routes/agents.js';
+import { HeartbeatWriter } from './heartbeat-writer.js';
 import { heartbeatRoutes } from './routes/heartbeat.js';
 import { opsRoutes } from './routes/ops.js';
 import { registerRoutes } from './routes/register.js';
@@ -42,6 +43,7 @@ export function createApp(options: CreateAppOptions): ControlPlaneApp {
     tokens: new TokenService(config.jwtSecret, config.tokenTtlSeconds),
     adminAuth: requireAdminKey(config.adminKey),
     events: new EventEmitter(),
+    heartbeatWriter: new HeartbeatWriter(database.db, { minIntervalSeconds: config.minHeartbeatIntervalSeconds }),
   };
 
   const app = express();

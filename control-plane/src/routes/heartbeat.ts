@@ -17,8 +17,7 @@ export const heartbeatBodySchema = z.looseObject({
   proof: z.unknown().optional(),
 });
 
-const sha256 = (json: string | null): string | null =>
-  json === null ? null : createHash('sha256').update(json).digest('hex');
+const sha256 = (json: string): string => createHash('sha256').update(json).digest('hex');
 
 async function authenticate(ctx: AppContext, header: string | undefined): Promise<TokenClaims> {
   const token = /^Bearer ([^\s]+)$/i.exec(header ?? '')?.[1];
@@ -48,52 +47,36 @@ export function heartbeatRoutes(ctx: AppContext): Router {
       ctx.metrics.heartbeats.inc({ result: 'invalid' });
       throw err;
     }
-    const scoreValue = body.gap.score ?? body.gap.overallScore;
+    // Stored as an integer; older clients send fractions.
+    const rawScore = body.gap.score ?? body.gap.overallScore;
+    const scoreValue = rawScore === undefined ? null : Math.round(rawScore);
     const phase = phaseOf(body.health.status);
-    const grade = gradeOf(scoreValue) ?? null;
+    const grade = gradeOf(rawScore) ?? null;
     // Each document is serialised once: the same JSON is hashed and, when it changed, stored.
     const healthJson = JSON.stringify(body.health);
     const gapJson = JSON.stringify(body.gap);
     const proofJson = body.proof === undefined ? null : JSON.stringify(body.proof);
     const healthHash = sha256(healthJson);
     const gapHash = sha256(gapJson);
-    const proofHash = sha256(proofJson);
+    const proofHash = proofJson === null ? null : sha256(proofJson);
     const interval = ctx.config.minHeartbeatIntervalSeconds;
+    const tokenIdHash = hashTokenId(claims.jti);
+    const result = await ctx.heartbeatWriter.write({
+      instancePk: claims.instancePk,
+      tokenIdHash,
+      healthStatus: body.health.status ?? null,
+      phase,
+      score: scoreValue,
+      grade,
+      healthJson,
+      healthHash,
+      gapJson,
+      gapHash,
+      proofJson,
+      proofHash,
+    });
 
-    // One statement: liveness always; documents only when their hash changed; the rate limit and the token's
-    // validity are conditions of the same UPDATE, so they hold across replicas. clock_timestamp(), not now():
-    // a concurrent heartbeat of the same instance that waited for the row lock must compare against real time.
-    const updated = await sql<{ changed: boolean; instance_id: string }>`
-      with old as (
-        select health_hash, gap_hash, proof_hash, phase, score from instances where id = ${claims.instancePk}
-      )
-      update instances set
-        last_seen_at = now(),
-        last_heartbeat_at = clock_timestamp(),
-        connection_state = 'online',
-        health_status = ${body.health.status ?? null},
-        phase = ${phase},
-        score = ${scoreValue ?? null},
-        grade = ${grade},
-        health = case when instances.health_hash is distinct from ${healthHash} then ${healthJson}::jsonb else instances.health end,
-        gap = case when instances.gap_hash is distinct from ${gapHash} then ${gapJson}::jsonb else instances.gap end,
-        proof = case when instances.proof_hash is distinct from ${proofHash} then ${proofJson}::jsonb else instances.proof end,
-        documents_updated_at = case
-          when instances.health_hash is distinct from ${healthHash} or instances.gap_hash is distinct from ${gapHash}
-            or instances.proof_hash is distinct from ${proofHash} then now() else instances.documents_updated_at end,
-        health_hash = ${healthHash}, gap_hash = ${gapHash}, proof_hash = ${proofHash}
-      from old
-      where instances.id = ${claims.instancePk}
-        and instances.token_id_hash = ${hashTokenId(claims.jti)}
-        and (instances.last_heartbeat_at is null
-             or instances.last_heartbeat_at <= clock_timestamp() - make_interval(secs => ${interval}))
-      returning instances.instance_id,
-        (old.health_hash is distinct from ${healthHash} or old.gap_hash is distinct from ${gapHash}
-          or old.phase is distinct from ${phase} or old.score is distinct from ${scoreValue ?? null}) as changed
-    `.execute(ctx.db);
-
-    const row = updated.rows[0];
-    if (!row) {
+    if (!result.written) {
       const instance = await ctx.db
         .selectFrom('instances')
         .select([
@@ -102,7 +85,7 @@ export function heartbeatRoutes(ctx: AppContext): Router {
         ])
         .where('id', '=', claims.instancePk)
         .executeTakeFirst();
-      if (!instance || instance.token_id_hash !== hashTokenId(claims.jti)) {
+      if (!instance || instance.token_id_hash !== tokenIdHash) {
         ctx.metrics.heartbeats.inc({ result: 'unauthorized' });
         throw new ApiError(401, 'Unauthorized', 'token revoked: register again');
       }
@@ -112,10 +95,10 @@ export function heartbeatRoutes(ctx: AppContext): Router {
         'retry-after': String(retryAfter),
       });
     }
-    if (row.changed) {
+    if (result.changed) {
       await ctx.db
         .insertInto('heartbeats')
-        .values({ instance_pk: claims.instancePk, phase, score: scoreValue ?? null, grade })
+        .values({ instance_pk: claims.instancePk, phase, score: scoreValue, grade })
         .execute();
       // Bounded history: keep the newest historyLimit rows of this instance.
       await sql`
@@ -126,9 +109,9 @@ export function heartbeatRoutes(ctx: AppContext): Router {
     ctx.metrics.heartbeats.inc({ result: 'accepted' });
     ctx.events.emit('agent.heartbeat', {
       agentId: claims.agentId,
-      instanceId: row.instance_id,
+      instanceId: result.instanceId,
       phase,
-      score: scoreValue ?? null,
+      score: scoreValue,
     });
     res.status(204).end();
   });

@@ -1,0 +1,152 @@
+import { sql, type Kysely } from 'kysely';
+import type { Database } from './db/schema.js';
+
+/** One verified heartbeat, ready to be written. Documents are serialised JSON with their sha256. */
+export interface HeartbeatWrite {
+  instancePk: string;
+  tokenIdHash: string;
+  healthStatus: string | null;
+  phase: string;
+  score: number | null;
+  grade: string | null;
+  healthJson: string;
+  healthHash: string;
+  gapJson: string;
+  gapHash: string;
+  proofJson: string | null;
+  proofHash: string | null;
+}
+
+/** Written: `changed` tells whether phase, score or a document moved (history gets a row). Refused: token or rate limit. */
+export type HeartbeatWriteResult = { written: true; instanceId: string; changed: boolean } | { written: false };
+
+interface Pending {
+  write: HeartbeatWrite;
+  resolve: (result: HeartbeatWriteResult) => void;
+  reject: (error: unknown) => void;
+}
+
+export interface HeartbeatWriterOptions {
+  minIntervalSeconds: number;
+  /** Most heartbeats in one statement. */
+  maxBatch?: number;
+  /** Statements in flight at once; heartbeats that arrive meanwhile wait for the next one. */
+  maxInFlight?: number;
+}
+
+/**
+ * Coalesces concurrent heartbeats into one multi-row UPDATE. A statement starts as soon as a slot is free, so a
+ * lone heartbeat is written at once; under load the heartbeats that arrive while statements run share the next.
+ * Each caller is answered only after its statement committed, so an acknowledged heartbeat is never lost. The
+ * token and the rate limit are conditions of the same UPDATE, per row, exactly as for a single heartbeat; a
+ * second heartbeat of an instance already in the batch waits for the next statement, so it is judged against the
+ * first one's write.
+ */
+export class HeartbeatWriter {
+  private readonly pending: Pending[] = [];
+  private inFlight = 0;
+  private readonly maxBatch: number;
+  private readonly maxInFlight: number;
+
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly options: HeartbeatWriterOptions,
+  ) {
+    this.maxBatch = options.maxBatch ?? 200;
+    this.maxInFlight = options.maxInFlight ?? 4;
+  }
+
+  write(write: HeartbeatWrite): Promise<HeartbeatWriteResult> {
+    return new Promise((resolve, reject) => {
+      this.pending.push({ write, resolve, reject });
+      this.pump();
+    });
+  }
+
+  private pump(): void {
+    while (this.inFlight < this.maxInFlight && this.pending.length > 0) {
+      const batch = this.takeBatch();
+      this.inFlight++;
+      void this.flush(batch).finally(() => {
+        this.inFlight--;
+        this.pump();
+      });
+    }
+  }
+
+  /** The oldest pending heartbeats, at most one per instance. */
+  private takeBatch(): Pending[] {
+    const batch: Pending[] = [];
+    const seen = new Set<string>();
+    for (let i = 0; i < this.pending.length && batch.length < this.maxBatch;) {
+      const item = this.pending[i]!;
+      if (seen.has(item.write.instancePk)) {
+        i++;
+        continue;
+      }
+      seen.add(item.write.instancePk);
+      batch.push(item);
+      this.pending.splice(i, 1);
+    }
+    return batch;
+  }
+
+  private async flush(batch: Pending[]): Promise<void> {
+    try {
+      const rows = await this.execute(batch.map((p) => p.write));
+      const byPk = new Map(rows.map((row) => [row.id, row]));
+      for (const { write, resolve } of batch) {
+        const row = byPk.get(write.instancePk);
+        resolve(row ? { written: true, instanceId: row.instance_id, changed: row.changed } : { written: false });
+      }
+    } catch (error) {
+      for (const { reject } of batch) reject(error);
+    }
+  }
+
+  private async execute(writes: HeartbeatWrite[]): Promise<{ id: string; instance_id: string; changed: boolean }[]> {
+    const column = <T>(pick: (w: HeartbeatWrite) => T): T[] => writes.map(pick);
+    // Liveness always; documents only when their hash changed. clock_timestamp(), not now(): a concurrent heartbeat of
+    // the same instance that waited for the row lock must compare against real time.
+    const result = await sql<{ id: string; instance_id: string; changed: boolean }>`
+      with input as (
+        select * from unnest(
+          ${column((w) => w.instancePk)}::uuid[], ${column((w) => w.tokenIdHash)}::text[],
+          ${column((w) => w.healthStatus)}::text[], ${column((w) => w.phase)}::text[],
+          ${column((w) => w.score)}::integer[], ${column((w) => w.grade)}::text[],
+          ${column((w) => w.healthHash)}::text[], ${column((w) => w.healthJson)}::text[],
+          ${column((w) => w.gapHash)}::text[], ${column((w) => w.gapJson)}::text[],
+          ${column((w) => w.proofHash)}::text[], ${column((w) => w.proofJson)}::text[]
+        ) as t(pk, token_id_hash, health_status, phase, score, grade, health_hash, health, gap_hash, gap, proof_hash, proof)
+      ),
+      old as (
+        select i.id, i.health_hash, i.gap_hash, i.proof_hash, i.phase, i.score
+        from instances i join input on input.pk = i.id
+      )
+      update instances set
+        last_seen_at = now(),
+        last_heartbeat_at = clock_timestamp(),
+        connection_state = 'online',
+        health_status = input.health_status,
+        phase = input.phase,
+        score = input.score,
+        grade = input.grade,
+        health = case when instances.health_hash is distinct from input.health_hash then input.health::jsonb else instances.health end,
+        gap = case when instances.gap_hash is distinct from input.gap_hash then input.gap::jsonb else instances.gap end,
+        proof = case when instances.proof_hash is distinct from input.proof_hash then input.proof::jsonb else instances.proof end,
+        documents_updated_at = case
+          when instances.health_hash is distinct from input.health_hash or instances.gap_hash is distinct from input.gap_hash
+            or instances.proof_hash is distinct from input.proof_hash then now() else instances.documents_updated_at end,
+        health_hash = input.health_hash, gap_hash = input.gap_hash, proof_hash = input.proof_hash
+      from input join old on old.id = input.pk
+      where instances.id = input.pk
+        and instances.token_id_hash = input.token_id_hash
+        and (instances.last_heartbeat_at is null
+             or instances.last_heartbeat_at <= clock_timestamp() - make_interval(secs => ${this.options.minIntervalSeconds}))
+      returning instances.id, instances.instance_id,
+        (old.health_hash is distinct from input.health_hash or old.gap_hash is distinct from input.gap_hash
+          or old.phase is distinct from input.phase or old.score is distinct from input.score) as changed
+    `.execute(this.db);
+    return result.rows;
+  }
+}
