@@ -10,7 +10,7 @@ const nullable = (type: string): Schema => ({ type: [type, 'null'] });
 
 const agentSummary: Schema = {
   type: 'object',
-  required: ['agentId', 'namespace', 'name', 'runtime', 'phase', 'score', 'grade', 'lastSeen', 'instances'],
+  required: ['agentId', 'namespace', 'name', 'runtime', 'phase', 'score', 'grade', 'lastSeen', 'instances', 'source'],
   properties: {
     agentId: { type: 'string', format: 'uuid' },
     namespace: { type: 'string' },
@@ -25,6 +25,10 @@ const agentSummary: Schema = {
     grade: { ...nullable('string'), enum: ['A', 'B', 'C', 'D', 'F', null] },
     lastSeen: { ...nullable('string'), format: 'date-time' },
     instances: { type: 'integer' },
+    source: {
+      ...nullable('string'),
+      description: 'Where the lowest score came from (agent-sdk or manifest-static), as its gap report says.',
+    },
   },
 };
 

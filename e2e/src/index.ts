@@ -16,3 +16,8 @@ export { waitFor } from './wait-for.js';
 export { installCrds, kubectl, crdsDir } from './crds.js';
 export { startTestRedis, type TestRedis } from './redis.js';
 export { listenOnLoopback } from './listen.js';
+export {
+  startControlPlaneProcess,
+  type ControlPlaneProcess,
+  type StartControlPlaneOptions,
+} from './control-plane-process.js';

@@ -123,6 +123,13 @@ export class ManagedProcess {
     }
   }
 
+  /** SIGKILL, no grace: a crash. Resolves once the process is gone. */
+  async kill(): Promise<void> {
+    if (!this.running) return;
+    this.child.kill('SIGKILL');
+    await this.exited;
+  }
+
   /** SIGTERM, then SIGKILL after `graceMs`. Resolves once the process is gone. */
   async stop(graceMs = 10_000): Promise<void> {
     if (!this.running) return;

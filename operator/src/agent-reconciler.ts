@@ -1,12 +1,16 @@
+import { createHash } from 'node:crypto';
 import {
-  AppsV1Api,
   CustomObjectsApi,
   KubernetesObjectApi,
   PatchStrategy,
+  setHeaderOptions,
   type KubeConfig,
   type KubernetesObject,
+  type V1ConfigMap,
   type V1Deployment,
+  type V1Service,
 } from '@kubernetes/client-node';
+import type { Logger } from 'pino';
 import {
   agentResourceSpecSchema,
   buildWorkload,
@@ -15,16 +19,26 @@ import {
   WorkloadError,
   type AgentCondition,
   type AgentStatus,
+  type ControlPlaneClient,
+  type K8sObject,
+  manifestConfigMapName,
 } from '@agentspec/sdk';
+import { controlPlaneStatus, deploymentStatus, type ConditionUpdate, type ControlPlaneView } from './agent-status.js';
 import { Reasons, setCondition, type ConditionInput } from './conditions.js';
 import type { ReconcileResult } from './controller-runner.js';
+import type { ControlPlaneStatus } from './control-plane-status.js';
+import type { EventRecorder } from './events.js';
+import type { Cache } from './informer.js';
+import { isApplied, DESIRED_HASH_ANNOTATION } from './needs-apply.js';
 
 export const FIELD_MANAGER = 'agentspec-operator';
+export const FINALIZER = 'agentspec.io/deregister';
+export const MANAGED_BY_SELECTOR = `app.kubernetes.io/managed-by=${FIELD_MANAGER}`;
 const GROUP = 'agentspec.io';
 const VERSION = 'v1';
 const PLURAL = 'agents';
 
-interface AgentObject {
+export interface AgentObject extends KubernetesObject {
   apiVersion: string;
   kind: string;
   metadata: {
@@ -32,73 +46,84 @@ interface AgentObject {
     namespace: string;
     uid: string;
     generation?: number;
-    deletionTimestamp?: string;
+    deletionTimestamp?: Date;
     resourceVersion?: string;
+    finalizers?: string[];
   };
   spec: unknown;
   status?: AgentStatus;
 }
 
+export interface AgentCaches {
+  agents: Cache<AgentObject>;
+  deployments: Cache<V1Deployment>;
+  configMaps: Cache<V1ConfigMap>;
+  services: Cache<V1Service>;
+}
+
 export interface AgentReconcilerOptions {
   kubeConfig: KubeConfig;
+  caches: AgentCaches;
   /** agentspec-sidecar image for Agents that do not name one. */
   sidecarImage: string;
+  logger: Logger;
+  events?: EventRecorder;
+  controlPlane?: {
+    client: ControlPlaneClient;
+    status: ControlPlaneStatus;
+    /** After this long past the deletion request the finalizer goes even if deregistration keeps failing. */
+    deregisterTimeoutMs: number;
+  };
   now?: () => Date;
 }
 
-const isNotFound = (err: unknown): boolean => (err as { code?: number }).code === 404;
-
 /**
- * Level-based reconcile of one Agent: reads it, server-side-applies its ConfigMap, Deployment and Service
- * (owned by the Agent, so hand edits to fields we own are reverted and deletion garbage-collects them), and
- * writes status only when it changed.
+ * Level-based reconcile of one Agent, read from the informers' caches: server-side-applies its ConfigMap,
+ * Deployment and Service (owned by the Agent, so hand edits to fields we own are reverted and deletion
+ * garbage-collects them) unless the cached objects already are what we would apply; adds and honours the
+ * deregistration finalizer; and writes status only when it changed.
  */
 export class AgentReconciler {
   private readonly objects: KubernetesObjectApi;
   private readonly custom: CustomObjectsApi;
-  private readonly apps: AppsV1Api;
   private readonly now: () => Date;
+  /** resourceVersion each object had right after our last apply, with the desired hash applied. */
+  private readonly applied = new Map<string, { hash: string; resourceVersion: string }>();
 
   constructor(private readonly options: AgentReconcilerOptions) {
     this.objects = KubernetesObjectApi.makeApiClient(options.kubeConfig);
     this.custom = options.kubeConfig.makeApiClient(CustomObjectsApi);
-    this.apps = options.kubeConfig.makeApiClient(AppsV1Api);
     this.now = options.now ?? (() => new Date());
   }
 
   async reconcile(key: string): Promise<ReconcileResult> {
-    const [namespace, name] = key.split('/');
-    if (!namespace || !name) throw new Error(`bad key "${key}": expected namespace/name`);
-    let agent: AgentObject;
-    try {
-      agent = (await this.custom.getNamespacedCustomObject({
-        group: GROUP,
-        version: VERSION,
-        namespace,
-        plural: PLURAL,
-        name,
-      })) as AgentObject;
-    } catch (err) {
-      if (isNotFound(err)) return undefined; // deleted: garbage collection removes what it owned
-      throw err;
+    const agent = this.options.caches.agents.get(key);
+    if (!agent) {
+      const [namespace, name] = key.split('/');
+      for (const object of [
+        `ConfigMap/${namespace}/${manifestConfigMapName(name ?? '')}`,
+        `Deployment/${key}`,
+        `Service/${key}`,
+      ]) {
+        this.applied.delete(object);
+      }
+      this.deploymentGenerations.delete(key);
+      return undefined; // deleted: garbage collection removes what it owned
     }
-    if (agent.metadata.deletionTimestamp) return undefined;
+    if (agent.metadata.deletionTimestamp) return this.finalize(agent);
+    if (this.options.controlPlane && !(agent.metadata.finalizers ?? []).includes(FINALIZER)) {
+      await this.patchFinalizers(agent, [...(agent.metadata.finalizers ?? []), FINALIZER]);
+      return undefined; // the update comes back through the informer
+    }
+    const { name, namespace } = agent.metadata;
     const generation = agent.metadata.generation ?? 0;
-    const condition = (input: Omit<ConditionInput, 'observedGeneration'>): ConditionInput => ({
-      ...input,
-      observedGeneration: generation,
-    });
 
     const parsed = agentResourceSpecSchema.safeParse(agent.spec);
     if (!parsed.success) {
       const message = toManifestIssues(parsed.error, ['spec']).map(formatIssue).join('; ');
-      await this.writeStatus(agent, { phase: 'Failed' }, [
-        condition({ type: 'Ready', status: 'False', reason: Reasons.InvalidSpec, message }),
-        condition({ type: 'Progressing', status: 'False', reason: Reasons.InvalidSpec, message }),
-      ]);
-      return undefined;
+      return this.fail(agent, Reasons.InvalidSpec, message);
     }
-    let workload;
+    let workload: K8sObject[];
     try {
       workload = buildWorkload({
         name,
@@ -110,78 +135,165 @@ export class AgentReconciler {
       });
     } catch (err) {
       if (!(err instanceof WorkloadError)) throw err;
-      await this.writeStatus(agent, { phase: 'Failed' }, [
-        condition({ type: 'Ready', status: 'False', reason: err.reason, message: err.message }),
-        condition({ type: 'Progressing', status: 'False', reason: err.reason, message: err.message }),
-      ]);
-      return undefined;
+      return this.fail(agent, err.reason, err.message);
     }
+    let deployment = this.options.caches.deployments.get(key);
+    let rolled = false;
     for (const object of workload) {
-      await this.objects.patch(
-        object as KubernetesObject,
-        undefined,
-        undefined,
-        FIELD_MANAGER,
-        true,
-        PatchStrategy.ServerSideApply,
-      );
+      const result = await this.apply(object);
+      if (result && object.kind === 'Deployment') {
+        deployment = result as V1Deployment;
+        rolled ||= (result.metadata?.generation ?? 0) > 1 && this.didChangeSpec(key, result as V1Deployment);
+      }
     }
-    const deployment = await this.apps.readNamespacedDeployment({ name, namespace });
-    const { fields, conditions } = this.deploymentStatus(deployment);
-    await this.writeStatus(agent, fields, conditions.map(condition));
+    if (rolled) this.options.events?.normal(agent, 'RollingOut', `generation ${generation}: Deployment updated`);
+
+    const fromDeployment = deploymentStatus(deployment);
+    const fromControlPlane = controlPlaneStatus(this.controlPlaneView(namespace, name), fromDeployment.fields.phase);
+    await this.writeStatus(agent, { ...fromDeployment.fields, ...fromControlPlane.fields }, [
+      ...fromDeployment.conditions,
+      ...fromControlPlane.conditions,
+    ]);
     return undefined;
   }
 
-  private deploymentStatus(deployment: V1Deployment): {
-    fields: Partial<AgentStatus>;
-    conditions: Omit<ConditionInput, 'observedGeneration'>[];
-  } {
-    const desired = deployment.spec?.replicas ?? 1;
-    const status = deployment.status ?? {};
-    const ready = status.readyReplicas ?? 0;
-    const updated = status.updatedReplicas ?? 0;
-    const current = (status.observedGeneration ?? 0) >= (deployment.metadata?.generation ?? 0);
-    const rolledOut = current && updated >= desired && (status.replicas ?? 0) <= desired;
-    const isReady = rolledOut && ready >= desired;
-    const counts = `${ready}/${desired} pods ready`;
+  private readonly deploymentGenerations = new Map<string, number>();
+
+  /** True when the applied Deployment's generation moved since we last saw it (a spec change rolls it). */
+  private didChangeSpec(key: string, deployment: V1Deployment): boolean {
+    const generation = deployment.metadata?.generation ?? 0;
+    const previous = this.deploymentGenerations.get(key);
+    this.deploymentGenerations.set(key, generation);
+    return previous !== undefined && previous !== generation;
+  }
+
+  private controlPlaneView(namespace: string, name: string): ControlPlaneView {
+    const cp = this.options.controlPlane;
+    if (!cp) return { configured: false };
     return {
-      fields: {
-        phase: isReady ? 'Running' : rolledOut ? 'Pending' : 'Progressing',
-        replicas: status.replicas ?? 0,
-        readyReplicas: ready,
-      },
-      conditions: [
-        isReady
-          ? { type: 'Ready', status: 'True', reason: Reasons.DeploymentReady, message: counts }
-          : { type: 'Ready', status: 'False', reason: Reasons.PodsNotReady, message: counts },
-        rolledOut
-          ? { type: 'Progressing', status: 'False', reason: Reasons.RolledOut, message: 'the Deployment is up to date' }
-          : {
-              type: 'Progressing',
-              status: 'True',
-              reason: Reasons.RollingOut,
-              message: `${updated}/${desired} pods updated`,
-            },
-      ],
+      configured: true,
+      reachable: cp.status.isReachable,
+      ...(cp.status.error ? { error: cp.status.error } : {}),
+      agent: cp.status.get(namespace, name),
     };
   }
 
-  /** Replaces the status subresource unless nothing would change (no write, no event storm). */
+  /** Server-side apply unless the cached object is already what we would apply. Returns the applied object. */
+  private async apply(object: K8sObject): Promise<KubernetesObject | undefined> {
+    const metadata = object.metadata as { name: string; namespace: string; annotations?: Record<string, string> };
+    const hash = createHash('sha256').update(JSON.stringify(object)).digest('hex').slice(0, 32);
+    metadata.annotations = { ...metadata.annotations, [DESIRED_HASH_ANNOTATION]: hash };
+    const key = `${metadata.namespace}/${metadata.name}`;
+    const cacheKey = `${object.kind}/${key}`;
+    const cache =
+      object.kind === 'Deployment'
+        ? this.options.caches.deployments
+        : object.kind === 'Service'
+          ? this.options.caches.services
+          : this.options.caches.configMaps;
+    const live = (cache as Cache<KubernetesObject>).get(key);
+    const last = this.applied.get(cacheKey);
+    if (
+      live &&
+      ((last?.hash === hash && last.resourceVersion === live.metadata?.resourceVersion) || isApplied(object, live))
+    ) {
+      return undefined;
+    }
+    const result = await this.objects.patch(
+      object as KubernetesObject,
+      undefined,
+      undefined,
+      FIELD_MANAGER,
+      true,
+      PatchStrategy.ServerSideApply,
+    );
+    this.applied.set(cacheKey, { hash, resourceVersion: result.metadata?.resourceVersion ?? '' });
+    return result;
+  }
+
+  private async fail(agent: AgentObject, reason: string, message: string): Promise<ReconcileResult> {
+    const changed = await this.writeStatus(agent, { phase: 'Failed' }, [
+      { type: 'Ready', status: 'False', reason, message },
+      { type: 'Progressing', status: 'False', reason, message },
+    ]);
+    if (changed) this.options.events?.warning(agent, reason, message);
+    return undefined;
+  }
+
+  /** Deregisters from the control plane, then lets the Agent go; bounded, so deletion never hangs. */
+  private async finalize(agent: AgentObject): Promise<ReconcileResult> {
+    const finalizers = agent.metadata.finalizers ?? [];
+    if (!finalizers.includes(FINALIZER)) return undefined;
+    const cp = this.options.controlPlane;
+    const { namespace, name } = agent.metadata;
+    if (cp) {
+      try {
+        const existed = await cp.client.deleteAgent(namespace, name);
+        this.options.events?.normal(
+          agent,
+          'Deregistered',
+          existed
+            ? 'deregistered from the control plane; its tokens are revoked'
+            : 'was not registered with the control plane',
+        );
+      } catch (err) {
+        const elapsedMs = this.now().getTime() - new Date(agent.metadata.deletionTimestamp ?? 0).getTime();
+        const message = (err as Error).message;
+        if (elapsedMs < cp.deregisterTimeoutMs) {
+          this.options.logger.warn({ agent: `${namespace}/${name}`, err: message }, 'deregistration failed; retrying');
+          this.options.events?.warning(agent, 'DeregisterFailed', `deregistration failed, retrying: ${message}`);
+          return { requeueAfterMs: Math.min(5_000, Math.max(100, cp.deregisterTimeoutMs - elapsedMs)) };
+        }
+        this.options.events?.warning(
+          agent,
+          'DeregisterTimedOut',
+          `gave up deregistering after ${Math.round(elapsedMs / 1000)} s (${message}); its tokens stay valid until they expire`,
+        );
+      }
+    }
+    await this.patchFinalizers(
+      agent,
+      finalizers.filter((f) => f !== FINALIZER),
+    );
+    return undefined;
+  }
+
+  /** JSON patch guarded by the resourceVersion: a concurrent change makes it fail (and the key is retried). */
+  private async patchFinalizers(agent: AgentObject, finalizers: string[]): Promise<void> {
+    await this.custom.patchNamespacedCustomObject(
+      {
+        group: GROUP,
+        version: VERSION,
+        namespace: agent.metadata.namespace,
+        plural: PLURAL,
+        name: agent.metadata.name,
+        body: [
+          { op: 'test', path: '/metadata/resourceVersion', value: agent.metadata.resourceVersion },
+          { op: agent.metadata.finalizers ? 'replace' : 'add', path: '/metadata/finalizers', value: finalizers },
+        ],
+      },
+      setHeaderOptions('Content-Type', 'application/json-patch+json'),
+    );
+  }
+
+  /**
+   * Replaces the status subresource unless nothing would change (no write, no event storm). Conditions that flip
+   * become Events. Returns whether it wrote.
+   */
   private async writeStatus(
     agent: AgentObject,
     fields: Partial<AgentStatus>,
-    updates: ConditionInput[],
-  ): Promise<void> {
+    updates: ConditionUpdate[],
+  ): Promise<boolean> {
+    const generation = agent.metadata.generation ?? 0;
     const previous = agent.status ?? {};
     let conditions: AgentCondition[] = previous.conditions ?? [];
-    for (const update of updates) conditions = setCondition(conditions, update, this.now());
-    const next: AgentStatus = {
-      ...previous,
-      ...fields,
-      observedGeneration: agent.metadata.generation ?? 0,
-      conditions,
-    };
-    if (JSON.stringify(next) === JSON.stringify(previous)) return;
+    for (const update of updates) {
+      const input: ConditionInput = { ...update, observedGeneration: generation };
+      conditions = setCondition(conditions, input, this.now());
+    }
+    const next: AgentStatus = { ...previous, ...fields, observedGeneration: generation, conditions };
+    if (JSON.stringify(next) === JSON.stringify(previous)) return false;
     await this.custom.replaceNamespacedCustomObjectStatus({
       group: GROUP,
       version: VERSION,
@@ -191,5 +303,22 @@ export class AgentReconciler {
       body: { ...agent, status: next },
       fieldManager: FIELD_MANAGER,
     });
+    this.recordFlips(agent, previous.conditions ?? [], conditions);
+    return true;
+  }
+
+  private recordFlips(agent: AgentObject, before: AgentCondition[], after: AgentCondition[]): void {
+    const events = this.options.events;
+    if (!events) return;
+    for (const condition of after) {
+      const old = before.find((c) => c.type === condition.type);
+      if (old?.status === condition.status && old.reason === condition.reason) continue;
+      if (!old && condition.status !== 'True') continue; // a new Agent starts not ready: no news
+      if (condition.type === 'Progressing') continue; // RollingOut is recorded where it happens
+      const good = condition.status === 'True' || (condition.status === 'Unknown' && condition.type !== 'Ready');
+      if (condition.reason === Reasons.MissingImage || condition.reason === Reasons.InvalidSpec) continue; // see fail()
+      if (good) events.normal(agent, condition.reason, `${condition.type}: ${condition.message}`);
+      else events.warning(agent, condition.reason, `${condition.type}: ${condition.message}`);
+    }
   }
 }

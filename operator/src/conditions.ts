@@ -8,6 +8,13 @@ export const Reasons = {
   RolledOut: 'RolledOut',
   MissingImage: 'MissingImage',
   InvalidSpec: 'InvalidSpec',
+  ControlPlaneNotConfigured: 'ControlPlaneNotConfigured',
+  ControlPlaneUnreachable: 'ControlPlaneUnreachable',
+  NotRegistered: 'NotRegistered',
+  Registered: 'Registered',
+  Healthy: 'Healthy',
+  NoHeartbeat: 'NoHeartbeat',
+  NoScore: 'NoScore',
 } as const;
 
 export type ConditionInput = Omit<AgentCondition, 'lastTransitionTime'>;

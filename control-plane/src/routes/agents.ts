@@ -13,6 +13,7 @@ interface AgentRow {
   last_seen: Date | null;
   score: number | null;
   phase: string;
+  source: string | null;
 }
 
 const phaseRank = sql`case i.phase ${sql.join(
@@ -46,6 +47,7 @@ function summary(row: AgentRow) {
     grade: gradeOf(row.score ?? undefined) ?? null,
     lastSeen: row.last_seen ? new Date(row.last_seen).toISOString() : null,
     instances: Number(row.instances),
+    source: row.source,
   };
 }
 
@@ -54,6 +56,7 @@ function agentsQuery(ctx: AppContext, filters: { namespace?: string; name?: stri
   return sql<AgentRow>`
     select a.id, a.namespace, a.name, a.runtime, count(i.id)::int as instances, max(i.last_seen_at) as last_seen,
       min(i.score) as score,
+      (array_agg(i.gap->>'source' order by i.score nulls last) filter (where i.gap ? 'source'))[1] as source,
       coalesce((array_agg(i.phase order by ${phaseRank}) filter (where i.id is not null))[1], 'Unknown') as phase
     from agents a left join instances i on i.agent_id = a.id
     where true

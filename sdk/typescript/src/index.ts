@@ -71,6 +71,7 @@ export {
   type RegisterResponse,
   type HeartbeatBody,
   type ControlPlaneClientOptions,
+  type AgentSummary,
 } from './control-plane/client.js';
 export {
   AutoRegistration,

@@ -30,6 +30,20 @@ export interface HeartbeatBody {
   truncated?: boolean;
 }
 
+/** One agent of the read API's list: agent-level figures over its instances. */
+export interface AgentSummary {
+  agentId: string;
+  namespace: string;
+  name: string;
+  runtime: string;
+  phase: 'Healthy' | 'Degraded' | 'Unhealthy' | 'Unknown';
+  score: number | null;
+  grade: 'A' | 'B' | 'C' | 'D' | 'F' | null;
+  lastSeen: string | null;
+  instances: number;
+  source: 'agent-sdk' | 'manifest-static' | null;
+}
+
 /** A non-2xx answer of the control plane: `{error, message, field?}` plus the status. */
 export class ControlPlaneError extends Error {
   constructor(
@@ -66,8 +80,7 @@ export class ControlPlaneClient {
 
   /** POST /api/v1/register with the admin key; 5xx, 429 and network errors are retried with backoff. */
   async register(request: RegisterRequest): Promise<RegisterResponse> {
-    if (!this.options.adminKey) throw new Error('registration needs the admin key (AGENTSPEC_ADMIN_KEY)');
-    const adminKey = this.options.adminKey;
+    const adminKey = this.requireAdminKey('registration');
     const response = await this.send('/api/v1/register', { 'x-admin-key': adminKey }, request);
     return (await this.expectOk(response, [adminKey])) as RegisterResponse;
   }
@@ -76,6 +89,48 @@ export class ControlPlaneClient {
   async heartbeat(token: string, body: HeartbeatBody): Promise<void> {
     const response = await this.send('/api/v1/heartbeat', { authorization: `Bearer ${token}` }, body);
     await this.expectOk(response, [token]);
+  }
+
+  /** Every agent (of one namespace when given), following the read API's cursor pages. */
+  async listAgents(filter: { namespace?: string } = {}): Promise<AgentSummary[]> {
+    const adminKey = this.requireAdminKey('the read API');
+    const items: AgentSummary[] = [];
+    let cursor: string | null = null;
+    do {
+      const query = new URLSearchParams({ limit: '500' });
+      if (filter.namespace !== undefined) query.set('namespace', filter.namespace);
+      if (cursor) query.set('cursor', cursor);
+      const response = await this.fetchImpl(`${this.base}/api/v1/agents?${query}`, {
+        headers: { 'x-admin-key': adminKey },
+        signal: AbortSignal.timeout(this.options.timeoutMs ?? 10_000),
+      });
+      const page = (await this.expectOk(response, [adminKey])) as { items: AgentSummary[]; nextCursor: string | null };
+      items.push(...page.items);
+      cursor = page.nextCursor;
+    } while (cursor);
+    return items;
+  }
+
+  /** DELETE the agent (revokes every instance's token). Resolves false when it was not registered. */
+  async deleteAgent(namespace: string, name: string): Promise<boolean> {
+    const adminKey = this.requireAdminKey('deregistration');
+    const path = `/api/v1/namespaces/${encodeURIComponent(namespace)}/agents/${encodeURIComponent(name)}`;
+    const response = await this.fetchImpl(`${this.base}${path}`, {
+      method: 'DELETE',
+      headers: { 'x-admin-key': adminKey },
+      signal: AbortSignal.timeout(this.options.timeoutMs ?? 10_000),
+    });
+    if (response.status === 404) {
+      await response.body?.cancel();
+      return false;
+    }
+    await this.expectOk(response, [adminKey]);
+    return true;
+  }
+
+  private requireAdminKey(what: string): string {
+    if (!this.options.adminKey) throw new Error(`${what} needs the admin key (AGENTSPEC_ADMIN_KEY)`);
+    return this.options.adminKey;
   }
 
   private send(path: string, headers: Record<string, string>, body: unknown): Promise<Response> {

@@ -1,0 +1,99 @@
+import type { AgentSummary, ControlPlaneClient } from '@agentspec/sdk';
+import type { Logger } from 'pino';
+
+export interface ControlPlaneStatusOptions {
+  client: ControlPlaneClient;
+  /** Only this namespace's agents, or all. */
+  namespace?: string;
+  intervalMs: number;
+  logger: Logger;
+  /** An agent's figures changed (or appeared, or went). */
+  onChange: (key: string) => void;
+  /** The control plane became reachable or unreachable. */
+  onReachabilityChange: () => void;
+}
+
+/**
+ * What the control plane knows of each agent (registration, phase, score, grade), polled through its read API with
+ * the admin key. Only changes are passed on, so a quiet fleet costs one list request per interval and no
+ * reconciles. (A push-based event stream may replace the polling later.)
+ */
+export class ControlPlaneStatus {
+  private agents = new Map<string, AgentSummary>();
+  private reachable: boolean | undefined;
+  private lastError: string | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private stopped = false;
+
+  constructor(private readonly options: ControlPlaneStatusOptions) {}
+
+  /** undefined until the first poll answered or failed. */
+  get isReachable(): boolean | undefined {
+    return this.reachable;
+  }
+
+  get error(): string | undefined {
+    return this.lastError;
+  }
+
+  get(namespace: string, name: string): AgentSummary | undefined {
+    return this.agents.get(`${namespace}/${name}`);
+  }
+
+  start(): void {
+    const tick = async (): Promise<void> => {
+      await this.poll();
+      if (!this.stopped) {
+        this.timer = setTimeout(() => void tick(), this.options.intervalMs);
+        this.timer.unref();
+      }
+    };
+    void tick();
+  }
+
+  stop(): void {
+    this.stopped = true;
+    clearTimeout(this.timer);
+  }
+
+  /** One poll; exported for tests and for a refresh after a deregistration. */
+  async poll(): Promise<void> {
+    let items: AgentSummary[];
+    try {
+      items = await this.options.client.listAgents(
+        this.options.namespace !== undefined ? { namespace: this.options.namespace } : {},
+      );
+    } catch (err) {
+      this.lastError = (err as Error).message;
+      if (this.reachable !== false) {
+        this.options.logger.warn({ err: this.lastError }, 'control plane unreachable');
+        this.reachable = false;
+        this.options.onReachabilityChange();
+      }
+      return;
+    }
+    this.lastError = undefined;
+    const next = new Map(items.map((a) => [`${a.namespace}/${a.name}`, a]));
+    const changed: string[] = [];
+    for (const [key, agent] of next) {
+      const { lastSeen: _seen, ...rest } = agent;
+      const old = this.agents.get(key);
+      const oldRest = old ? { ...old, lastSeen: undefined } : undefined;
+      // lastSeen moves with every heartbeat; it alone is not worth a reconcile more often than once a minute.
+      const seenMoved =
+        old?.lastSeen !== agent.lastSeen &&
+        (!old?.lastSeen || !agent.lastSeen || Date.parse(agent.lastSeen) - Date.parse(old.lastSeen) >= 60_000);
+      if (!old || JSON.stringify({ ...rest, lastSeen: undefined }) !== JSON.stringify(oldRest) || seenMoved) {
+        changed.push(key);
+      } else {
+        next.set(key, old);
+      }
+    }
+    for (const key of this.agents.keys()) if (!next.has(key)) changed.push(key);
+    this.agents = next;
+    const flipped = this.reachable !== true;
+    this.reachable = true;
+    if (flipped) this.options.onReachabilityChange();
+    else for (const key of changed) this.options.onChange(key);
+  }
+}

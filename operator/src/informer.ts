@@ -1,0 +1,356 @@
+import { KubernetesObjectApi, Watch, type KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
+import { Counter, Gauge, type Registry } from 'prom-client';
+import type { Logger } from 'pino';
+import { registered } from './metric.js';
+
+/** What an informer lists and watches. */
+export interface ResourceType {
+  apiVersion: string;
+  kind: string;
+  /** The lower-case plural of the REST path, e.g. `deployments`. */
+  plural: string;
+}
+
+export type InformerEvent = 'add' | 'update' | 'delete' | 'resync';
+
+export interface InformerOptions {
+  kubeConfig: KubeConfig;
+  resource: ResourceType;
+  /** One namespace, or every namespace when undefined. */
+  namespace?: string;
+  labelSelector?: string;
+  fieldSelector?: string;
+  /** Every cached object is handed to the handlers again this often (level-based safety net). */
+  resyncMs?: number;
+  /** A watch that delivered nothing (not even a reconnect) for this long is torn down and the cache relisted. */
+  staleMs?: number;
+  /** First restart delay after a failure; doubles up to maxBackoffMs, with jitter. */
+  baseBackoffMs?: number;
+  maxBackoffMs?: number;
+  logger: Logger;
+  registry?: Registry;
+}
+
+/** Read access to cached objects: one informer, or several (e.g. two namespaces) together. */
+export interface Cache<T> {
+  get(key: string): T | undefined;
+  list(namespace?: string): T[];
+}
+
+/** Several caches read as one (disjoint: each key lives in one of them). */
+export function combinedCache<T>(caches: Cache<T>[]): Cache<T> {
+  return {
+    get: (key) => {
+      for (const cache of caches) {
+        const found = cache.get(key);
+        if (found) return found;
+      }
+      return undefined;
+    },
+    list: (namespace) => caches.flatMap((cache) => cache.list(namespace)),
+  };
+}
+
+export type InformerHandler<T> = (event: InformerEvent, object: T) => void;
+
+interface InformerMetrics {
+  restarts: Counter<'resource' | 'reason'>;
+  lastEventAge: Gauge<'resource'>;
+}
+
+const informers = new Map<Registry, Set<Informer<KubernetesObject>>>();
+
+function metricsFor(registry: Registry): InformerMetrics {
+  return {
+    restarts: registered(
+      registry,
+      'agentspec_operator_watch_restarts_total',
+      (registers) =>
+        new Counter({
+          name: 'agentspec_operator_watch_restarts_total',
+          help: 'Watches restarted, by resource and reason (closed, timeout, error, stale, expired)',
+          labelNames: ['resource', 'reason'],
+          registers,
+        }),
+    ),
+    lastEventAge: registered(
+      registry,
+      'agentspec_operator_watch_last_event_age_seconds',
+      (registers) =>
+        new Gauge({
+          name: 'agentspec_operator_watch_last_event_age_seconds',
+          help: 'Seconds since the watch of a resource last delivered an event or reconnected',
+          labelNames: ['resource'],
+          registers,
+          collect() {
+            for (const informer of informers.get(registry) ?? []) {
+              this.set({ resource: informer.name }, (Date.now() - informer.lastActivity) / 1000);
+            }
+          },
+        }),
+    ),
+  };
+}
+
+export const keyOf = (object: KubernetesObject): string =>
+  object.metadata?.namespace ? `${object.metadata.namespace}/${object.metadata.name}` : (object.metadata?.name ?? '');
+
+/**
+ * A list-then-watch cache of one resource type, supervised because client-node watches can end or stall silently:
+ * a watch that closes is resumed from the last resourceVersion; one that fails is restarted after a jittered,
+ * growing delay; `410 Gone` relists; a staleness watchdog tears down a watch that has gone quiet; and a periodic
+ * resync hands every cached object to the handlers again. Cached objects lose their managedFields (memory).
+ */
+export class Informer<T extends KubernetesObject> implements Cache<T> {
+  readonly name: string;
+  /** Date.now() of the last event or successful (re)connection. */
+  lastActivity = Date.now();
+  private readonly cache = new Map<string, T>();
+  private readonly handlers: InformerHandler<T>[] = [];
+  private readonly objects: KubernetesObjectApi;
+  private readonly watch: Watch;
+  private readonly metrics: InformerMetrics | undefined;
+  private resourceVersion = '';
+  private abort: AbortController | undefined;
+  private stopped = true;
+  private synced = false;
+  private syncWaiters: (() => void)[] = [];
+  private failures = 0;
+  private timers: NodeJS.Timeout[] = [];
+  private generation = 0;
+
+  constructor(private readonly options: InformerOptions) {
+    this.name = `${options.resource.plural}${options.resource.apiVersion.includes('/') ? `.${options.resource.apiVersion.split('/')[0]}` : ''}`;
+    this.objects = KubernetesObjectApi.makeApiClient(options.kubeConfig);
+    this.watch = new Watch(options.kubeConfig);
+    this.metrics = options.registry ? metricsFor(options.registry) : undefined;
+  }
+
+  on(handler: InformerHandler<T>): this {
+    this.handlers.push(handler);
+    return this;
+  }
+
+  get hasSynced(): boolean {
+    return this.synced;
+  }
+
+  get(key: string): T | undefined {
+    return this.cache.get(key);
+  }
+
+  list(namespace?: string): T[] {
+    const all = [...this.cache.values()];
+    return namespace === undefined ? all : all.filter((o) => o.metadata?.namespace === namespace);
+  }
+
+  /** Resolves once the first list has filled the cache. */
+  waitForSync(): Promise<void> {
+    if (this.synced) return Promise.resolve();
+    return new Promise((resolve) => this.syncWaiters.push(resolve));
+  }
+
+  start(): void {
+    if (!this.stopped) return;
+    this.stopped = false;
+    if (this.options.registry) {
+      const set = informers.get(this.options.registry) ?? new Set();
+      set.add(this as unknown as Informer<KubernetesObject>);
+      informers.set(this.options.registry, set);
+    }
+    const staleMs = this.options.staleMs ?? 5 * 60_000;
+    this.timers.push(
+      setInterval(
+        () => {
+          if (Date.now() - this.lastActivity > staleMs) this.restart('stale', true);
+        },
+        Math.min(staleMs, 10_000),
+      ),
+    );
+    const resyncMs = this.options.resyncMs ?? 10 * 60_000;
+    if (resyncMs > 0) {
+      this.timers.push(
+        setInterval(() => {
+          for (const object of this.cache.values()) this.emit('resync', object);
+        }, resyncMs),
+      );
+    }
+    for (const timer of this.timers) timer.unref();
+    void this.run(true);
+  }
+
+  stop(): void {
+    this.stopped = true;
+    for (const timer of this.timers) clearInterval(timer);
+    this.timers = [];
+    this.generation++;
+    this.abort?.abort();
+    if (this.options.registry) {
+      informers.get(this.options.registry)?.delete(this as unknown as Informer<KubernetesObject>);
+    }
+  }
+
+  private emit(event: InformerEvent, object: T): void {
+    for (const handler of this.handlers) {
+      try {
+        handler(event, object);
+      } catch (err) {
+        this.options.logger.error({ err, resource: this.name }, 'informer handler failed');
+      }
+    }
+  }
+
+  /** Ends the current watch and starts again: resuming from the last resourceVersion, or relisting. */
+  private restart(reason: string, relist: boolean): void {
+    if (this.stopped) return;
+    this.metrics?.restarts.inc({ resource: this.name, reason });
+    // Quiet watches end every 30 s (client-node's inactivity timeout) and are resumed: routine, not news.
+    const routine = reason === 'timeout' || reason === 'closed';
+    this.options.logger[routine ? 'debug' : 'info']({ resource: this.name, reason, relist }, 'restarting watch');
+    this.generation++;
+    this.abort?.abort();
+    this.lastActivity = Date.now();
+    void this.run(relist);
+  }
+
+  private delay(): number {
+    const base = this.options.baseBackoffMs ?? 200;
+    const max = this.options.maxBackoffMs ?? 30_000;
+    const ms = Math.min(max, base * 2 ** Math.min(this.failures, 20));
+    return ms / 2 + Math.random() * (ms / 2);
+  }
+
+  private async run(relist: boolean): Promise<void> {
+    const generation = this.generation;
+    const current = () => generation === this.generation && !this.stopped;
+    try {
+      if (relist || !this.resourceVersion) await this.relist();
+      if (!current()) return;
+      let ended: (err: unknown) => void = () => undefined;
+      const done = new Promise<unknown>((resolve) => (ended = resolve));
+      this.abort = await this.watch.watch(
+        this.path(),
+        {
+          resourceVersion: this.resourceVersion,
+          allowWatchBookmarks: true,
+          labelSelector: this.options.labelSelector,
+          fieldSelector: this.options.fieldSelector,
+          // The server ends every watch after a while; we resume from the last resourceVersion.
+          timeoutSeconds: 240 + Math.floor(Math.random() * 240),
+        },
+        (type, object: T & { code?: number }) => {
+          if (!current()) return;
+          this.lastActivity = Date.now();
+          this.onEvent(type, object);
+        },
+        (err) => ended(err),
+      );
+      if (!current()) {
+        this.abort.abort();
+        return;
+      }
+      this.lastActivity = Date.now();
+      const connectedAt = Date.now();
+      const err = await done;
+      if (!current()) return;
+      const lasted = Date.now() - connectedAt;
+      // A watch the server closes at once, again and again, is a failure: back off instead of spinning.
+      if ((err === null || err === undefined) && lasted > 1_000) return this.restart('closed', false);
+      if ((err as { name?: string }).name === 'TimeoutError') return this.restart('timeout', false);
+      throw err ?? new Error('watch closed right after it opened');
+    } catch (err) {
+      if (!current()) return;
+      const expired = (err as { statusCode?: number; code?: number }).statusCode === 410;
+      this.failures++;
+      const wait = this.delay();
+      this.options.logger.warn(
+        { resource: this.name, err: (err as Error).message, retryInMs: Math.round(wait) },
+        'watch failed',
+      );
+      const timer = setTimeout(() => {
+        if (current()) this.restart('error', expired || relist || !this.resourceVersion);
+      }, wait);
+      timer.unref();
+    }
+  }
+
+  private onEvent(type: string, raw: T & { code?: number }): void {
+    if (type === 'ERROR') {
+      // 410 Gone: our resourceVersion is too old; anything else: start over too.
+      this.restart(raw.code === 410 ? 'expired' : 'error', true);
+      return;
+    }
+    const rv = raw.metadata?.resourceVersion;
+    if (rv) this.resourceVersion = rv;
+    if (type === 'BOOKMARK') return;
+    this.failures = 0;
+    const object = this.strip(raw);
+    const key = keyOf(object);
+    if (type === 'DELETED') {
+      this.cache.delete(key);
+      this.emit('delete', object);
+      return;
+    }
+    const existed = this.cache.has(key);
+    this.cache.set(key, object);
+    this.emit(existed ? 'update' : 'add', object);
+  }
+
+  private async relist(): Promise<void> {
+    const { apiVersion, kind } = this.options.resource;
+    const fresh = new Map<string, T>();
+    let continueToken: string | undefined;
+    let resourceVersion = '';
+    do {
+      const page = await this.objects.list<T>(
+        apiVersion,
+        kind,
+        this.options.namespace,
+        undefined,
+        undefined,
+        undefined,
+        this.options.fieldSelector,
+        this.options.labelSelector,
+        500,
+        continueToken,
+      );
+      for (const item of page.items) {
+        const object = this.strip({ ...item, apiVersion, kind } as T);
+        fresh.set(keyOf(object), object);
+      }
+      continueToken = page.metadata?._continue || undefined;
+      resourceVersion = page.metadata?.resourceVersion ?? resourceVersion;
+    } while (continueToken);
+    for (const [key, object] of this.cache) {
+      if (!fresh.has(key)) {
+        this.cache.delete(key);
+        this.emit('delete', object);
+      }
+    }
+    for (const [key, object] of fresh) {
+      const old = this.cache.get(key);
+      this.cache.set(key, object);
+      if (!old) this.emit('add', object);
+      else if (old.metadata?.resourceVersion !== object.metadata?.resourceVersion) this.emit('update', object);
+    }
+    this.resourceVersion = resourceVersion;
+    this.failures = 0;
+    this.lastActivity = Date.now();
+    if (!this.synced) {
+      this.synced = true;
+      for (const resolve of this.syncWaiters.splice(0)) resolve();
+    }
+  }
+
+  private strip(object: T): T {
+    if (object.metadata?.managedFields) delete object.metadata.managedFields;
+    return object;
+  }
+
+  private path(): string {
+    const { apiVersion, plural } = this.options.resource;
+    const prefix = apiVersion.includes('/') ? `/apis/${apiVersion}` : `/api/${apiVersion}`;
+    const ns = this.options.namespace ? `/namespaces/${encodeURIComponent(this.options.namespace)}` : '';
+    return `${prefix}${ns}/${plural}`;
+  }
+}

@@ -1,0 +1,107 @@
+import {
+  CoreV1Api,
+  PatchStrategy,
+  setHeaderOptions,
+  type KubeConfig,
+  type V1Pod,
+  type V1Secret,
+} from '@kubernetes/client-node';
+import type { Logger } from 'pino';
+import type { AgentObject } from './agent-reconciler.js';
+import type { ReconcileResult } from './controller-runner.js';
+import type { Cache } from './informer.js';
+
+/** The Secret the webhook points pods at, in each pod's namespace. */
+export const REGISTRATION_SECRET = 'agentspec-control-plane';
+export const REGISTRATION_KEY = 'apiKey';
+/** Marks the copies this operator made (and may delete). */
+export const COPY_LABEL = 'agentspec.io/registration-copy';
+
+export interface RegistrationSecretOptions {
+  kubeConfig: KubeConfig;
+  /** Where the chart's Secret lives (the release namespace); never copied into itself. */
+  sourceNamespace: string;
+  caches: {
+    agents: Cache<AgentObject>;
+    injectedPods: Cache<V1Pod>;
+    /** Secrets named agentspec-control-plane: the source (release namespace) and every copy. */
+    secrets: Cache<V1Secret>;
+  };
+  fieldManager: string;
+  logger: Logger;
+}
+
+const isNotFound = (err: unknown): boolean => (err as { code?: number }).code === 404;
+
+/**
+ * Keeps `agentspec-control-plane` (key `apiKey` only) in every namespace that holds Agents or pods labelled
+ * `agentspec.io/inject: "true"`, copied from the release namespace, and deletes the copies it made once a
+ * namespace needs none. Keyed by namespace.
+ */
+export class RegistrationSecretReconciler {
+  private readonly core: CoreV1Api;
+
+  constructor(private readonly options: RegistrationSecretOptions) {
+    this.core = options.kubeConfig.makeApiClient(CoreV1Api);
+  }
+
+  /** The namespaces to look at when the source Secret changes: every namespace with a reason or a copy. */
+  namespaces(): Set<string> {
+    const { agents, injectedPods, secrets } = this.options.caches;
+    const all = new Set<string>();
+    for (const o of [...agents.list(), ...injectedPods.list(), ...secrets.list()]) {
+      if (o.metadata?.namespace) all.add(o.metadata.namespace);
+    }
+    all.delete(this.options.sourceNamespace);
+    return all;
+  }
+
+  async reconcile(namespace: string): Promise<ReconcileResult> {
+    if (namespace === this.options.sourceNamespace) return undefined;
+    const { agents, injectedPods, secrets } = this.options.caches;
+    const source = secrets.get(`${this.options.sourceNamespace}/${REGISTRATION_SECRET}`);
+    const apiKey = source?.data?.[REGISTRATION_KEY];
+    const needed = agents.list(namespace).length > 0 || injectedPods.list(namespace).length > 0;
+    const copy = secrets.get(`${namespace}/${REGISTRATION_SECRET}`);
+    const ours = copy?.metadata?.labels?.[COPY_LABEL] === 'true';
+
+    if (!needed || !apiKey) {
+      if (copy && ours) {
+        try {
+          await this.core.deleteNamespacedSecret({ name: REGISTRATION_SECRET, namespace });
+          this.options.logger.info({ namespace }, 'removed the registration Secret copy');
+        } catch (err) {
+          if (!isNotFound(err)) throw err;
+        }
+      }
+      return undefined;
+    }
+    if (copy && !ours) return undefined; // a Secret the user made: theirs to keep
+    if (copy?.data?.[REGISTRATION_KEY] === apiKey && Object.keys(copy.data).length === 1) return undefined;
+    const body: V1Secret = {
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: {
+        name: REGISTRATION_SECRET,
+        namespace,
+        labels: {
+          [COPY_LABEL]: 'true',
+          'app.kubernetes.io/managed-by': this.options.fieldManager,
+          'app.kubernetes.io/part-of': 'agentspec',
+        },
+        annotations: { 'agentspec.io/copied-from': `${this.options.sourceNamespace}/${REGISTRATION_SECRET}` },
+      },
+      type: 'Opaque',
+      data: { [REGISTRATION_KEY]: apiKey },
+    };
+    await this.core.patchNamespacedSecret(
+      { name: REGISTRATION_SECRET, namespace, body, fieldManager: this.options.fieldManager, force: true },
+      setHeaderOptions('Content-Type', PatchStrategy.ServerSideApply),
+    );
+    this.options.logger.info(
+      { namespace },
+      copy ? 'updated the registration Secret copy' : 'copied the registration Secret',
+    );
+    return undefined;
+  }
+}
