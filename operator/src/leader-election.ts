@@ -23,6 +23,14 @@ export interface LeaderElectionOptions {
   onStoppedLeading: () => void;
 }
 
+/**
+ * A Lease's acquireTime and renewTime are MicroTime: the apiserver wants exactly six fractional digits, and
+ * client-node would send Date#toISOString()'s three (400). Strings pass its serializer unchanged.
+ */
+export function microTime(date: Date | string): Date {
+  return new Date(date).toISOString().replace(/\.(\d{3})Z$/, '.$1000Z') as unknown as Date;
+}
+
 const isStatus = (err: unknown, code: number): boolean => (err as { code?: number }).code === code;
 
 /**
@@ -94,7 +102,13 @@ export class LeaderElector {
         namespace: this.options.namespace,
         body: {
           ...lease,
-          spec: { ...lease.spec, holderIdentity: '', leaseDurationSeconds: 1, renewTime: new Date() },
+          spec: {
+            ...lease.spec,
+            holderIdentity: '',
+            leaseDurationSeconds: 1,
+            renewTime: microTime(new Date()),
+            ...(lease.spec?.acquireTime ? { acquireTime: microTime(lease.spec.acquireTime) } : {}),
+          },
         },
       });
       this.options.logger.info({ lease: this.options.name }, 'released the leader lease');
@@ -156,7 +170,7 @@ export class LeaderElector {
     const spec = {
       holderIdentity: identity,
       leaseDurationSeconds: Math.ceil(this.leaseDurationMs / 1000),
-      renewTime: now,
+      renewTime: microTime(now),
     };
     const lease = await this.read();
     if (!lease) {
@@ -167,7 +181,7 @@ export class LeaderElector {
             apiVersion: 'coordination.k8s.io/v1',
             kind: 'Lease',
             metadata: { name, namespace },
-            spec: { ...spec, acquireTime: now, leaseTransitions: 0 },
+            spec: { ...spec, acquireTime: microTime(now), leaseTransitions: 0 },
           },
         });
         return true;
@@ -192,7 +206,7 @@ export class LeaderElector {
           spec: {
             ...lease.spec,
             ...spec,
-            acquireTime: takingOver ? now : (lease.spec?.acquireTime ?? now),
+            acquireTime: microTime(takingOver ? now : (lease.spec?.acquireTime ?? now)),
             leaseTransitions: (lease.spec?.leaseTransitions ?? 0) + (takingOver ? 1 : 0),
           },
         },

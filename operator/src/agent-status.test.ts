@@ -1,0 +1,110 @@
+import { describe, expect, it } from 'vitest';
+import type { AgentSummary } from '@agentspec/sdk';
+import { controlPlaneStatus, deploymentStatus } from './agent-status.js';
+
+const summary = (over: Partial<AgentSummary> = {}): AgentSummary => ({
+  agentId: 'a',
+  namespace: 'ns',
+  name: 'coach',
+  runtime: 'k8s',
+  phase: 'Healthy',
+  score: 92,
+  grade: 'A',
+  lastSeen: '2026-11-23T10:00:00.123Z',
+  instances: 2,
+  source: 'agent-sdk',
+  ...over,
+});
+
+describe('deploymentStatus', () => {
+  it('is Running and Ready when every desired pod is updated and ready', () => {
+    const part = deploymentStatus({
+      metadata: { generation: 3 },
+      spec: { replicas: 2, selector: {}, template: {} },
+      status: { observedGeneration: 3, replicas: 2, updatedReplicas: 2, readyReplicas: 2 },
+    });
+    expect(part.fields).toEqual({ phase: 'Running', replicas: 2, readyReplicas: 2 });
+    expect(part.conditions.map((c) => [c.type, c.status, c.reason])).toEqual([
+      ['Ready', 'True', 'DeploymentReady'],
+      ['Progressing', 'False', 'RolledOut'],
+    ]);
+  });
+
+  it('is Progressing while the controller has not seen the new generation', () => {
+    const part = deploymentStatus({
+      metadata: { generation: 4 },
+      spec: { replicas: 1, selector: {}, template: {} },
+      status: { observedGeneration: 3, replicas: 1, updatedReplicas: 1, readyReplicas: 1 },
+    });
+    expect(part.fields.phase).toBe('Progressing');
+    expect(part.conditions[1]).toMatchObject({ status: 'True', reason: 'RollingOut' });
+  });
+
+  it('is Pending when rolled out but pods are not ready, and handles a missing Deployment', () => {
+    expect(
+      deploymentStatus({
+        metadata: { generation: 1 },
+        spec: { replicas: 1, selector: {}, template: {} },
+        status: { observedGeneration: 1, replicas: 1, updatedReplicas: 1 },
+      }).fields.phase,
+    ).toBe('Pending');
+    expect(deploymentStatus(undefined).fields).toEqual({ phase: 'Progressing', replicas: 0, readyReplicas: 0 });
+  });
+});
+
+describe('controlPlaneStatus', () => {
+  it('reports Unknown conditions without a control plane, or while it is unreachable', () => {
+    expect(controlPlaneStatus({ configured: false }, 'Running').conditions.map((c) => c.reason)).toEqual([
+      'ControlPlaneNotConfigured',
+      'ControlPlaneNotConfigured',
+      'ControlPlaneNotConfigured',
+    ]);
+    const down = controlPlaneStatus(
+      { configured: true, reachable: false, error: 'fetch failed', agent: undefined },
+      'Running',
+    );
+    expect(down.conditions[0]).toMatchObject({ status: 'Unknown', reason: 'ControlPlaneUnreachable' });
+    expect(down.conditions[0]?.message).toContain('fetch failed');
+    expect(down.fields).toEqual({});
+  });
+
+  it('is Registered=False before any instance registered', () => {
+    const part = controlPlaneStatus({ configured: true, reachable: true, agent: undefined }, 'Running');
+    expect(part.fields).toEqual({ instances: 0 });
+    expect(part.conditions[0]).toMatchObject({ type: 'Registered', status: 'False', reason: 'NotRegistered' });
+  });
+
+  it('copies grade, score, source, last heartbeat and instances; A and B are compliant', () => {
+    const part = controlPlaneStatus({ configured: true, reachable: true, agent: summary() }, 'Running');
+    expect(part.fields).toEqual({
+      instances: 2,
+      score: 92,
+      grade: 'A',
+      source: 'agent-sdk',
+      lastHeartbeat: '2026-11-23T10:00:00Z',
+    });
+    expect(part.conditions.map((c) => [c.type, c.status, c.reason])).toEqual([
+      ['Registered', 'True', 'Registered'],
+      ['Healthy', 'True', 'Healthy'],
+      ['Compliant', 'True', 'GradeA'],
+    ]);
+    const c = controlPlaneStatus(
+      { configured: true, reachable: true, agent: summary({ grade: 'C', score: 61 }) },
+      'Running',
+    );
+    expect(c.conditions[2]).toMatchObject({ status: 'False', reason: 'GradeC' });
+  });
+
+  it('lets an unhealthy agent override a Running Deployment phase, never a failing one', () => {
+    const unhealthy = summary({ phase: 'Unhealthy' });
+    expect(controlPlaneStatus({ configured: true, reachable: true, agent: unhealthy }, 'Running').fields.phase).toBe(
+      'Unhealthy',
+    );
+    expect(
+      controlPlaneStatus({ configured: true, reachable: true, agent: unhealthy }, 'Progressing').fields.phase,
+    ).toBeUndefined();
+    expect(
+      controlPlaneStatus({ configured: true, reachable: true, agent: unhealthy }, 'Running').conditions[1],
+    ).toMatchObject({ status: 'False', reason: 'Unhealthy' });
+  });
+});
