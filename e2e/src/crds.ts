@@ -28,10 +28,15 @@ export async function installCrds(kubeconfigPath: string): Promise<void> {
 export async function kubectl(kubeconfigPath: string, args: string[], input?: string): Promise<string> {
   const { kubectl: binary } = testbinPaths();
   return new Promise((resolvePromise, reject) => {
-    const child = execFile(binary, ['--kubeconfig', kubeconfigPath, ...args], (error, stdout, stderr) => {
-      if (error) reject(new Error(`kubectl ${args.join(' ')} failed: ${stderr.trim() || error.message}`));
-      else resolvePromise(stdout);
-    });
+    const child = execFile(
+      binary,
+      ['--kubeconfig', kubeconfigPath, ...args],
+      { maxBuffer: 256 * 1024 * 1024 },
+      (error, stdout, stderr) => {
+        if (error) reject(new Error(`kubectl ${args.join(' ')} failed: ${stderr.trim() || error.message}`));
+        else resolvePromise(stdout);
+      },
+    );
     if (input !== undefined) child.stdin?.end(input);
   });
 }

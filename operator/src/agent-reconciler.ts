@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { isDeepStrictEqual } from 'node:util';
 import {
   CustomObjectsApi,
   KubernetesObjectApi,
@@ -11,6 +12,8 @@ import {
   type V1Service,
 } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
+import { Counter, type Registry } from 'prom-client';
+import { registered } from './metric.js';
 import {
   agentResourceSpecSchema,
   buildWorkload,
@@ -62,6 +65,8 @@ export interface AgentCaches {
 }
 
 export interface AgentReconcilerOptions {
+  /** Where agentspec_operator_writes_total is registered. */
+  registry?: Registry;
   kubeConfig: KubeConfig;
   caches: AgentCaches;
   /** agentspec-sidecar image for Agents that do not name one. */
@@ -87,6 +92,7 @@ export class AgentReconciler {
   private readonly objects: KubernetesObjectApi;
   private readonly custom: CustomObjectsApi;
   private readonly now: () => Date;
+  private readonly writes: Counter<'kind' | 'verb'> | undefined;
   /** resourceVersion each object had right after our last apply, with the desired hash applied. */
   private readonly applied = new Map<string, { hash: string; resourceVersion: string }>();
 
@@ -94,6 +100,19 @@ export class AgentReconciler {
     this.objects = KubernetesObjectApi.makeApiClient(options.kubeConfig);
     this.custom = options.kubeConfig.makeApiClient(CustomObjectsApi);
     this.now = options.now ?? (() => new Date());
+    this.writes = options.registry
+      ? registered(
+          options.registry,
+          'agentspec_operator_writes_total',
+          (registers) =>
+            new Counter({
+              name: 'agentspec_operator_writes_total',
+              help: 'Requests that write to the apiserver, by kind and verb (a quiet resync adds none)',
+              labelNames: ['kind', 'verb'],
+              registers,
+            }),
+        )
+      : undefined;
   }
 
   async reconcile(key: string): Promise<ReconcileResult> {
@@ -199,6 +218,7 @@ export class AgentReconciler {
     ) {
       return undefined;
     }
+    this.writes?.inc({ kind: object.kind, verb: 'apply' });
     const result = await this.objects.patch(
       object as KubernetesObject,
       undefined,
@@ -260,6 +280,7 @@ export class AgentReconciler {
 
   /** JSON patch guarded by the resourceVersion: a concurrent change makes it fail (and the key is retried). */
   private async patchFinalizers(agent: AgentObject, finalizers: string[]): Promise<void> {
+    this.writes?.inc({ kind: 'Agent', verb: 'patch' });
     await this.custom.patchNamespacedCustomObject(
       {
         group: GROUP,
@@ -293,7 +314,9 @@ export class AgentReconciler {
       conditions = setCondition(conditions, input, this.now());
     }
     const next: AgentStatus = { ...previous, ...fields, observedGeneration: generation, conditions };
-    if (JSON.stringify(next) === JSON.stringify(previous)) return false;
+    // Key order differs between what we build and what the apiserver returns (sorted): compare structurally.
+    if (isDeepStrictEqual(next, previous)) return false;
+    this.writes?.inc({ kind: 'Agent/status', verb: 'update' });
     await this.custom.replaceNamespacedCustomObjectStatus({
       group: GROUP,
       version: VERSION,

@@ -216,14 +216,30 @@ describe('agentspec-operator', () => {
   });
 
   it('writes nothing when nothing changed', async () => {
-    const before = (await getAgent('coach')).metadata.resourceVersion;
-    const deployment = (await apps.readNamespacedDeployment({ name: 'coach', namespace: ns() })).metadata
-      ?.resourceVersion;
-    await new Promise((r) => setTimeout(r, 3_000)); // three control-plane polls
-    expect((await getAgent('coach')).metadata.resourceVersion).toBe(before);
-    expect((await apps.readNamespacedDeployment({ name: 'coach', namespace: ns() })).metadata?.resourceVersion).toBe(
-      deployment,
-    );
+    const writes = async () => {
+      const text = await (await fetch(`${operator.metricsUrl}/metrics`)).text();
+      return text
+        .split('\n')
+        .filter((line) => line.startsWith('agentspec_operator_writes_total{'))
+        .reduce((sum, line) => sum + Number(line.split(' ').at(-1)), 0);
+    };
+    const before = await writes();
+    expect(before).toBeGreaterThan(0);
+    const reconciles = async () =>
+      Number(
+        /controller_runtime_reconcile_total\{controller="agent",result="success"\} (\d+)/.exec(
+          await (await fetch(`${operator.metricsUrl}/metrics`)).text(),
+        )?.[1] ?? 0,
+      );
+    const reconciledBefore = await reconciles();
+    // An annotation changes nothing the operator owns, but the watch delivers it and the Agent is reconciled.
+    await custom.patchNamespacedCustomObject({
+      ...ref('coach'),
+      body: [{ op: 'add', path: '/metadata/annotations', value: { 'example.com/poke': '1' } }],
+    });
+    await waitFor('a reconcile', async () => (await reconciles()) > reconciledBefore);
+    await new Promise((r) => setTimeout(r, 2_000)); // and two control-plane polls
+    expect(await writes()).toBe(before);
   });
 
   it('copies the registration Secret (apiKey only) into the namespace', async () => {

@@ -163,6 +163,7 @@ export async function startOperator(options: StartOperatorOptions): Promise<Runn
     sidecarImage: config.sidecarImage,
     logger,
     events,
+    registry,
     ...(controlPlane ? { controlPlane } : {}),
   });
 

@@ -1,0 +1,182 @@
+// bench/operator: create N Agents and time until every one has its Deployment and a current observedGeneration,
+// against a baseline in the same run that creates the same ConfigMaps, Deployments and Services directly with the
+// same client and the same concurrency (the QPS budget: that many requests in flight). Prints the ratio, the
+// operator's RSS per Agent, and the API writes during a resync in which nothing changed (must be 0).
+// Runs on its own test cluster without kube-controller-manager, so the operator is the only writer.
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import {
+  AppsV1Api,
+  CoreV1Api,
+  CustomObjectsApi,
+  KubernetesObjectApi,
+  type KubernetesObject,
+} from '@kubernetes/client-node';
+import { parse } from 'yaml';
+import { agentResourceSpecSchema, buildWorkload } from '@agentspec/sdk';
+import { freePort, installCrds, kubectl, ManagedProcess, startTestCluster } from '@agentspec/e2e';
+
+const root = resolve(import.meta.dirname, '..', '..');
+const count = Number(process.env['BENCH_AGENTS'] ?? 1000);
+const concurrency = Number(process.env['BENCH_CONCURRENCY'] ?? 8);
+const resyncSeconds = 40;
+const coach = parse(readFileSync(join(root, 'examples', 'fitness-coach', 'agent.yaml'), 'utf8')) as {
+  spec: Record<string, unknown>;
+};
+
+async function pool<T>(items: T[], limit: number, task: (item: T) => Promise<unknown>): Promise<void> {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: limit }, async () => {
+      while (next < items.length) await task(items[next++] as T);
+    }),
+  );
+}
+
+const rssKiB = (pid: number): number =>
+  Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0);
+
+const WRITE_RESOURCES = new Set(['agents', 'deployments', 'configmaps', 'services', 'events', 'secrets']);
+
+const names = Array.from({ length: count }, (_, i) => `agent-${String(i).padStart(4, '0')}`);
+const cluster = await startTestCluster({ controllerManager: false });
+let operator: ManagedProcess | undefined;
+try {
+  await installCrds(cluster.kubeconfigPath);
+  const kc = cluster.kubeConfig;
+  const core = kc.makeApiClient(CoreV1Api);
+  const apps = kc.makeApiClient(AppsV1Api);
+  const custom = kc.makeApiClient(CustomObjectsApi);
+  const objects = KubernetesObjectApi.makeApiClient(kc);
+  for (const ns of ['baseline', 'operated']) await core.createNamespace({ body: { metadata: { name: ns } } });
+
+  /** Writes the apiserver counted (its own /metrics) on the resources an operator touches. */
+  const apiWrites = async (): Promise<{ total: number; by: Map<string, number> }> => {
+    const text = await kubectl(cluster.kubeconfigPath, ['get', '--raw', '/metrics']);
+    let sum = 0;
+    const by = new Map<string, number>();
+    for (const line of text.split('\n')) {
+      if (!line.startsWith('apiserver_request_total{')) continue;
+      const verb = /verb="(\w+)"/.exec(line)?.[1] ?? '';
+      const resource = /resource="(\w+)"/.exec(line)?.[1] ?? '';
+      if (['POST', 'PUT', 'PATCH', 'DELETE', 'APPLY'].includes(verb) && WRITE_RESOURCES.has(resource)) {
+        const n = Number(line.split(' ').at(-1));
+        sum += n;
+        const subresource = /subresource="(\w+)"/.exec(line)?.[1];
+        const key = `${verb} ${resource}${subresource ? `/${subresource}` : ''}`;
+        by.set(key, (by.get(key) ?? 0) + n);
+      }
+    }
+    return { total: sum, by };
+  };
+
+  // Baseline: the same objects, created directly.
+  const spec = agentResourceSpecSchema.parse(coach.spec);
+  const baselineStart = performance.now();
+  await pool(names, concurrency, async (name) => {
+    for (const object of buildWorkload({
+      name,
+      namespace: 'baseline',
+      spec,
+      sidecarImage: 'registry.test/agentspec-sidecar:0.1.0',
+      managedBy: 'bench-baseline',
+    })) {
+      await objects.create(object as KubernetesObject);
+    }
+  });
+  const baselineSeconds = (performance.now() - baselineStart) / 1000;
+
+  // The operator.
+  const [healthPort, metricsPort] = [await freePort(), await freePort()];
+  const dir = mkdtempSync(join(tmpdir(), 'bench-operator-'));
+  console.error(`baseline: ${baselineSeconds.toFixed(1)} s; operator log: ${join(dir, 'operator.log')}`);
+  operator = new ManagedProcess({
+    name: 'agentspec-operator',
+    command: process.execPath,
+    args: [
+      join(root, 'operator', 'dist', 'bin', 'operator.js'),
+      `--kubeconfig=${cluster.kubeconfigPath}`,
+      '--namespace=operated',
+      '--leader-elect=false',
+      `--workers=${concurrency}`,
+      `--resync-seconds=${resyncSeconds}`,
+      `--health-addr=127.0.0.1:${healthPort}`,
+      `--metrics-addr=127.0.0.1:${metricsPort}`,
+      '--log-level=warn',
+    ],
+    logPath: join(dir, 'operator.log'),
+  });
+  await operator.waitUntil('ready', async () => (await fetch(`http://127.0.0.1:${healthPort}/readyz`)).ok, 30_000);
+  const idleRss = rssKiB(operator.pid);
+  const operatorStart = performance.now();
+  await pool(names, concurrency, (name) =>
+    custom.createNamespacedCustomObject({
+      group: 'agentspec.io',
+      version: 'v1',
+      namespace: 'operated',
+      plural: 'agents',
+      body: { apiVersion: 'agentspec.io/v1', kind: 'Agent', metadata: { name }, spec: coach.spec },
+    }),
+  );
+  const converged = async (): Promise<boolean> => {
+    const agents = (await custom.listNamespacedCustomObject({
+      group: 'agentspec.io',
+      version: 'v1',
+      namespace: 'operated',
+      plural: 'agents',
+    })) as { items: { metadata: { generation: number }; status?: { observedGeneration?: number } }[] };
+    const current = agents.items.filter((a) => a.status?.observedGeneration === a.metadata.generation).length;
+    if (current < count) return false;
+    const deployments = await apps.listNamespacedDeployment({ namespace: 'operated' });
+    return deployments.items.length === count;
+  };
+  await operator.waitUntil('converged', converged, 30 * 60_000, 500);
+  const operatorSeconds = (performance.now() - operatorStart) / 1000;
+  console.error(`operator converged in ${operatorSeconds.toFixed(1)} s; waiting for a resync`);
+  const loadedRss = rssKiB(operator.pid);
+
+  // A resync in which nothing changed: every Agent is reconciled again, nothing is written.
+  const reconciles = async (): Promise<number> => {
+    const text = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+    return Number(
+      /controller_runtime_reconcile_total\{controller="agent",result="success"\} (\d+)/.exec(text)?.[1] ?? 0,
+    );
+  };
+  await new Promise((r) => setTimeout(r, 3_000)); // let the last status writes come back through the watch
+  const writesBefore = await apiWrites();
+  const reconcilesBefore = await reconciles();
+  await operator.waitUntil(
+    'a full resync',
+    async () => (await reconciles()) - reconcilesBefore >= count,
+    (resyncSeconds + 60) * 1000,
+    1_000,
+  );
+  const writesAfter = await apiWrites();
+  const resyncWrites = writesAfter.total - writesBefore.total;
+  const byKind = [...writesAfter.by]
+    .map(([key, n]) => [key, n - (writesBefore.by.get(key) ?? 0)] as const)
+    .filter(([, n]) => n > 0)
+    .map(([key, n]) => `${key}: ${n}`);
+
+  console.log(
+    `bench/operator: ${count} Agents, ${concurrency} requests in flight (operator --workers=${concurrency}), Node ${process.version}`,
+  );
+  console.log(
+    `baseline (create ConfigMap+Deployment+Service directly): ${baselineSeconds.toFixed(1)} s (${(count / baselineSeconds).toFixed(0)} Agents/s)`,
+  );
+  console.log(
+    `operator (create Agent → Deployment + observedGeneration): ${operatorSeconds.toFixed(1)} s (${(count / operatorSeconds).toFixed(0)} Agents/s)`,
+  );
+  console.log(`ratio operator / baseline time: ${(operatorSeconds / baselineSeconds).toFixed(2)}×`);
+  console.log(
+    `operator RSS: ${(idleRss / 1024).toFixed(1)} MiB idle, ${(loadedRss / 1024).toFixed(1)} MiB with ${count} Agents → ${((loadedRss - idleRss) / count).toFixed(1)} KiB per Agent`,
+  );
+  console.log(
+    `API writes during a resync that changed nothing: ${resyncWrites} (must be 0)${byKind.length ? ` — ${byKind.join(', ')}` : ''}`,
+  );
+  if (resyncWrites !== 0) process.exitCode = 1;
+} finally {
+  await operator?.stop();
+  await cluster.stop();
+}
