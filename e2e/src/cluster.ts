@@ -43,7 +43,8 @@ export interface TestCluster extends ClusterState {
   stop(options?: { keepDir?: boolean }): Promise<void>;
 }
 
-const SERVICE_CIDR = '10.0.0.0/24';
+// Room for thousands of Services (bench/operator creates 2,000); the first address is the kubernetes Service.
+const SERVICE_CIDR = '10.0.0.0/16';
 
 interface ComponentSpec {
   command: string;
