@@ -6,7 +6,7 @@ import { freePort } from './free-port.js';
 import { httpGet } from './http-probe.js';
 import { renderKubeconfig } from './kubeconfig.js';
 import { ManagedProcess } from './managed-process.js';
-import { createCertificateAuthority, createSigningKeyPair, type KeyPairPem } from './pki.js';
+import { createCertificateAuthority, createSigningKeyPair, type KeyPairPem } from '@agentspec/webhook';
 import { testbinPaths, type TestbinPaths } from './testbin.js';
 
 export type ComponentName = 'etcd' | 'kube-apiserver' | 'kube-controller-manager';

@@ -7,7 +7,12 @@ export {
 } from './cluster.js';
 export { createDatabaseAt, startTestPostgres, type TestPostgres } from './postgres.js';
 export { ComponentError, ManagedProcess, stopPid, tailOfFile } from './managed-process.js';
-export { createCertificateAuthority, createSigningKeyPair, type CertificateAuthority, type KeyPairPem } from './pki.js';
+export {
+  createCertificateAuthority,
+  createSigningKeyPair,
+  type CertificateAuthority,
+  type KeyPairPem,
+} from '@agentspec/webhook';
 export { freePort } from './free-port.js';
 export { httpGet } from './http-probe.js';
 export { renderKubeconfig } from './kubeconfig.js';

@@ -62,7 +62,7 @@ export async function createCertificateAuthority(commonName: string, validDays =
     serialNumber: serialNumber(),
     name: `CN=${commonName}`,
     notBefore,
-    notAfter: new Date(notBefore.getTime() + validDays * DAY_MS),
+    notAfter: new Date(Date.now() + validDays * DAY_MS),
     keys,
     signingAlgorithm: algorithm,
     extensions: [
@@ -89,7 +89,7 @@ export async function createCertificateAuthority(commonName: string, validDays =
       subject: request.subject,
       issuer: cert.subject,
       notBefore: leafNotBefore,
-      notAfter: new Date(leafNotBefore.getTime() + (request.validDays ?? validDays) * DAY_MS),
+      notAfter: new Date(Date.now() + (request.validDays ?? validDays) * DAY_MS),
       signingKey: keys.privateKey,
       publicKey: leafKeys.publicKey,
       signingAlgorithm: algorithm,
