@@ -73,6 +73,7 @@ test: ## Everything CI runs: lint, typecheck, unit, integration, e2e
 bench: build ## Benchmarks with ratios against baselines measured in the same run (not part of make test)
 	node bench/dist/heartbeat.js
 	node bench/dist/operator.js
+	node bench/dist/webhook.js
 
 cluster-up: build testbin ## Start a test cluster in the background and print its KUBECONFIG
 	@node e2e/dist/cli/cluster-up.js --dir "$(CLUSTER_DIR)"

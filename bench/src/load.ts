@@ -15,6 +15,8 @@ export interface LoadOptions {
   requests: { body: string; headers: Record<string, string> }[];
   concurrency: number;
   durationMs: number;
+  /** PEM CA to trust for https:// URLs. */
+  ca?: string;
 }
 
 const percentile = (sorted: number[], p: number): number =>
@@ -22,7 +24,12 @@ const percentile = (sorted: number[], p: number): number =>
 
 /** Closed-loop load: `concurrency` workers each send one request at a time until the duration is over. */
 export async function runLoad(options: LoadOptions): Promise<LoadResult> {
-  const dispatcher = new Agent({ connections: options.concurrency, pipelining: 1, keepAliveTimeout: 30_000 });
+  const dispatcher = new Agent({
+    connections: options.concurrency,
+    pipelining: 1,
+    keepAliveTimeout: 30_000,
+    ...(options.ca ? { connect: { ca: options.ca } } : {}),
+  });
   const latencies: number[] = [];
   const statuses: Record<number, number> = {};
   const started = performance.now();

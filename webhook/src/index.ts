@@ -16,7 +16,7 @@ export {
   type ServingCertificate,
 } from './certificates.js';
 export {
-  createWebhookApp,
+  createAdmissionHandler,
   startWebhook,
   MAX_REVIEW_BYTES,
   type RunningWebhook,

@@ -1,7 +1,11 @@
-import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
+import {
+  createServer as createHttpServer,
+  type IncomingMessage,
+  type Server as HttpServer,
+  type ServerResponse,
+} from 'node:http';
 import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
-import express, { type Express, type NextFunction, type Request, type Response } from 'express';
 import type { Logger } from 'pino';
 import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { admit } from './admission.js';
@@ -44,44 +48,67 @@ export function createWebhookMetrics(): WebhookMetrics {
   };
 }
 
-/** The admission app: POST /mutate (tests call it without TLS). */
-export function createWebhookApp(options: InjectOptions, metrics: WebhookMetrics, logger: Logger): Express {
-  const app = express();
-  app.disable('x-powered-by');
-  app.post(
-    '/mutate',
-    (req: Request, _res: Response, next: NextFunction) => {
-      (req as Request & { startedAt?: bigint }).startedAt = process.hrtime.bigint();
-      next();
-    },
-    express.json({ limit: MAX_REVIEW_BYTES, type: () => true }),
-    (req: Request, res: Response) => {
-      const result = admit(req.body, options);
+/**
+ * The admission handler: POST /mutate, everything else 404. Plain node:http(s), no framework: it sits in the path
+ * of every pod creation, so it reads the body, parses it once and answers. Bodies up to MAX_REVIEW_BYTES.
+ */
+export function createAdmissionHandler(
+  options: InjectOptions,
+  metrics: WebhookMetrics,
+  logger: Logger,
+): (req: IncomingMessage, res: ServerResponse) => void {
+  const send = (res: ServerResponse, status: number, body: unknown): void => {
+    const text = JSON.stringify(body);
+    res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) }).end(text);
+  };
+  return (req, res) => {
+    // The apiserver calls /mutate?timeout=5s.
+    const path = (req.url ?? '').split('?', 1)[0];
+    if (path !== '/mutate' || req.method !== 'POST') {
+      send(res, path === '/mutate' ? 405 : 404, { error: 'NotFound', message: 'POST /mutate' });
+      return;
+    }
+    const started = process.hrtime.bigint();
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let refused = false;
+    req.on('data', (chunk: Buffer) => {
+      if (refused) return;
+      size += chunk.length;
+      if (size > MAX_REVIEW_BYTES) {
+        refused = true;
+        metrics.requests.inc({ result: 'invalid' });
+        send(res, 413, {
+          error: 'PayloadTooLarge',
+          message: `the AdmissionReview is larger than ${MAX_REVIEW_BYTES} bytes`,
+        });
+        req.resume();
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.on('end', () => {
+      if (refused) return;
+      let body: unknown;
+      try {
+        body = JSON.parse(Buffer.concat(chunks, size).toString('utf8'));
+      } catch (err) {
+        metrics.requests.inc({ result: 'invalid' });
+        send(res, 400, { error: 'BadRequest', message: `the body is not valid JSON: ${(err as Error).message}` });
+        return;
+      }
+      const result = admit(body, options);
       metrics.requests.inc({ result: result.outcome });
       if (result.injected) metrics.injected.inc(result.injected);
-      const started = (req as Request & { startedAt?: bigint }).startedAt ?? process.hrtime.bigint();
-      metrics.duration.observe({ result: result.outcome }, Number(process.hrtime.bigint() - started) / 1e9);
       if (result.outcome === 'error') {
         logger.warn({ err: result.detail }, 'admitted a pod unchanged after an internal error');
       } else if (result.outcome === 'invalid') {
         logger.info({ detail: result.detail }, 'refused a malformed AdmissionReview');
       }
-      res.status(result.httpStatus).json(result.body);
-    },
-  );
-  // Unreadable JSON or an oversized body: 400 with a clear message (never a stack trace).
-  app.use(
-    (err: { status?: number; type?: string; message?: string }, _req: Request, res: Response, _next: NextFunction) => {
-      metrics.requests.inc({ result: 'invalid' });
-      const status = err.status === 413 ? 413 : 400;
-      const message =
-        status === 413
-          ? `the AdmissionReview is larger than ${MAX_REVIEW_BYTES} bytes`
-          : `the body is not valid JSON: ${err.message ?? 'unreadable'}`;
-      res.status(status).json({ error: status === 413 ? 'PayloadTooLarge' : 'BadRequest', message });
-    },
-  );
-  return app;
+      send(res, result.httpStatus, result.body);
+      metrics.duration.observe({ result: result.outcome }, Number(process.hrtime.bigint() - started) / 1e9);
+    });
+  };
 }
 
 export interface WebhookServerOptions {
@@ -111,15 +138,15 @@ export interface RunningWebhook {
  */
 export async function startWebhook(options: WebhookServerOptions): Promise<RunningWebhook> {
   const metrics = createWebhookMetrics();
-  const app = createWebhookApp(options.inject, metrics, options.logger);
+  const handler = createAdmissionHandler(options.inject, metrics, options.logger);
   let current: ServingCertificate | undefined;
-  let https: HttpsServer | undefined;
+  const tls: { server?: HttpsServer } = {};
   let firstCertificate: () => void = () => undefined;
   const haveCertificate = new Promise<void>((resolve) => (firstCertificate = resolve));
 
   await options.certificates.start((certificate) => {
     current = certificate;
-    if (https) https.setSecureContext({ cert: certificate.certPem, key: certificate.keyPem });
+    tls.server?.setSecureContext({ cert: certificate.certPem, key: certificate.keyPem });
     firstCertificate();
   });
 
@@ -128,7 +155,7 @@ export async function startWebhook(options: WebhookServerOptions): Promise<Runni
     const server = createHttpServer((req, res) => {
       if (req.url === '/healthz') return void res.writeHead(200).end('ok');
       if (req.url === '/readyz') {
-        const ready = current !== undefined && current.notAfter > new Date() && https?.listening === true;
+        const ready = current !== undefined && current.notAfter > new Date() && tls.server?.listening === true;
         return void res.writeHead(ready ? 200 : 503).end(ready ? 'ok' : 'no valid certificate served yet');
       }
       if (req.url === '/metrics') {
@@ -144,9 +171,10 @@ export async function startWebhook(options: WebhookServerOptions): Promise<Runni
 
   await haveCertificate;
   const certificate = current as ServingCertificate | undefined;
-  https = createHttpsServer({ cert: certificate?.certPem, key: certificate?.keyPem }, app);
+  const https = createHttpsServer({ cert: certificate?.certPem, key: certificate?.keyPem }, handler);
+  tls.server = https;
   https.keepAliveTimeout = 65_000;
-  await new Promise<void>((resolve) => https?.listen(options.port, options.host ?? '0.0.0.0', resolve));
+  await new Promise<void>((resolve) => https.listen(options.port, options.host ?? '0.0.0.0', resolve));
   const address = https.address() as AddressInfo;
   const host = options.host && options.host !== '0.0.0.0' ? options.host : '127.0.0.1';
   const healthAddress = health?.address() as AddressInfo | undefined;
