@@ -5,7 +5,13 @@ import { logError } from '../log-error.js';
 import { buildPushPayload } from '../push/payload.js';
 import { redact } from '../push/redact.js';
 import { backoffDelay, type BackoffOptions } from '../push/retry.js';
-import { ControlPlaneClient, ControlPlaneError, type RegisterResponse, type Runtime } from './client.js';
+import {
+  ControlPlaneClient,
+  ControlPlaneError,
+  type HeartbeatBody,
+  type RegisterResponse,
+  type Runtime,
+} from './client.js';
 
 export interface AutoRegistrationConfig {
   controlPlaneUrl: string;
@@ -39,7 +45,10 @@ export function autoRegistrationConfig(
 
 export interface AutoRegistrationOptions {
   config: AutoRegistrationConfig;
-  reporter: AgentSpecReporter;
+  /** The manifest sent at registration and, unless `heartbeat` is given, the health report of each heartbeat. */
+  reporter: Pick<AgentSpecReporter, 'manifest' | 'getReport'>;
+  /** Builds each heartbeat's {health, gap} (the sidecar sends its own reports); default: reporter + runAudit. */
+  heartbeat?: () => Promise<HeartbeatBody>;
   fetch?: typeof fetch;
   /** Backoff between registration attempts (and after a 401). Default: 1 s doubling to 5 min. */
   backoff?: BackoffOptions;
@@ -123,11 +132,10 @@ export class AutoRegistration {
     }
     const interval = this.registration.heartbeatIntervalSeconds * 1000;
     try {
-      const health = await this.options.reporter.getReport();
-      await this.client.heartbeat(
-        this.registration.apiKey,
-        buildPushPayload(health, runAudit(this.options.reporter.manifest)),
-      );
+      const body = this.options.heartbeat
+        ? await this.options.heartbeat()
+        : buildPushPayload(await this.options.reporter.getReport(), runAudit(this.options.reporter.manifest));
+      await this.client.heartbeat(this.registration.apiKey, body);
       this.status.heartbeats++;
       this.schedule(interval);
     } catch (err) {

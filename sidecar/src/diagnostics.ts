@@ -1,0 +1,331 @@
+import { dirname } from 'node:path';
+import express, { type Express, type NextFunction, type Request, type Response } from 'express';
+import type { Logger } from 'pino';
+import { HEALTH_PATH, runHealthChecks, summarize, type AgentManifest, type HealthReport } from '@agentspec/sdk';
+import type { AuditRing } from './audit-ring.js';
+import { gapReport, type GapReport, type Source } from './gap.js';
+import type { SidecarMetrics } from './metrics.js';
+import { evaluateOpa } from './opa.js';
+
+export interface DiagnosticsOptions {
+  manifest: AgentManifest;
+  manifestPath: string;
+  upstream: URL;
+  /** The proxy's port, for the agent card's URL. */
+  proxyPort: number;
+  ring: AuditRing;
+  metrics: SidecarMetrics;
+  logger: Logger;
+  opaUrl?: string;
+  env?: NodeJS.ProcessEnv;
+  /** Upstream probe timeout. Default 2 s. */
+  probeTimeoutMs?: number;
+}
+
+export type ReadyStatus = 'ready' | 'degraded' | 'not-ready';
+
+export interface ReadyReport {
+  status: ReadyStatus;
+  source: Source;
+  agentName: string;
+  timestamp: string;
+  upstream: { url: string; reachable: boolean };
+  summary: HealthReport['summary'];
+  checks: HealthReport['checks'];
+}
+
+const isHealthReport = (value: unknown): value is HealthReport =>
+  typeof value === 'object' &&
+  value !== null &&
+  typeof (value as HealthReport).status === 'string' &&
+  Array.isArray((value as HealthReport).checks);
+
+/** What the diagnostics endpoints and the registrar read: live from the agent when it reports, else static. */
+export class Diagnostics {
+  private lastSource: Source = 'manifest-static';
+
+  constructor(readonly options: DiagnosticsOptions) {}
+
+  get source(): Source {
+    return this.lastSource;
+  }
+
+  private async get(path: string): Promise<globalThis.Response | undefined> {
+    const url = new URL(
+      path.replace(/^\//, ''),
+      this.options.upstream.href.endsWith('/') ? this.options.upstream : `${this.options.upstream.href}/`,
+    );
+    try {
+      return await fetch(url, { signal: AbortSignal.timeout(this.options.probeTimeoutMs ?? 2_000) });
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** GET /agentspec/health on the agent: its live HealthReport when AgentSpecReporter is mounted. */
+  async probeAgent(): Promise<{ reachable: boolean; live: HealthReport | undefined }> {
+    const response = await this.get(HEALTH_PATH);
+    if (!response) {
+      this.lastSource = 'manifest-static';
+      return { reachable: false, live: undefined };
+    }
+    let live: HealthReport | undefined;
+    try {
+      const body: unknown = await response.json();
+      live = isHealthReport(body) ? body : undefined;
+    } catch {
+      live = undefined;
+    }
+    this.lastSource = live ? 'agent-sdk' : 'manifest-static';
+    return { reachable: true, live };
+  }
+
+  private async answers(path: string): Promise<boolean> {
+    const response = await this.get(path);
+    await response?.body?.cancel();
+    return response !== undefined && response.ok;
+  }
+
+  async ready(): Promise<ReadyReport> {
+    const { manifest } = this.options;
+    const agentName = manifest.metadata.name;
+    const probe = await this.probeAgent();
+    let report: HealthReport;
+    if (probe.live) {
+      report = probe.live;
+    } else {
+      const checks = await runHealthChecks(manifest, {
+        baseDir: dirname(this.options.manifestPath),
+        env: this.options.env ?? process.env,
+        categories: ['env', 'service', 'memory', 'mcp'],
+        timeoutMs: 2_000,
+      });
+      report = summarize(agentName, checks);
+    }
+    const status: ReadyStatus = !probe.reachable
+      ? 'not-ready'
+      : report.status === 'healthy'
+        ? 'ready'
+        : report.status === 'degraded'
+          ? 'degraded'
+          : 'not-ready';
+    return {
+      status,
+      source: probe.live ? 'agent-sdk' : 'manifest-static',
+      agentName,
+      timestamp: new Date().toISOString(),
+      upstream: { url: this.options.upstream.origin, reachable: probe.reachable },
+      summary: report.summary,
+      checks: report.checks,
+    };
+  }
+
+  async gap(): Promise<GapReport> {
+    const probe = await this.probeAgent();
+    const [health, capabilities] = probe.live
+      ? [true, true]
+      : await Promise.all([this.answers('/health'), this.answers('/capabilities')]);
+    return gapReport({ manifest: this.options.manifest, live: probe.live, upstream: { health, capabilities } });
+  }
+
+  async explore(): Promise<Record<string, unknown>> {
+    const { manifest } = this.options;
+    const spec = manifest.spec;
+    const probe = await this.probeAgent();
+    const checks = new Map((probe.live?.checks ?? []).map((c) => [c.id, c]));
+    const live = (id: string) => {
+      const check = checks.get(id);
+      return check
+        ? { status: check.status, ...(check.latencyMs !== undefined ? { latencyMs: check.latencyMs } : {}) }
+        : probe.live
+          ? { status: 'unreported' }
+          : { status: 'unknown' };
+    };
+    return {
+      source: probe.live ? 'agent-sdk' : 'manifest-static',
+      agentName: manifest.metadata.name,
+      version: manifest.metadata.version,
+      description: manifest.metadata.description,
+      upstream: { url: this.options.upstream.origin, reachable: probe.reachable },
+      model: {
+        provider: spec.model.provider,
+        id: spec.model.id,
+        ...live(`model:${spec.model.provider}/${spec.model.id}`),
+      },
+      tools: (spec.tools ?? []).map((t) => ({
+        name: t.name,
+        type: t.type,
+        description: t.description,
+        ...live(`tool:${t.name}`),
+      })),
+      services: (spec.requires?.services ?? []).map((s) => ({
+        ...(s as Record<string, unknown>),
+        ...live(`service:${(s as { name?: string; type?: string }).name ?? (s as { type?: string }).type ?? ''}`),
+      })),
+      guardrails: spec.guardrails ?? null,
+      memory: spec.memory ?? null,
+      timestamp: new Date().toISOString(),
+    };
+  }
+
+  agentCard(): Record<string, unknown> {
+    const { manifest } = this.options;
+    return {
+      name: manifest.metadata.name,
+      description: manifest.metadata.description,
+      version: manifest.metadata.version,
+      url: `http://localhost:${this.options.proxyPort}`,
+      capabilities: { streaming: true, pushNotifications: false },
+      defaultInputModes: ['text'],
+      defaultOutputModes: ['text'],
+      skills: (manifest.spec.tools ?? []).map((t) => ({ id: t.name, name: t.name, description: t.description })),
+      source: this.lastSource,
+    };
+  }
+}
+
+const asyncRoute =
+  (handler: (req: Request, res: Response) => Promise<void>) => (req: Request, res: Response, next: NextFunction) =>
+    void handler(req, res).catch(next);
+
+/** The diagnostics app on CONTROL_PLANE_PORT: every JSON answer carries `source`. */
+export function createDiagnosticsApp(diagnostics: Diagnostics): Express {
+  const { ring, metrics, opaUrl, logger } = diagnostics.options;
+  const app = express();
+  app.disable('x-powered-by');
+  app.use(express.json({ limit: '1mb' }));
+
+  app.get(
+    '/agentspec/health/ready',
+    asyncRoute(async (_req, res) => {
+      const report = await diagnostics.ready();
+      res.status(report.status === 'not-ready' ? 503 : 200).json(report);
+    }),
+  );
+  app.get('/agentspec/health/live', (_req, res) => {
+    res.json({ status: 'alive', source: diagnostics.source, timestamp: new Date().toISOString() });
+  });
+  app.get(
+    '/agentspec/explore',
+    asyncRoute(async (_req, res) => {
+      res.json(await diagnostics.explore());
+    }),
+  );
+  app.get(
+    '/agentspec/gap',
+    asyncRoute(async (_req, res) => {
+      res.json(await diagnostics.gap());
+    }),
+  );
+  app.get('/agentspec/audit', (req, res) => {
+    const raw = req.query['limit'];
+    let limit = ring.capacity;
+    if (raw !== undefined) {
+      limit = Number(raw);
+      if (typeof raw !== 'string' || !Number.isInteger(limit) || limit < 1) {
+        res.status(400).json({
+          error: 'InvalidQuery',
+          message: 'limit: expected a whole number of at least 1',
+          field: 'limit',
+          source: diagnostics.source,
+        });
+        return;
+      }
+    }
+    const entries = ring.latest(limit);
+    res.json({ source: diagnostics.source, total: ring.size, limit, entries });
+  });
+  app.post(
+    '/agentspec/events',
+    asyncRoute(async (req, res) => {
+      const body = req.body as { requestId?: unknown; agentName?: unknown; events?: unknown };
+      const field =
+        typeof body?.requestId !== 'string' || body.requestId === ''
+          ? 'requestId'
+          : !Array.isArray(body.events)
+            ? 'events'
+            : undefined;
+      if (field) {
+        res.status(400).json({
+          error: 'BadRequest',
+          message:
+            field === 'requestId'
+              ? 'requestId: expected the x-request-id of a proxied request'
+              : 'events: expected an array',
+          field,
+          source: diagnostics.source,
+        });
+        return;
+      }
+      const requestId = body.requestId as string;
+      const events = body.events as unknown[];
+      const entry = ring.find(requestId);
+      if (!entry) {
+        // The agent may push before the proxy recorded the response: no retry needed.
+        res.status(202).json({ requestId, found: false, source: diagnostics.source });
+        return;
+      }
+      entry.events = [...(entry.events ?? []), ...events];
+      let opaViolations: string[] = [];
+      if (opaUrl) {
+        const typed = events as {
+          type?: string;
+          guardrailType?: string;
+          invoked?: boolean;
+          name?: string;
+          confirmed?: boolean;
+        }[];
+        const guardrails = new Set([
+          ...(entry.guardrailsInvoked ?? []),
+          ...typed
+            .filter((e) => e.type === 'guardrail' && e.invoked !== false && e.guardrailType)
+            .map((e) => String(e.guardrailType)),
+        ]);
+        const tools = new Set([
+          ...(entry.toolsCalled ?? []),
+          ...typed.filter((e) => e.type === 'tool' && e.name).map((e) => String(e.name)),
+        ]);
+        const result = await evaluateOpa(opaUrl, {
+          agentName: typeof body.agentName === 'string' ? body.agentName : diagnostics.options.manifest.metadata.name,
+          requestId,
+          guardrailsInvoked: [...guardrails],
+          toolsCalled: [...tools],
+          userConfirmed: entry.userConfirmed ?? typed.some((e) => e.type === 'confirmation' && e.confirmed === true),
+          events,
+        });
+        metrics.opaEvaluations.inc({
+          result: result === undefined ? 'unreachable' : result.length ? 'violations' : 'allowed',
+        });
+        opaViolations = result ?? [];
+        if (opaViolations.length) {
+          entry.opaViolations = [...new Set([...(entry.opaViolations ?? []), ...opaViolations])].sort();
+        }
+      }
+      res.status(200).json({ requestId, found: true, opaViolations, source: diagnostics.source });
+    }),
+  );
+  app.get('/.well-known/agent-card.json', (_req, res) => {
+    res.json(diagnostics.agentCard());
+  });
+  app.get(
+    '/metrics',
+    asyncRoute(async (_req, res) => {
+      res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
+    }),
+  );
+  app.use((req, res) => {
+    res
+      .status(404)
+      .json({ error: 'NotFound', message: `no route ${req.method} ${req.path}`, source: diagnostics.source });
+  });
+  app.use((err: { status?: number; message?: string }, _req: Request, res: Response, _next: NextFunction) => {
+    const status = err.status && err.status < 500 ? err.status : 500;
+    if (status === 500) logger.error({ err: err.message }, 'diagnostics request failed');
+    res.status(status).json({
+      error: status === 400 ? 'BadRequest' : status === 413 ? 'PayloadTooLarge' : 'InternalError',
+      message: status === 500 ? 'internal error' : (err.message ?? 'bad request'),
+      source: diagnostics.source,
+    });
+  });
+  return app;
+}

@@ -1,0 +1,134 @@
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { pino, type Logger } from 'pino';
+import {
+  AutoRegistration,
+  autoRegistrationConfig,
+  loadManifest,
+  redact,
+  type AutoRegistrationStatus,
+} from '@agentspec/sdk';
+import { AuditRing } from './audit-ring.js';
+import type { SidecarConfig } from './config.js';
+import { createDiagnosticsApp, Diagnostics } from './diagnostics.js';
+import { createSidecarMetrics } from './metrics.js';
+import { createProxyServer } from './proxy.js';
+
+export interface RunningSidecar {
+  proxyUrl: string;
+  diagnosticsUrl: string;
+  registration: AutoRegistrationStatus | undefined;
+  stop(): Promise<void>;
+}
+
+export function createSidecarLogger(level: string, env: NodeJS.ProcessEnv = process.env): Logger {
+  const secrets = [env['AGENTSPEC_ADMIN_KEY'], env['ANTHROPIC_API_KEY']];
+  return pino({
+    level,
+    base: { component: 'agentspec-sidecar' },
+    timestamp: pino.stdTimeFunctions.isoTime,
+    formatters: { level: (label) => ({ level: label }) },
+    hooks: {
+      logMethod(args, method) {
+        method.apply(
+          this,
+          args.map((a) => (typeof a === 'string' ? redact(a, secrets) : a)) as Parameters<typeof method>,
+        );
+      },
+    },
+  });
+}
+
+const listen = (server: Server, port: number, host: string): Promise<number> =>
+  new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => resolve((server.address() as AddressInfo).port));
+  });
+
+/**
+ * Starts the proxy (PROXY_PORT), the diagnostics (CONTROL_PLANE_PORT) and, when AGENTSPEC_CONTROL_PLANE_URL is
+ * set, the registrar: it registers the pod's instance and heartbeats {health, gap} from its own reports.
+ */
+export async function startSidecar(
+  config: SidecarConfig,
+  options: { env?: NodeJS.ProcessEnv; logger?: Logger; host?: string } = {},
+): Promise<RunningSidecar> {
+  const env = options.env ?? process.env;
+  const logger = options.logger ?? createSidecarLogger(config.logLevel, env);
+  const { manifest } = loadManifest(config.manifestPath);
+  const ring = new AuditRing(config.auditRingSize);
+  const metrics = createSidecarMetrics(ring);
+  const host = options.host ?? '0.0.0.0';
+  const proxy = createProxyServer({
+    upstream: config.upstreamUrl,
+    agentName: manifest.metadata.name,
+    ring,
+    metrics,
+    logger,
+    ...(config.opaUrl ? { opaUrl: config.opaUrl } : {}),
+    opaProxyMode: config.opaProxyMode,
+  });
+  const proxyPort = await listen(proxy, config.proxyPort, host);
+  const diagnostics = new Diagnostics({
+    manifest,
+    manifestPath: config.manifestPath,
+    upstream: config.upstreamUrl,
+    proxyPort,
+    ring,
+    metrics,
+    logger,
+    env,
+    ...(config.opaUrl ? { opaUrl: config.opaUrl } : {}),
+  });
+  const { createServer } = await import('node:http');
+  const diagnosticsServer = createServer(createDiagnosticsApp(diagnostics));
+  const diagnosticsPort = await listen(diagnosticsServer, config.controlPlanePort, host);
+
+  let registrar: AutoRegistration | undefined;
+  const registration = autoRegistrationConfig(env, manifest.metadata.name);
+  if (registration) {
+    registrar = new AutoRegistration({
+      config: {
+        ...registration,
+        runtime: env['KUBERNETES_SERVICE_HOST'] || env['AGENTSPEC_NAMESPACE'] ? 'k8s' : registration.runtime,
+      },
+      reporter: {
+        manifest,
+        getReport: async () => {
+          const ready = await diagnostics.ready();
+          return {
+            agentName: ready.agentName,
+            timestamp: ready.timestamp,
+            status: ready.status === 'ready' ? 'healthy' : ready.status === 'degraded' ? 'degraded' : 'unhealthy',
+            summary: ready.summary,
+            checks: ready.checks,
+          };
+        },
+      },
+      // health: the sidecar's health/ready report; gap: its /agentspec/gap report (the control plane grades its score).
+      heartbeat: async () => {
+        const [health, gap] = await Promise.all([diagnostics.ready(), diagnostics.gap()]);
+        return { health: { ...health }, gap: { ...gap } };
+      },
+      log: (message) => logger.info(message),
+    }).start();
+  }
+  const local = host === '0.0.0.0' ? '127.0.0.1' : host;
+  return {
+    proxyUrl: `http://${local}:${proxyPort}`,
+    diagnosticsUrl: `http://${local}:${diagnosticsPort}`,
+    registration: registrar?.status,
+    async stop() {
+      registrar?.stop();
+      await Promise.all(
+        [proxy, diagnosticsServer].map(
+          (server) =>
+            new Promise<void>((resolve) => {
+              server.close(() => resolve());
+              server.closeIdleConnections();
+            }),
+        ),
+      );
+    },
+  };
+}
