@@ -15,6 +15,8 @@ export interface TestbinPaths {
   ct: string;
   /** Directory holding ct's chart_schema.yaml and lintconf.yaml. */
   ctConfigDir: string;
+  /** The OPA server the sidecar's tests run. */
+  opa: string;
   kubernetesVersion: string;
 }
 
@@ -52,6 +54,7 @@ export function testbinPaths(): TestbinPaths {
     helm: join(root, `helm-${version(versions, 'HELM_VERSION')}`, 'helm'),
     ct: join(ctDir, 'ct'),
     ctConfigDir: ctDir,
+    opa: join(root, `opa-${version(versions, 'OPA_VERSION')}`, 'opa'),
     kubernetesVersion,
   };
   const missing = Object.entries(paths).filter(

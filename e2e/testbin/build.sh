@@ -4,6 +4,7 @@
 #   kube-apiserver, kube-controller-manager, kubectl, etcd -> $AGENTSPEC_CACHE/testbin/k8s-$KUBERNETES_VERSION-etcd-$ETCD_VERSION
 #   helm                                                    -> $AGENTSPEC_CACHE/testbin/helm-$HELM_VERSION
 #   ct (chart-testing) with its chart_schema/lintconf       -> $AGENTSPEC_CACHE/testbin/ct-$CHART_TESTING_VERSION
+#   opa (the sidecar's policy tests)                         -> $AGENTSPEC_CACHE/testbin/opa-$OPA_VERSION
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 # shellcheck source=versions.env
@@ -12,6 +13,7 @@ cache="${AGENTSPEC_CACHE:-$HOME/.cache/agentspec}/testbin"
 k8s_dir="$cache/k8s-$KUBERNETES_VERSION-etcd-$ETCD_VERSION"
 helm_dir="$cache/helm-$HELM_VERSION"
 ct_dir="$cache/ct-$CHART_TESTING_VERSION"
+opa_dir="$cache/opa-$OPA_VERSION"
 
 log() { echo "testbin: $*" >&2; }
 command -v go >/dev/null || { log "Go 1.24 or newer is required to build the test binaries"; exit 1; }
@@ -46,4 +48,6 @@ if [[ ! -f "$ct_dir/lintconf.yaml" ]]; then
   src="$(cd "$here/tools" && go list -m -f '{{.Dir}}' github.com/helm/chart-testing/v3)/etc"
   install -m 0644 "$src/chart_schema.yaml" "$src/lintconf.yaml" "$ct_dir/"
 fi
-echo "$k8s_dir:$helm_dir:$ct_dir"
+build "$here/opa" "$opa_dir" opa github.com/open-policy-agent/opa \
+  "-X github.com/open-policy-agent/opa/v1/version.Version=${OPA_VERSION#v}"
+echo "$k8s_dir:$helm_dir:$ct_dir:$opa_dir"

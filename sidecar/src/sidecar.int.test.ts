@@ -1,0 +1,355 @@
+// The built agentspec-sidecar as a real process, in front of a real upstream agent process (plain, and
+// SDK-instrumented), with a real OPA server and a real control plane.
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  freePort,
+  ManagedProcess,
+  startControlPlaneProcess,
+  testbinPaths,
+  type ControlPlaneProcess,
+} from '@agentspec/e2e';
+
+const root = resolve(import.meta.dirname, '..', '..');
+const fixtures = resolve(import.meta.dirname, '..', 'tests', 'fixtures');
+const manifestPath = join(fixtures, 'agent.yaml');
+const processes: ManagedProcess[] = [];
+const logDir = mkdtempSync(join(tmpdir(), 'sidecar-int-'));
+
+afterAll(async () => {
+  await Promise.all(processes.map((p) => p.stop()));
+});
+
+async function startAgent(env: NodeJS.ProcessEnv = {}): Promise<string> {
+  const port = await freePort();
+  const agent = new ManagedProcess({
+    name: 'test-agent',
+    command: process.execPath,
+    args: [join(fixtures, 'agent.mjs')],
+    logPath: join(logDir, `agent-${port}.log`),
+    cwd: root,
+    env: { PATH: process.env['PATH'] ?? '', PORT: String(port), AGENT_MANIFEST: manifestPath, ...env },
+  });
+  processes.push(agent);
+  const url = `http://127.0.0.1:${port}`;
+  await agent.waitUntil('listening', async () => (await fetch(`${url}/hello`)).ok, 20_000);
+  return url;
+}
+
+interface Sidecar {
+  proxy: string;
+  diagnostics: string;
+  process: ManagedProcess;
+}
+
+async function startSidecar(upstream: string, env: NodeJS.ProcessEnv = {}): Promise<Sidecar> {
+  const [proxyPort, diagnosticsPort] = [await freePort(), await freePort()];
+  const sidecar = new ManagedProcess({
+    name: 'agentspec-sidecar',
+    command: process.execPath,
+    args: [join(root, 'sidecar', 'dist', 'bin', 'sidecar.js')],
+    logPath: join(logDir, `sidecar-${proxyPort}.log`),
+    env: {
+      PATH: process.env['PATH'] ?? '',
+      UPSTREAM_URL: upstream,
+      MANIFEST_PATH: manifestPath,
+      PROXY_PORT: String(proxyPort),
+      CONTROL_PLANE_PORT: String(diagnosticsPort),
+      TEST_MODEL_KEY: 'sk-test',
+      LOG_LEVEL: 'warn',
+      ...env,
+    },
+  });
+  processes.push(sidecar);
+  const diagnostics = `http://127.0.0.1:${diagnosticsPort}`;
+  await sidecar.waitUntil('listening', async () => (await fetch(`${diagnostics}/agentspec/health/live`)).ok, 20_000);
+  return { proxy: `http://127.0.0.1:${proxyPort}`, diagnostics, process: sidecar };
+}
+
+const json = async (url: string, init?: RequestInit) => {
+  const response = await fetch(url, init);
+  return {
+    status: response.status,
+    headers: response.headers,
+    body: (await response.json()) as Record<string, unknown>,
+  };
+};
+
+describe('agentspec-sidecar in front of a plain agent', () => {
+  let agent = '';
+  let sidecar: Sidecar;
+  beforeAll(async () => {
+    agent = await startAgent();
+    sidecar = await startSidecar(agent);
+  });
+
+  it('passes requests through with an x-request-id the agent also sees', async () => {
+    const response = await fetch(`${sidecar.proxy}/hello`);
+    expect(response.status).toBe(200);
+    expect(await response.text()).toBe('hello');
+    const id = response.headers.get('x-request-id');
+    expect(id).toMatch(/^[0-9a-f-]{36}$/);
+    expect(response.headers.get('x-seen-request-id')).toBe(id);
+    const kept = await fetch(`${sidecar.proxy}/hello`, { headers: { 'x-request-id': 'client-chosen-1' } });
+    expect(kept.headers.get('x-request-id')).toBe('client-chosen-1');
+  });
+
+  it('streams request and response bodies, chunked and SSE responses', async () => {
+    const body = Buffer.alloc(1024 * 1024, 'a');
+    const echo = await fetch(`${sidecar.proxy}/echo`, { method: 'POST', body });
+    expect(Buffer.from(await echo.arrayBuffer()).equals(body)).toBe(true);
+
+    const chunked = await fetch(`${sidecar.proxy}/chunked`);
+    expect(chunked.headers.get('transfer-encoding')).toBe('chunked');
+    expect(await chunked.text()).toBe('chunk-0\nchunk-1\nchunk-2\n');
+
+    const sse = await fetch(`${sidecar.proxy}/sse`);
+    expect(sse.headers.get('content-type')).toBe('text/event-stream');
+    const reader = sse.body!.getReader();
+    const first = new TextDecoder().decode((await reader.read()).value);
+    expect(first).toBe('data: event-0\n\n'); // delivered before the stream ended
+    let rest = '';
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      rest += new TextDecoder().decode(value);
+    }
+    expect(rest).toBe('data: event-1\n\ndata: event-2\n\n');
+  });
+
+  it('passes WebSocket upgrades through', async () => {
+    const socket = new WebSocket(`${sidecar.proxy.replace('http', 'ws')}/ws`);
+    const echoed = await new Promise<string>((resolvePromise, reject) => {
+      socket.addEventListener('open', () => socket.send('ping over the sidecar'));
+      socket.addEventListener('message', (event) => resolvePromise(String(event.data)));
+      socket.addEventListener('error', () => reject(new Error('websocket failed')));
+    });
+    socket.close();
+    expect(echoed).toBe('ping over the sidecar');
+  });
+
+  it('strips the behaviour headers and records them in the audit ring', async () => {
+    const response = await fetch(`${sidecar.proxy}/behaviour?tools=plan-workout&guardrails=pii-detector`);
+    expect(response.headers.get('x-agentspec-tools-called')).toBeNull();
+    expect(response.headers.get('x-agentspec-guardrails-invoked')).toBeNull();
+    const id = response.headers.get('x-request-id');
+    const audit = await json(`${sidecar.diagnostics}/agentspec/audit?limit=1`);
+    expect(audit.body).toMatchObject({
+      source: 'manifest-static',
+      limit: 1,
+      entries: [
+        {
+          requestId: id,
+          method: 'GET',
+          status: 200,
+          toolsCalled: ['plan-workout'],
+          guardrailsInvoked: ['pii-detector'],
+        },
+      ],
+    });
+    expect((await json(`${sidecar.diagnostics}/agentspec/audit?limit=zero`)).status).toBe(400);
+  });
+
+  it('reports manifest-static diagnostics: ready, gap capped at 70, explore, agent card', async () => {
+    const ready = await json(`${sidecar.diagnostics}/agentspec/health/ready`);
+    expect(ready.status).toBe(200);
+    expect(ready.body).toMatchObject({ status: 'ready', source: 'manifest-static', upstream: { reachable: true } });
+    const gap = await json(`${sidecar.diagnostics}/agentspec/gap`);
+    expect(gap.body).toMatchObject({ score: 70, grade: 'C', source: 'manifest-static' });
+    const explore = await json(`${sidecar.diagnostics}/agentspec/explore`);
+    expect(explore.body).toMatchObject({ source: 'manifest-static', agentName: 'test-coach' });
+    expect((explore.body['tools'] as { status: string }[]).map((t) => t.status)).toEqual(['unknown', 'unknown']);
+    const card = await json(`${sidecar.diagnostics}/.well-known/agent-card.json`);
+    expect(card.body).toMatchObject({ name: 'test-coach', version: '0.3.0', source: 'manifest-static' });
+    expect((card.body['skills'] as { id: string }[]).map((s) => s.id)).toEqual(['plan-workout', 'delete-history']);
+    const metrics = await (await fetch(`${sidecar.diagnostics}/metrics`)).text();
+    expect(metrics).toContain('agentspec_sidecar_proxy_requests_total{status="200"}');
+  });
+
+  it('is not ready (503) and answers 502 when the agent is unreachable', async () => {
+    const orphan = await startSidecar(`http://127.0.0.1:${await freePort()}`);
+    const ready = await json(`${orphan.diagnostics}/agentspec/health/ready`);
+    expect(ready.status).toBe(503);
+    expect(ready.body).toMatchObject({ status: 'not-ready', upstream: { reachable: false } });
+    const proxied = await json(`${orphan.proxy}/hello`);
+    expect(proxied.status).toBe(502);
+    expect(proxied.body).toMatchObject({ error: 'BadGateway' });
+    await orphan.process.stop();
+  });
+
+  it('refuses to start with a bad UPSTREAM_URL, with the documented message', async () => {
+    const bad = new ManagedProcess({
+      name: 'agentspec-sidecar',
+      command: process.execPath,
+      args: [join(root, 'sidecar', 'dist', 'bin', 'sidecar.js')],
+      logPath: join(logDir, 'bad.log'),
+      env: { PATH: process.env['PATH'] ?? '', UPSTREAM_URL: 'localhost:8000' },
+    });
+    await expect(bad.waitUntil('exited', async () => false, 10_000)).rejects.toThrow(
+      'Invalid UPSTREAM_URL: "localhost:8000" — must use http: or https: protocol',
+    );
+  });
+});
+
+describe('agentspec-sidecar in front of an SDK-instrumented agent', () => {
+  it('reports agent-sdk diagnostics from the live HealthReport', async () => {
+    // The agent has no TEST_MODEL_KEY: its model check is skipped (gap: high), its env check fails (not ready).
+    const agent = await startAgent({ AGENT_SDK: '1', AGENT_TOOLS: 'plan-workout,delete-history' });
+    const sidecar = await startSidecar(agent);
+    const ready = await json(`${sidecar.diagnostics}/agentspec/health/ready`);
+    expect(ready.body).toMatchObject({ source: 'agent-sdk', status: 'not-ready' });
+    expect(ready.status).toBe(503);
+    const gap = await json(`${sidecar.diagnostics}/agentspec/gap`);
+    expect(gap.body['source']).toBe('agent-sdk');
+    expect(gap.body['issues']).toEqual(
+      expect.arrayContaining([expect.objectContaining({ severity: 'high', property: 'model.apiKey' })]),
+    );
+    const explore = await json(`${sidecar.diagnostics}/agentspec/explore`);
+    expect((explore.body['tools'] as { status: string }[]).map((t) => t.status)).toEqual(['pass', 'pass']);
+  });
+});
+
+describe('agentspec-sidecar with OPA', () => {
+  let agent = '';
+  let opaUrl = '';
+  beforeAll(async () => {
+    agent = await startAgent();
+    const port = await freePort();
+    const opa = new ManagedProcess({
+      name: 'opa',
+      command: testbinPaths().opa,
+      args: ['run', '--server', `--addr=127.0.0.1:${port}`, join(fixtures, 'policy.rego')],
+      logPath: join(logDir, 'opa.log'),
+    });
+    processes.push(opa);
+    opaUrl = `http://127.0.0.1:${port}`;
+    await opa.waitUntil('ready', async () => (await fetch(`${opaUrl}/health`)).ok, 30_000);
+  });
+
+  const risky = '/behaviour?guardrails=pii-detector&tools=delete-history&confirmed=false';
+
+  it('track: passes the response and reports the violations', async () => {
+    const sidecar = await startSidecar(agent, { OPA_URL: opaUrl, OPA_PROXY_MODE: 'track' });
+    const response = await fetch(`${sidecar.proxy}${risky}`);
+    expect(response.status).toBe(200);
+    expect(await response.json()).toEqual({ answer: 'done' });
+    expect(response.headers.get('x-agentspec-opa-violations')).toBe('destructive_tool_without_confirmation');
+    expect(response.headers.get('x-agentspec-tools-called')).toBeNull();
+    const clean = await fetch(`${sidecar.proxy}/behaviour?guardrails=pii-detector&tools=plan-workout`);
+    expect(clean.headers.get('x-agentspec-opa-violations')).toBeNull();
+    const audit = await json(`${sidecar.diagnostics}/agentspec/audit?limit=2`);
+    expect((audit.body['entries'] as { opaViolations?: string[] }[]).map((e) => e.opaViolations)).toEqual([
+      [],
+      ['destructive_tool_without_confirmation'],
+    ]);
+  });
+
+  it('enforce: replaces a denied response with the 403 PolicyViolation', async () => {
+    const sidecar = await startSidecar(agent, { OPA_URL: opaUrl, OPA_PROXY_MODE: 'enforce' });
+    const response = await fetch(`${sidecar.proxy}${risky.replace('guardrails=pii-detector&', '')}`);
+    expect(response.status).toBe(403);
+    expect(response.headers.get('x-agentspec-opa-violations')).toBe(
+      'destructive_tool_without_confirmation,pii_detector_not_invoked',
+    );
+    expect(await response.json()).toEqual({
+      error: 'PolicyViolation',
+      blocked: true,
+      violations: ['destructive_tool_without_confirmation', 'pii_detector_not_invoked'],
+      message: 'Request blocked by OPA policy: destructive_tool_without_confirmation, pii_detector_not_invoked',
+    });
+    // No behaviour headers: OPA is not asked and the response passes.
+    expect((await fetch(`${sidecar.proxy}/hello`)).status).toBe(200);
+  });
+
+  it('fails open when OPA is unreachable, even in enforce', async () => {
+    const sidecar = await startSidecar(agent, {
+      OPA_URL: `http://127.0.0.1:${await freePort()}`,
+      OPA_PROXY_MODE: 'enforce',
+    });
+    const response = await fetch(`${sidecar.proxy}${risky}`);
+    expect(response.status).toBe(200);
+    expect(response.headers.get('x-agentspec-opa-violations')).toBeNull();
+  });
+
+  it('EventPush: 200 found with OPA violations for a proxied request, 202 for an unknown one', async () => {
+    const sidecar = await startSidecar(agent, { OPA_URL: opaUrl, OPA_PROXY_MODE: 'off' });
+    const proxied = await fetch(`${sidecar.proxy}/hello`);
+    const requestId = proxied.headers.get('x-request-id');
+    const push = (id: string | null) =>
+      json(`${sidecar.diagnostics}/agentspec/events`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({
+          requestId: id,
+          agentName: 'test-coach',
+          events: [
+            { type: 'guardrail', guardrailType: 'pii-detector', invoked: true, blocked: false },
+            { type: 'tool', name: 'delete-history', success: true, latencyMs: 82 },
+          ],
+        }),
+      });
+    const found = await push(requestId);
+    expect(found.status).toBe(200);
+    expect(found.body).toMatchObject({
+      requestId,
+      found: true,
+      opaViolations: ['destructive_tool_without_confirmation'],
+    });
+    const missing = await push('not-a-request');
+    expect(missing.status).toBe(202);
+    expect(missing.body).toMatchObject({ requestId: 'not-a-request', found: false });
+    const bad = await json(`${sidecar.diagnostics}/agentspec/events`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ events: [] }),
+    });
+    expect(bad.status).toBe(400);
+    expect(bad.body).toMatchObject({ field: 'requestId' });
+  });
+});
+
+describe('agentspec-sidecar registrar', () => {
+  let controlPlane: ControlPlaneProcess;
+  afterAll(() => controlPlane?.stop());
+
+  it('registers the pod with the control plane and heartbeats its health and gap reports', async () => {
+    controlPlane = await startControlPlaneProcess({ adminKey: 'sidecar-int-admin-key' });
+    const agent = await startAgent();
+    const sidecar = await startSidecar(agent, {
+      AGENTSPEC_CONTROL_PLANE_URL: controlPlane.url,
+      AGENTSPEC_ADMIN_KEY: controlPlane.adminKey,
+      AGENTSPEC_AGENT_NAME: 'test-coach',
+      AGENTSPEC_NAMESPACE: 'team-a',
+      AGENTSPEC_INSTANCE_ID: 'test-coach-5d8f-abcde',
+    });
+    const gap = await json(`${sidecar.diagnostics}/agentspec/gap`);
+    const read = () =>
+      json(`${controlPlane.url}/api/v1/namespaces/team-a/agents/test-coach`, {
+        headers: { 'x-admin-key': controlPlane.adminKey },
+      });
+    let agentView: Record<string, unknown> = {};
+    await sidecar.process.waitUntil(
+      'registered and reporting',
+      async () => {
+        const answer = await read();
+        agentView = answer.body;
+        return answer.status === 200 && agentView['score'] !== null;
+      },
+      20_000,
+    );
+    expect(agentView).toMatchObject({
+      name: 'test-coach',
+      namespace: 'team-a',
+      score: gap.body['score'],
+      grade: 'C',
+      phase: 'Healthy',
+    });
+    expect(agentView['instances']).toEqual([
+      expect.objectContaining({ instanceId: 'test-coach-5d8f-abcde', runtime: 'k8s' }),
+    ]);
+    const logs = sidecar.process.logTail(200);
+    expect(logs).not.toContain(controlPlane.adminKey);
+  });
+});
