@@ -74,6 +74,7 @@ bench: build ## Benchmarks with ratios against baselines measured in the same ru
 	node bench/dist/heartbeat.js
 	node bench/dist/operator.js
 	node bench/dist/webhook.js
+	node bench/dist/sidecar.js
 
 cluster-up: build testbin ## Start a test cluster in the background and print its KUBECONFIG
 	@node e2e/dist/cli/cluster-up.js --dir "$(CLUSTER_DIR)"

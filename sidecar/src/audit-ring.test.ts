@@ -3,7 +3,7 @@ import { AuditRing, type AuditEntry } from './audit-ring.js';
 
 const entry = (n: number): AuditEntry => ({
   requestId: `r${n}`,
-  timestamp: '2026-11-23T00:00:00.000Z',
+  at: Date.parse('2026-11-23T00:00:00.000Z') + n,
   method: 'GET',
   path: `/${n}`,
   status: 200,
@@ -18,6 +18,7 @@ describe('AuditRing', () => {
     expect(ring.latest().map((e) => e.requestId)).toEqual(['r5', 'r4', 'r3']);
     expect(ring.latest(2).map((e) => e.requestId)).toEqual(['r5', 'r4']);
     expect(ring.find('r4')?.path).toBe('/4');
+    expect(ring.latest(1)[0]?.timestamp).toBe('2026-11-23T00:00:00.005Z');
     expect(ring.find('r1')).toBeUndefined();
   });
 });

@@ -1,7 +1,10 @@
 /** One request through the proxy. */
 export interface AuditEntry {
   requestId: string;
-  timestamp: string;
+  /** ISO time the request arrived (formatted when read: the proxy stores epoch milliseconds in `at`). */
+  timestamp?: string;
+  /** Epoch milliseconds the request arrived. */
+  at: number;
   method: string;
   path: string;
   status: number;
@@ -46,12 +49,15 @@ export class AuditRing {
     return this.byId.get(requestId);
   }
 
-  /** The newest `limit` entries, newest first. */
+  /** The newest `limit` entries, newest first, with their ISO timestamps. */
   latest(limit = this.capacity): AuditEntry[] {
     const out: AuditEntry[] = [];
     for (let i = 1; i <= Math.min(limit, this.count); i++) {
       const entry = this.entries[(this.next - i + this.capacity) % this.capacity];
-      if (entry) out.push(entry);
+      if (entry) {
+        const { at, ...rest } = entry;
+        out.push({ ...rest, timestamp: new Date(at).toISOString(), at });
+      }
     }
     return out;
   }

@@ -81,12 +81,23 @@ export function createProxyServer(options: ProxyOptions): Server {
   const port = Number(upstream.port || (secure ? 443 : 80));
   const basePath = upstream.pathname.replace(/\/+$/, '');
 
+  // One counter child per status code, looked up once (labels are hashed on every inc otherwise).
+  const byStatus = new Map<number, { inc(): void }>();
+  const countByStatus = (status: number): { inc(): void } => {
+    let child = byStatus.get(status);
+    if (!child) {
+      child = options.metrics.proxied.labels(String(status));
+      byStatus.set(status, child);
+    }
+    return child;
+  };
+
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
     const started = performance.now();
     const requestId = (req.headers[REQUEST_ID_HEADER] as string | undefined) || randomUUID();
     const entry: AuditEntry = {
       requestId,
-      timestamp: new Date().toISOString(),
+      at: Date.now(),
       method: req.method ?? 'GET',
       path: req.url ?? '/',
       status: 0,
@@ -95,7 +106,7 @@ export function createProxyServer(options: ProxyOptions): Server {
     const finish = (): void => {
       entry.durationMs = Math.round((performance.now() - started) * 1000) / 1000;
       options.ring.push(entry);
-      options.metrics.proxied.inc({ status: String(entry.status) });
+      countByStatus(entry.status).inc();
       options.metrics.proxyDuration.observe(entry.durationMs / 1000);
     };
 
@@ -183,7 +194,6 @@ export function createProxyServer(options: ProxyOptions): Server {
         res.destroy(err);
       }
     });
-    req.on('aborted', () => upstreamReq.destroy());
     res.on('close', () => {
       if (!res.writableFinished) upstreamReq.destroy();
     });
@@ -214,7 +224,7 @@ export function createProxyServer(options: ProxyOptions): Server {
       socket.pipe(target).pipe(socket);
       options.ring.push({
         requestId,
-        timestamp: new Date().toISOString(),
+        at: Date.now(),
         method: req.method ?? 'GET',
         path: req.url ?? '/',
         status: 101,
