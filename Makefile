@@ -15,13 +15,16 @@ export npm_config_fund := false
 export npm_config_audit := false
 
 DEPS_STAMP := node_modules/.agentspec-deps
+# chart-testing validates Chart.yaml with yamale (PyPI), installed into a version-keyed venv in the cache.
+YAMALE_VERSION := 6.0.0
+PYTOOLS := $(AGENTSPEC_CACHE)/pytools-yamale-$(YAMALE_VERSION)
 WORKSPACE_MANIFESTS := package.json package-lock.json $(wildcard */package.json sdk/*/package.json)
 CLUSTER_DIR := $(AGENTSPEC_CACHE)/cluster
 RESULTS := .test-results
 # Each tier also writes a JSON report so that `make test` can close with one "N passed, N failed" line.
 VITEST = npx vitest run --reporter=default --reporter=json --outputFile.json=$(RESULTS)/$(1).json --config vitest.$(1).config.ts
 
-.PHONY: help node deps build bench crds typecheck lint format test test-unit test-int e2e testbin cluster-up cluster-down clean
+.PHONY: help node deps build bench crds typecheck lint chart-lint format test test-unit test-int e2e testbin cluster-up cluster-down clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -42,6 +45,7 @@ build: deps ## Compile every package (tsc -b)
 
 crds: build ## Regenerate crds/ from the SDK's schema (a unit test fails when the committed CRD is stale)
 	node sdk/typescript/dist/bin/write-crd.js crds/agentspec.io_agents.yaml
+	cp crds/agentspec.io_agents.yaml charts/agentspec/files/crds/agentspec.io_agents.yaml
 
 typecheck: build ## Type-check sources and tests
 	npx tsc -p tsconfig.test.json
@@ -52,6 +56,13 @@ lint: deps ## eslint and prettier --check
 
 format: deps ## Rewrite files with prettier
 	npx prettier --write .
+
+$(PYTOOLS)/bin/yamale:
+	python3 -m venv $(PYTOOLS)
+	$(PYTOOLS)/bin/pip install --quiet --disable-pip-version-check yamale==$(YAMALE_VERSION)
+
+chart-lint: testbin $(PYTOOLS)/bin/yamale ## helm lint --strict and ct lint (yamllint, yamale) of charts/agentspec
+	PYTOOLS=$(PYTOOLS) scripts/chart-lint.sh
 
 testbin: ## Build kube-apiserver, kube-controller-manager, kubectl, etcd, helm and ct (only what is missing)
 	@e2e/testbin/build.sh >/dev/null
@@ -65,9 +76,9 @@ test-int: build testbin ## Integration tests against real servers (test cluster,
 e2e: build testbin ## End-to-end tests on the real test cluster
 	$(call VITEST,e2e)
 
-test: ## Everything CI runs: lint, typecheck, unit, integration, e2e
+test: ## Everything CI runs: lint, chart lint, typecheck, unit, integration, e2e
 	rm -rf $(RESULTS)
-	$(MAKE) --no-print-directory lint typecheck test-unit test-int e2e
+	$(MAKE) --no-print-directory lint chart-lint typecheck test-unit test-int e2e
 	node scripts/test-summary.mjs $(RESULTS)
 
 bench: build ## Benchmarks with ratios against baselines measured in the same run (not part of make test)

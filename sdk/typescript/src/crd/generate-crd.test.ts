@@ -4,7 +4,9 @@ import { describe, expect, it } from 'vitest';
 import { generateAgentCrd, toStructural } from './generate-crd.js';
 import { renderAgentCrd } from './render-crd.js';
 
-const committed = resolve(import.meta.dirname, '..', '..', '..', '..', 'crds', 'agentspec.io_agents.yaml');
+const repo = resolve(import.meta.dirname, '..', '..', '..', '..');
+const committed = resolve(repo, 'crds', 'agentspec.io_agents.yaml');
+const inChart = resolve(repo, 'charts', 'agentspec', 'files', 'crds', 'agentspec.io_agents.yaml');
 
 type Json = Record<string, unknown>;
 const at = (value: unknown, ...path: string[]): Json => path.reduce((v, key) => (v as Json)[key], value) as Json;
@@ -12,6 +14,9 @@ const at = (value: unknown, ...path: string[]): Json => path.reduce((v, key) => 
 describe('Agent CRD', () => {
   it('is up to date with the schema (run `make crds` when this fails)', () => {
     expect(readFileSync(committed, 'utf8'), 'crds/agentspec.io_agents.yaml is stale: run `make crds`').toBe(
+      renderAgentCrd(),
+    );
+    expect(readFileSync(inChart, 'utf8'), "the chart's copy of the CRD is stale: run `make crds`").toBe(
       renderAgentCrd(),
     );
   });

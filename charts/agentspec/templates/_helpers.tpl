@@ -1,0 +1,82 @@
+{{/* Name of the chart, overridable. */}}
+{{- define "agentspec.name" -}}
+{{- default .Chart.Name .Values.nameOverride | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+
+{{/* Prefix of every resource name: the release name unless overridden. */}}
+{{- define "agentspec.fullname" -}}
+{{- if .Values.fullnameOverride -}}
+{{- .Values.fullnameOverride | trunc 63 | trimSuffix "-" -}}
+{{- else -}}
+{{- .Release.Name | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+{{- end -}}
+
+{{- define "agentspec.labels" -}}
+helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" }}
+app.kubernetes.io/name: {{ include "agentspec.name" . }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+app.kubernetes.io/part-of: agentspec
+{{- end -}}
+
+{{/* Selector labels of one component: include with (dict "ctx" $ "component" "operator"). */}}
+{{- define "agentspec.selectorLabels" -}}
+app.kubernetes.io/name: {{ include "agentspec.name" .ctx }}
+app.kubernetes.io/instance: {{ .ctx.Release.Name }}
+app.kubernetes.io/component: {{ .component }}
+{{- end -}}
+
+{{/* image reference of a component: include with (dict "ctx" $ "image" .Values.operator.image). */}}
+{{- define "agentspec.image" -}}
+{{- printf "%s/%s:%s" .ctx.Values.image.registry .image.repository (default .ctx.Chart.AppVersion .image.tag) -}}
+{{- end -}}
+
+{{/* The Secret with apiKey and jwtSecret. */}}
+{{- define "agentspec.secretName" -}}
+{{- default "agentspec-control-plane" .Values.controlPlane.existingSecret -}}
+{{- end -}}
+
+{{- define "agentspec.controlPlaneUrl" -}}
+{{- printf "http://%s-control-plane.%s.svc:%d" (include "agentspec.fullname" .) .Release.Namespace (int .Values.controlPlane.service.port) -}}
+{{- end -}}
+
+{{- define "agentspec.webhookName" -}}
+{{- printf "%s-webhook" (include "agentspec.fullname" .) -}}
+{{- end -}}
+
+{{/* Restricted pod security (Pod Security Standards "restricted"). */}}
+{{- define "agentspec.podSecurityContext" -}}
+runAsNonRoot: true
+runAsUser: 65532
+runAsGroup: 65532
+fsGroup: 65532
+seccompProfile:
+  type: RuntimeDefault
+{{- end -}}
+
+{{- define "agentspec.containerSecurityContext" -}}
+allowPrivilegeEscalation: false
+readOnlyRootFilesystem: true
+runAsNonRoot: true
+capabilities:
+  drop: ["ALL"]
+seccompProfile:
+  type: RuntimeDefault
+{{- end -}}
+
+{{- define "agentspec.scheduling" -}}
+{{- with .nodeSelector }}
+nodeSelector:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- with .tolerations }}
+tolerations:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- with .affinity }}
+affinity:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- end -}}
