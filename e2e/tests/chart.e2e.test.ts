@@ -1,0 +1,241 @@
+// charts/agentspec against the real apiserver: every ci/*-values.yaml rendered and sent as a server-side dry run;
+// then the user's commands — an install without flags, upgraded with controlPlane.enabled and webhook.enabled —
+// with checks on what was created and on the generated keys surviving upgrades.
+import { execFile } from 'node:child_process';
+import { readdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
+import {
+  AdmissionregistrationV1Api,
+  ApiextensionsV1Api,
+  AppsV1Api,
+  CoreV1Api,
+  PolicyV1Api,
+  type V1PodTemplateSpec,
+} from '@kubernetes/client-node';
+import { afterAll, describe, expect, it } from 'vitest';
+import { kubectl, testbinPaths } from '../src/index.js';
+import { testKubeConfig, testKubeconfigPath, testNamespace } from '../src/vitest/test-context.js';
+
+const root = resolve(import.meta.dirname, '..', '..');
+const chart = join(root, 'charts', 'agentspec');
+const run = promisify(execFile);
+const helm = (...args: string[]) =>
+  run(testbinPaths().helm, [...args, '--kubeconfig', testKubeconfigPath()], { maxBuffer: 64 * 1024 * 1024 });
+const kubeVersion = () => testbinPaths().kubernetesVersion.replace(/^v/, '');
+
+const kc = testKubeConfig();
+const core = kc.makeApiClient(CoreV1Api);
+const apps = kc.makeApiClient(AppsV1Api);
+
+/** Lets the release adopt a CRD that earlier tests applied with kubectl (helm refuses unowned objects). */
+async function adoptCrd(namespace: string): Promise<void> {
+  const crds = kc.makeApiClient(ApiextensionsV1Api);
+  const existing = await crds.readCustomResourceDefinition({ name: 'agents.agentspec.io' }).catch(() => undefined);
+  if (!existing) return;
+  await kubectl(testKubeconfigPath(), [
+    'annotate',
+    'crd',
+    'agents.agentspec.io',
+    '--overwrite',
+    'meta.helm.sh/release-name=agentspec',
+    `meta.helm.sh/release-namespace=${namespace}`,
+  ]);
+  await kubectl(testKubeconfigPath(), [
+    'label',
+    'crd',
+    'agents.agentspec.io',
+    '--overwrite',
+    'app.kubernetes.io/managed-by=Helm',
+  ]);
+}
+
+function expectRestricted(template: V1PodTemplateSpec | undefined, what: string): void {
+  const pod = template?.spec;
+  expect(pod?.securityContext?.runAsNonRoot, what).toBe(true);
+  expect(pod?.securityContext?.seccompProfile?.type, what).toBe('RuntimeDefault');
+  for (const container of pod?.containers ?? []) {
+    expect(container.securityContext, `${what}/${container.name}`).toMatchObject({
+      allowPrivilegeEscalation: false,
+      readOnlyRootFilesystem: true,
+      capabilities: { drop: ['ALL'] },
+    });
+    expect(container.resources?.requests, `${what}/${container.name}`).toBeDefined();
+    expect(container.image, `${what}/${container.name}`).not.toMatch(/:latest$/);
+  }
+}
+
+describe('charts/agentspec', () => {
+  afterAll(async () => {
+    await helm('uninstall', 'agentspec', '-n', testNamespace()).catch(() => undefined);
+  });
+
+  it('renders every ci/*-values.yaml into objects the apiserver accepts (server-side dry run)', async () => {
+    const files = readdirSync(join(chart, 'ci')).filter((f) => f.endsWith('-values.yaml'));
+    expect(files.length).toBeGreaterThanOrEqual(3);
+    for (const file of files) {
+      const { stdout } = await helm(
+        'template',
+        'agentspec',
+        chart,
+        '-n',
+        testNamespace(),
+        '--kube-version',
+        kubeVersion(),
+        '-f',
+        join(chart, 'ci', file),
+      );
+      const out = await kubectl(
+        testKubeconfigPath(),
+        ['apply', '--dry-run=server', '-n', testNamespace(), '-f', '-'],
+        stdout,
+      );
+      expect(out, file).toContain('deployment.apps/agentspec-operator created (server dry run)');
+    }
+  });
+
+  it('refuses unknown keys and wrong types with a message naming the value', async () => {
+    const unknown = await helm('template', 'agentspec', chart, '--set', 'controlPlane.enable=true').catch(
+      (err: { stderr: string }) => err,
+    );
+    expect((unknown as { stderr: string }).stderr).toMatch(/additional properties 'enable' not allowed/);
+    const wrong = await helm('template', 'agentspec', chart, '--set', 'webhook.replicas=two').catch(
+      (err: { stderr: string }) => err,
+    );
+    expect((wrong as { stderr: string }).stderr).toMatch(/webhook\/replicas.*got string, want integer/);
+  });
+
+  it('installs without flags, then upgrades with the control plane and the webhook, keeping the keys', async () => {
+    const ns = testNamespace();
+    await adoptCrd(ns);
+    await helm('upgrade', '--install', 'agentspec', chart, '-n', ns);
+    expect((await apps.readNamespacedDeployment({ name: 'agentspec-operator', namespace: ns })).spec?.replicas).toBe(1);
+    await expect(core.readNamespacedSecret({ name: 'agentspec-control-plane', namespace: ns })).rejects.toThrow();
+
+    // The user's command, as an upgrade of that install.
+    await helm(
+      'upgrade',
+      '--install',
+      'agentspec',
+      chart,
+      '-n',
+      ns,
+      '--set',
+      'controlPlane.enabled=true',
+      '--set',
+      'webhook.enabled=true',
+    );
+    const secret = await core.readNamespacedSecret({ name: 'agentspec-control-plane', namespace: ns });
+    const apiKey = Buffer.from(secret.data?.['apiKey'] ?? '', 'base64').toString();
+    const jwtSecret = Buffer.from(secret.data?.['jwtSecret'] ?? '', 'base64').toString();
+    expect(apiKey.length).toBeGreaterThanOrEqual(32);
+    expect(jwtSecret.length).toBeGreaterThanOrEqual(32);
+
+    const deployment = (name: string) => apps.readNamespacedDeployment({ name, namespace: ns });
+    const operator = await deployment('agentspec-operator');
+    const webhook = await deployment('agentspec-webhook');
+    const controlPlane = await deployment('agentspec-control-plane');
+    expect(webhook.spec?.replicas).toBe(2);
+    expect(controlPlane.spec?.replicas).toBe(2);
+    const postgres = await apps.readNamespacedStatefulSet({ name: 'agentspec-postgresql', namespace: ns });
+    expect(postgres.spec?.volumeClaimTemplates?.[0]?.spec?.resources?.requests?.['storage']).toBe('8Gi');
+    for (const [what, template] of [
+      ['operator', operator.spec?.template],
+      ['webhook', webhook.spec?.template],
+      ['control plane', controlPlane.spec?.template],
+      ['postgresql', postgres.spec?.template],
+    ] as const) {
+      expectRestricted(template, what);
+    }
+    expect(operator.spec?.template.spec?.containers[0]?.image).toBe('ghcr.io/agentspec/operator:0.1.0');
+    const operatorEnv = Object.fromEntries(
+      (operator.spec?.template.spec?.containers[0]?.env ?? []).map((e) => [e.name, e.value ?? e.valueFrom]),
+    );
+    expect(operatorEnv['AGENTSPEC_CONTROL_PLANE_URL']).toBe(`http://agentspec-control-plane.${ns}.svc:8080`);
+    expect(operatorEnv['AGENTSPEC_ADMIN_KEY']).toEqual({
+      secretKeyRef: { name: 'agentspec-control-plane', key: 'apiKey' },
+    });
+    expect(operatorEnv['AGENTSPEC_SIDECAR_IMAGE']).toBe('ghcr.io/agentspec/sidecar:0.1.0');
+    const pdbs = await kc.makeApiClient(PolicyV1Api).listNamespacedPodDisruptionBudget({ namespace: ns });
+    expect(pdbs.items.map((p) => p.metadata?.name).sort()).toEqual(['agentspec-control-plane', 'agentspec-webhook']);
+
+    const configuration = await kc
+      .makeApiClient(AdmissionregistrationV1Api)
+      .readMutatingWebhookConfiguration({ name: 'agentspec-webhook' });
+    const hook = configuration.webhooks?.[0];
+    expect(hook).toMatchObject({
+      failurePolicy: 'Ignore',
+      reinvocationPolicy: 'IfNeeded',
+      sideEffects: 'None',
+      timeoutSeconds: 5,
+      objectSelector: { matchLabels: { 'agentspec.io/inject': 'true' } },
+      clientConfig: { service: { name: 'agentspec-webhook', namespace: ns, path: '/mutate' } },
+    });
+    expect(hook?.namespaceSelector?.matchExpressions?.[0]).toMatchObject({
+      key: 'kubernetes.io/metadata.name',
+      operator: 'NotIn',
+      values: ['kube-system', 'kube-public', 'kube-node-lease', ns],
+    });
+
+    // Upgrades keep the generated keys.
+    await helm(
+      'upgrade',
+      '--install',
+      'agentspec',
+      chart,
+      '-n',
+      ns,
+      '--set',
+      'controlPlane.enabled=true',
+      '--set',
+      'webhook.enabled=true',
+    );
+    const again = await core.readNamespacedSecret({ name: 'agentspec-control-plane', namespace: ns });
+    expect(again.data).toEqual(secret.data);
+    const pg = await core.readNamespacedSecret({ name: 'agentspec-postgresql', namespace: ns });
+    await helm('upgrade', 'agentspec', chart, '-n', ns, '--reuse-values', '--set', 'operator.workers=8');
+    expect((await core.readNamespacedSecret({ name: 'agentspec-postgresql', namespace: ns })).data).toEqual(pg.data);
+
+    // Uninstall keeps the CRD (crds.keep).
+    await helm('uninstall', 'agentspec', '-n', ns);
+    const crd = await kc
+      .makeApiClient(ApiextensionsV1Api)
+      .readCustomResourceDefinition({ name: 'agents.agentspec.io' });
+    expect(crd.metadata?.name).toBe('agents.agentspec.io');
+  }, 180_000);
+
+  it('derives jwtSecret from a given apiKey (seed 000)', async () => {
+    const { stdout } = await helm(
+      'template',
+      'agentspec',
+      chart,
+      '--kube-version',
+      kubeVersion(),
+      '--set',
+      'controlPlane.enabled=true',
+      '--set',
+      'controlPlane.apiKey=given-admin-key-0123456789',
+      '--show-only',
+      'templates/secret.yaml',
+    );
+    const data = Object.fromEntries(
+      [...stdout.matchAll(/^ {2}(\w+): "([^"]+)"$/gm)].map((m) => [m[1], Buffer.from(m[2] ?? '', 'base64').toString()]),
+    );
+    expect(data['apiKey']).toBe('given-admin-key-0123456789');
+    expect(data['jwtSecret']).toMatch(/^[0-9a-f]{64}$/);
+    const { stdout: twice } = await helm(
+      'template',
+      'agentspec',
+      chart,
+      '--kube-version',
+      kubeVersion(),
+      '--set',
+      'controlPlane.enabled=true',
+      '--set',
+      'controlPlane.apiKey=given-admin-key-0123456789',
+      '--show-only',
+      'templates/secret.yaml',
+    );
+    expect(twice).toBe(stdout);
+  });
+});
