@@ -24,7 +24,7 @@ RESULTS := .test-results
 # Each tier also writes a JSON report so that `make test` can close with one "N passed, N failed" line.
 VITEST = npx vitest run --reporter=default --reporter=json --outputFile.json=$(RESULTS)/$(1).json --config vitest.$(1).config.ts
 
-.PHONY: help node deps build bench crds typecheck lint chart-lint format test test-unit test-int e2e testbin cluster-up cluster-down clean
+.PHONY: help node deps build bench crds images typecheck lint chart-lint format test test-unit test-int e2e testbin cluster-up cluster-down clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -63,6 +63,16 @@ $(PYTOOLS)/bin/yamale:
 
 chart-lint: testbin $(PYTOOLS)/bin/yamale ## helm lint --strict and ct lint (yamllint, yamale) of charts/agentspec
 	PYTOOLS=$(PYTOOLS) scripts/chart-lint.sh
+
+IMAGE_REGISTRY ?= ghcr.io/agentspec
+APP_VERSION := $(shell sed -n 's/^appVersion: *"\{0,1\}\([^"]*\)"\{0,1\}/\1/p' charts/agentspec/Chart.yaml)
+
+images: ## Build the operator, webhook, control-plane and sidecar images (needs docker or podman)
+	@engine="$$(command -v docker || command -v podman || true)"; \
+	if [[ -z "$$engine" ]]; then echo "make images: no docker or podman here (the image content is tested by e2e/tests/images)"; exit 1; fi; \
+	for target in operator webhook control-plane sidecar; do \
+	  "$$engine" build --target "$$target" -t "$(IMAGE_REGISTRY)/$$target:$(APP_VERSION)" . ; \
+	done
 
 testbin: ## Build kube-apiserver, kube-controller-manager, kubectl, etcd, helm and ct (only what is missing)
 	@e2e/testbin/build.sh >/dev/null
