@@ -15,7 +15,7 @@ export {
 } from '@agentspec/webhook';
 export { freePort } from './free-port.js';
 export { httpGet } from './http-probe.js';
-export { renderKubeconfig } from './kubeconfig.js';
+export { renderKubeconfig, writeImpersonatingKubeconfig } from './kubeconfig.js';
 export { cacheDir, readVersions, testbinPaths, type TestbinPaths } from './testbin.js';
 export { waitFor } from './wait-for.js';
 export { installCrds, kubectl, crdsDir } from './crds.js';

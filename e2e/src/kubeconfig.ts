@@ -1,4 +1,5 @@
-import { stringify } from 'yaml';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { parse, stringify } from 'yaml';
 
 export interface KubeconfigUser {
   name: string;
@@ -26,4 +27,12 @@ export function renderKubeconfig(server: string, caPem: string, user: Kubeconfig
     contexts: [{ name: 'agentspec-test', context: { cluster: 'agentspec-test', user: user.name } }],
     'current-context': 'agentspec-test',
   });
+}
+
+/** A copy of `basePath` (written to `outPath`) whose user impersonates `user`, e.g. a chart's ServiceAccount. */
+export function writeImpersonatingKubeconfig(basePath: string, user: string, outPath: string): string {
+  const config = parse(readFileSync(basePath, 'utf8')) as { users: { user: Record<string, unknown> }[] };
+  for (const entry of config.users) entry.user['as'] = user;
+  writeFileSync(outPath, stringify(config), { mode: 0o600 });
+  return outPath;
 }

@@ -2,7 +2,8 @@
 // then the user's commands — an install without flags, upgraded with controlPlane.enabled and webhook.enabled —
 // with checks on what was created and on the generated keys surviving upgrades.
 import { execFile } from 'node:child_process';
-import { readdirSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import {
@@ -10,11 +11,20 @@ import {
   ApiextensionsV1Api,
   AppsV1Api,
   CoreV1Api,
+  CustomObjectsApi,
   PolicyV1Api,
   type V1PodTemplateSpec,
 } from '@kubernetes/client-node';
 import { afterAll, describe, expect, it } from 'vitest';
-import { kubectl, testbinPaths } from '../src/index.js';
+import { parse } from 'yaml';
+import {
+  freePort,
+  kubectl,
+  ManagedProcess,
+  testbinPaths,
+  waitFor,
+  writeImpersonatingKubeconfig,
+} from '../src/index.js';
 import { testKubeConfig, testKubeconfigPath, testNamespace } from '../src/vitest/test-context.js';
 
 const root = resolve(import.meta.dirname, '..', '..');
@@ -25,6 +35,9 @@ const helm = (...args: string[]) =>
 const kubeVersion = () => testbinPaths().kubernetesVersion.replace(/^v/, '');
 
 const kc = testKubeConfig();
+const coach = parse(readFileSync(join(root, 'examples', 'fitness-coach', 'agent.yaml'), 'utf8')) as {
+  spec: Record<string, unknown>;
+};
 const core = kc.makeApiClient(CoreV1Api);
 const apps = kc.makeApiClient(AppsV1Api);
 
@@ -202,6 +215,140 @@ describe('charts/agentspec', () => {
       .makeApiClient(ApiextensionsV1Api)
       .readCustomResourceDefinition({ name: 'agents.agentspec.io' });
     expect(crd.metadata?.name).toBe('agents.agentspec.io');
+  }, 180_000);
+
+  it('runs the operator and the webhook with no more rights than the chart grants their ServiceAccounts', async () => {
+    const ns = testNamespace();
+    const agentsNs = `${ns}-agents`;
+    await adoptCrd(ns);
+    await helm(
+      'upgrade',
+      '--install',
+      'agentspec',
+      chart,
+      '-n',
+      ns,
+      '--set',
+      'controlPlane.enabled=true',
+      '--set',
+      'webhook.enabled=true',
+    );
+    await core.createNamespace({ body: { metadata: { name: agentsNs } } });
+    const dir = mkdtempSync(join(tmpdir(), 'agentspec-rbac-'));
+    const asServiceAccount = (name: string) =>
+      writeImpersonatingKubeconfig(
+        testKubeconfigPath(),
+        `system:serviceaccount:${ns}:${name}`,
+        join(dir, `${name}.kubeconfig`),
+      );
+    // The kubeconfigs really carry only the ServiceAccounts' rights.
+    const canI = (kubeconfig: string, ...args: string[]) =>
+      run(testbinPaths().kubectl, ['--kubeconfig', kubeconfig, 'auth', 'can-i', ...args]).then(
+        (out) => out.stdout.trim(),
+        (err: { stdout?: string }) => (err.stdout ?? '').trim(),
+      );
+    expect(await canI(asServiceAccount('agentspec-operator'), 'patch', 'deployments', '-n', agentsNs)).toBe('yes');
+    expect(await canI(asServiceAccount('agentspec-operator'), 'list', 'nodes')).toBe('no');
+    expect(await canI(asServiceAccount('agentspec-webhook'), 'list', 'secrets', '-n', ns)).toBe('no');
+    const [healthPort, webhookHealth] = [await freePort(), await freePort()];
+    const operator = new ManagedProcess({
+      name: 'agentspec-operator (as its ServiceAccount)',
+      command: process.execPath,
+      args: [
+        join(root, 'operator', 'dist', 'bin', 'operator.js'),
+        `--kubeconfig=${asServiceAccount('agentspec-operator')}`,
+      ],
+      logPath: join(dir, 'operator.log'),
+      env: {
+        PATH: process.env['PATH'] ?? '',
+        POD_NAMESPACE: ns,
+        LEADER_ELECTION_ID: 'agentspec-operator',
+        HEALTH_ADDR: `127.0.0.1:${healthPort}`,
+        METRICS_ADDR: '0',
+      },
+    });
+    const webhook = new ManagedProcess({
+      name: 'agentspec-webhook (as its ServiceAccount)',
+      command: process.execPath,
+      args: [
+        join(root, 'webhook', 'dist', 'bin', 'webhook.js'),
+        `--kubeconfig=${asServiceAccount('agentspec-webhook')}`,
+      ],
+      logPath: join(dir, 'webhook.log'),
+      env: {
+        PATH: process.env['PATH'] ?? '',
+        POD_NAMESPACE: ns,
+        PORT: String(await freePort()),
+        HEALTH_PORT: String(webhookHealth),
+        AGENTSPEC_CONTROL_PLANE_URL: `http://agentspec-control-plane.${ns}.svc:8080`,
+        SERVICE_NAME: 'agentspec-webhook',
+        WEBHOOK_CONFIGURATION_NAME: 'agentspec-webhook',
+        TLS_SECRET_NAME: 'agentspec-webhook-tls',
+      },
+    });
+    try {
+      await operator.waitUntil('ready', async () => (await fetch(`http://127.0.0.1:${healthPort}/readyz`)).ok, 30_000);
+      await webhook.waitUntil(
+        'ready',
+        async () => (await fetch(`http://127.0.0.1:${webhookHealth}/readyz`)).ok,
+        30_000,
+      );
+      // The webhook's rotator: its Secret and the configuration's caBundle.
+      const tls = await core.readNamespacedSecret({ name: 'agentspec-webhook-tls', namespace: ns });
+      expect(Object.keys(tls.data ?? {}).sort()).toEqual(['ca.crt', 'tls.crt', 'tls.key']);
+      await waitFor('caBundle', async () =>
+        Boolean(
+          (
+            await kc
+              .makeApiClient(AdmissionregistrationV1Api)
+              .readMutatingWebhookConfiguration({ name: 'agentspec-webhook' })
+          ).webhooks?.[0]?.clientConfig.caBundle,
+        ),
+      );
+      // The operator: an Agent in another namespace reconciled, the registration Secret copied there.
+      await kc.makeApiClient(CustomObjectsApi).createNamespacedCustomObject({
+        group: 'agentspec.io',
+        version: 'v1',
+        namespace: agentsNs,
+        plural: 'agents',
+        body: { apiVersion: 'agentspec.io/v1', kind: 'Agent', metadata: { name: 'coach' }, spec: coach.spec },
+      });
+      await operator.waitUntil(
+        'the Agent reconciled',
+        async () => {
+          const agent = (await kc.makeApiClient(CustomObjectsApi).getNamespacedCustomObject({
+            group: 'agentspec.io',
+            version: 'v1',
+            namespace: agentsNs,
+            plural: 'agents',
+            name: 'coach',
+          })) as { metadata: { generation: number }; status?: { observedGeneration?: number } };
+          return agent.status?.observedGeneration === agent.metadata.generation;
+        },
+        30_000,
+      );
+      expect((await apps.readNamespacedDeployment({ name: 'coach', namespace: agentsNs })).metadata?.name).toBe(
+        'coach',
+      );
+      await operator.waitUntil(
+        'the registration Secret copied',
+        async () =>
+          (await core
+            .readNamespacedSecret({ name: 'agentspec-control-plane', namespace: agentsNs })
+            .catch(() => undefined)) !== undefined,
+        30_000,
+      );
+      for (const [process_, what] of [
+        [operator, 'operator'],
+        [webhook, 'webhook'],
+      ] as const) {
+        expect(process_.logTail(400), what).not.toMatch(/forbidden/i);
+      }
+    } finally {
+      await operator.stop();
+      await webhook.stop();
+      await core.deleteNamespace({ name: agentsNs }).catch(() => undefined);
+    }
   }, 180_000);
 
   it('derives jwtSecret from a given apiKey (seed 000)', async () => {
