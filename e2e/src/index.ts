@@ -26,3 +26,5 @@ export {
   type ControlPlaneProcess,
   type StartControlPlaneOptions,
 } from './control-plane-process.js';
+export { PodRunner, type PodRunnerOptions, type RunningPod, type ContainerCommand } from './pod-runner.js';
+export { startPlatform, localCommandFor, type Platform, type PlatformOptions } from './platform.js';

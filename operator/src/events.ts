@@ -1,5 +1,6 @@
 import { CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
+import { describeError } from './api-error.js';
 
 export interface EventTarget {
   apiVersion: string;
@@ -66,7 +67,7 @@ export class EventRecorder {
       })
       .catch((err: unknown) => {
         this.options.logger.warn(
-          { err: (err as Error).message, reason, object: `${namespace}/${name}` },
+          { err: describeError(err), reason, object: `${namespace}/${name}` },
           'event not recorded',
         );
       });

@@ -2,6 +2,7 @@ import { KubernetesObjectApi, Watch, type KubeConfig, type KubernetesObject } fr
 import { Counter, Gauge, type Registry } from 'prom-client';
 import type { Logger } from 'pino';
 import { registered } from './metric.js';
+import { describeError } from './api-error.js';
 
 /** What an informer lists and watches. */
 export interface ResourceType {
@@ -264,7 +265,7 @@ export class Informer<T extends KubernetesObject> implements Cache<T> {
       this.failures++;
       const wait = this.delay();
       this.options.logger.warn(
-        { resource: this.name, err: (err as Error).message, retryInMs: Math.round(wait) },
+        { resource: this.name, err: describeError(err), retryInMs: Math.round(wait) },
         'watch failed',
       );
       const timer = setTimeout(() => {

@@ -1,6 +1,7 @@
 import { CoordinationV1Api, type KubeConfig, type V1Lease } from '@kubernetes/client-node';
 import { Gauge, type Registry } from 'prom-client';
 import type { Logger } from 'pino';
+import { describeError } from './api-error.js';
 import { registered } from './metric.js';
 
 export interface LeaderElectionOptions {
@@ -113,7 +114,7 @@ export class LeaderElector {
       });
       this.options.logger.info({ lease: this.options.name }, 'released the leader lease');
     } catch (err) {
-      this.options.logger.warn({ err: (err as Error).message }, 'could not release the leader lease');
+      this.options.logger.warn({ err: describeError(err) }, 'could not release the leader lease');
     }
   }
 
@@ -140,10 +141,7 @@ export class LeaderElector {
         return;
       }
     } catch (err) {
-      this.options.logger.warn(
-        { err: (err as Error).message, lease: this.options.name },
-        'leader election attempt failed',
-      );
+      this.options.logger.warn({ err: describeError(err), lease: this.options.name }, 'leader election attempt failed');
     }
     if (this.leading && (Date.now() - this.lastRenew > this.renewDeadlineMs || !(await this.stillHolder()))) {
       this.leading = false;

@@ -17,6 +17,7 @@ import { AgentReconciler, FIELD_MANAGER, MANAGED_BY_SELECTOR, type AgentObject }
 import type { OperatorConfig } from './config.js';
 import { ControlPlaneStatus } from './control-plane-status.js';
 import { runWorkers, type ReconcileResult } from './controller-runner.js';
+import { describeError, isConflict } from './api-error.js';
 import { EventRecorder } from './events.js';
 import { combinedCache, Informer, keyOf, type Cache, type InformerEvent } from './informer.js';
 import { LeaderElector } from './leader-election.js';
@@ -261,11 +262,12 @@ export async function startOperator(options: StartOperatorOptions): Promise<Runn
       log.debug({ durationMs: Math.round(performance.now() - started) }, 'reconciled');
       return result;
     };
-  const onError = (controller: string) => (key: string, err: unknown, terminal: boolean) =>
-    logger.error(
-      { controller, key, err: redact((err as Error).message ?? String(err), [config.adminKey]), terminal },
-      'reconcile failed',
-    );
+  const onError = (controller: string) => (key: string, err: unknown, terminal: boolean) => {
+    const detail = { controller, key, err: redact(describeError(err), [config.adminKey]), terminal };
+    // A conflict means our cache was a step behind: the key is retried with the fresh object, as usual.
+    if (isConflict(err)) logger.debug(detail, 'conflict; requeued');
+    else logger.error(detail, 'reconcile failed');
+  };
 
   let workersDone: Promise<unknown> = Promise.resolve();
   const startWorkers = (): void => {

@@ -144,6 +144,8 @@ describe('desired workload of an Agent', () => {
     expect(hash(coach.spec)).toMatch(/^[0-9a-f]{16}$/);
     expect(hash({ ...coach.spec, description: 'changed' })).not.toBe(hash(coach.spec));
     expect(hash(structuredClone(coach.spec))).toBe(hash(coach.spec));
+    // Scaling is not a roll-out: the replica count alone leaves the pod template as it is.
+    expect(hash({ ...coach.spec, deployment: { ...coach.spec.deployment!, replicas: 3 } })).toBe(hash(coach.spec));
   });
 
   it('exposes the proxy and diagnostics ports', () => {

@@ -122,8 +122,12 @@ export function buildDeployment(input: WorkloadInput): K8sObject {
   const image = deployment.image ?? input.defaultImage;
   if (!image)
     throw new WorkloadError('MissingImage', 'spec.deployment.image is not set: there is no agent image to run');
-  const configMap = buildManifestConfigMap(input);
-  const manifestHash = createHash('sha256').update(JSON.stringify(configMap['data'])).digest('hex').slice(0, 16);
+  // The pods restart when agent.yaml changes, but not when only the replica count does: scaling is not a roll-out.
+  const unscaled = buildManifestConfigMap({
+    ...input,
+    spec: { ...input.spec, deployment: { ...deployment, replicas: 1 } },
+  });
+  const manifestHash = createHash('sha256').update(JSON.stringify(unscaled['data'])).digest('hex').slice(0, 16);
   const selector = { [LABEL_AGENT_NAME]: input.name };
   const probe = (initialDelaySeconds: number, periodSeconds: number) => ({
     httpGet: { path: '/agentspec/health/ready', port: DIAGNOSTICS_PORT },

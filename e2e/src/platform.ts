@@ -1,0 +1,214 @@
+import { execFile } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
+import {
+  AdmissionregistrationV1Api,
+  ApiextensionsV1Api,
+  CoreV1Api,
+  KubeConfig,
+  type V1Container,
+} from '@kubernetes/client-node';
+import { startControlPlaneProcess, type ControlPlaneProcess } from './control-plane-process.js';
+import { kubectl } from './crds.js';
+import { freePort } from './free-port.js';
+import { writeImpersonatingKubeconfig } from './kubeconfig.js';
+import { ManagedProcess } from './managed-process.js';
+import { PodRunner } from './pod-runner.js';
+import { testbinPaths } from './testbin.js';
+import { waitFor } from './wait-for.js';
+
+const root = resolve(import.meta.dirname, '..', '..');
+const run = promisify(execFile);
+
+export interface PlatformOptions {
+  /** Admin kubeconfig of the cluster. */
+  kubeconfigPath: string;
+  /** Release namespace of the chart. */
+  namespace: string;
+  /** PostgreSQL URL for the control plane. */
+  databaseUrl: string;
+  /** Namespace whose agent pods the harness runs. */
+  agentsNamespace: string;
+  /** Seconds between the operator's control-plane polls. */
+  pollSeconds?: number;
+  log?: (message: string) => void;
+}
+
+export interface Platform {
+  controlPlane: ControlPlaneProcess;
+  operator: ManagedProcess;
+  webhook: ManagedProcess;
+  pods: PodRunner;
+  adminKey: string;
+  dir: string;
+  stop(): Promise<void>;
+}
+
+/** The agent program standing in for an image, and the built sidecar for the agentspec-sidecar container. */
+export function localCommandFor(container: V1Container): { command: string; args: string[] } | undefined {
+  if (container.name === 'agentspec-sidecar') {
+    return { command: process.execPath, args: [join(root, 'sidecar', 'dist', 'bin', 'sidecar.js')] };
+  }
+  if (container.image?.includes('fitness-coach')) {
+    return { command: process.execPath, args: [join(root, 'examples', 'fitness-coach', 'agent.mjs')] };
+  }
+  return undefined;
+}
+
+/**
+ * The whole product on a test cluster, through its public interfaces: the chart installed with the user's flags;
+ * the control plane on PostgreSQL with the keys from the chart's Secret; the operator and the webhook as local
+ * processes with kubeconfigs impersonating the chart's ServiceAccounts (the webhook configuration pointed at the
+ * local webhook); and the pod runner playing the kubelet for agent pods.
+ */
+export async function startPlatform(options: PlatformOptions): Promise<Platform> {
+  const log = options.log ?? (() => undefined);
+  const { namespace: ns, kubeconfigPath } = options;
+  const kc = new KubeConfig();
+  kc.loadFromFile(kubeconfigPath);
+  const core = kc.makeApiClient(CoreV1Api);
+  const dir = mkdtempSync(join(tmpdir(), 'agentspec-platform-'));
+  const started: { stop(): Promise<void> }[] = [];
+  const stopAll = async () => {
+    for (const thing of started.reverse()) await thing.stop().catch(() => undefined);
+  };
+  try {
+    // A CRD applied earlier with kubectl is adopted by the release.
+    const crd = await kc
+      .makeApiClient(ApiextensionsV1Api)
+      .readCustomResourceDefinition({ name: 'agents.agentspec.io' })
+      .catch(() => undefined);
+    if (crd) {
+      await kubectl(kubeconfigPath, [
+        'annotate',
+        'crd',
+        'agents.agentspec.io',
+        '--overwrite',
+        'meta.helm.sh/release-name=agentspec',
+        `meta.helm.sh/release-namespace=${ns}`,
+      ]);
+      await kubectl(kubeconfigPath, [
+        'label',
+        'crd',
+        'agents.agentspec.io',
+        '--overwrite',
+        'app.kubernetes.io/managed-by=Helm',
+      ]);
+    }
+    log('helm upgrade --install agentspec charts/agentspec --set controlPlane.enabled=true --set webhook.enabled=true');
+    await run(testbinPaths().helm, [
+      'upgrade',
+      '--install',
+      'agentspec',
+      join(root, 'charts', 'agentspec'),
+      '-n',
+      ns,
+      '--create-namespace',
+      '--set',
+      'controlPlane.enabled=true',
+      '--set',
+      'webhook.enabled=true',
+      '--kubeconfig',
+      kubeconfigPath,
+    ]);
+    const secret = await core.readNamespacedSecret({ name: 'agentspec-control-plane', namespace: ns });
+    const key = (k: string) => Buffer.from(secret.data?.[k] ?? '', 'base64').toString('utf8');
+    const adminKey = key('apiKey');
+
+    const controlPlane = await startControlPlaneProcess({
+      databaseUrl: options.databaseUrl,
+      adminKey,
+      jwtSecret: key('jwtSecret'),
+      env: { AGENTSPEC_MIN_HEARTBEAT_INTERVAL_SECONDS: '1', AGENTSPEC_HEARTBEAT_INTERVAL_SECONDS: '2' },
+    });
+    started.push(controlPlane);
+    log(`control plane at ${controlPlane.url}`);
+
+    const asServiceAccount = (name: string) =>
+      writeImpersonatingKubeconfig(
+        kubeconfigPath,
+        `system:serviceaccount:${ns}:${name}`,
+        join(dir, `${name}.kubeconfig`),
+      );
+    const [webhookPort, webhookHealth, operatorHealth] = [await freePort(), await freePort(), await freePort()];
+    const webhook = new ManagedProcess({
+      name: 'agentspec-webhook',
+      command: process.execPath,
+      args: [
+        join(root, 'webhook', 'dist', 'bin', 'webhook.js'),
+        `--kubeconfig=${asServiceAccount('agentspec-webhook')}`,
+      ],
+      logPath: join(dir, 'webhook.log'),
+      env: {
+        PATH: process.env['PATH'] ?? '',
+        POD_NAMESPACE: ns,
+        PORT: String(webhookPort),
+        HEALTH_PORT: String(webhookHealth),
+        // Pods run on this machine here, so the URL they get is the local control plane.
+        AGENTSPEC_CONTROL_PLANE_URL: controlPlane.url,
+        SERVICE_NAME: 'agentspec-webhook',
+        WEBHOOK_CONFIGURATION_NAME: 'agentspec-webhook',
+        TLS_SECRET_NAME: 'agentspec-webhook-tls',
+        CERT_EXTRA_HOSTS: '127.0.0.1',
+      },
+    });
+    started.push(webhook);
+    await webhook.waitUntil('ready', async () => (await fetch(`http://127.0.0.1:${webhookHealth}/readyz`)).ok, 30_000);
+    // The chart points the configuration at the webhook's Service; here the apiserver calls the local process.
+    const admission = kc.makeApiClient(AdmissionregistrationV1Api);
+    await waitFor('the rotator to fill caBundle', async () => {
+      const configuration = await admission.readMutatingWebhookConfiguration({ name: 'agentspec-webhook' });
+      const hook = configuration.webhooks?.[0];
+      if (!hook?.clientConfig.caBundle) return false;
+      hook.clientConfig = { url: `https://127.0.0.1:${webhookPort}/mutate`, caBundle: hook.clientConfig.caBundle };
+      await admission.replaceMutatingWebhookConfiguration({ name: 'agentspec-webhook', body: configuration });
+      return true;
+    });
+    log(`webhook at https://127.0.0.1:${webhookPort}/mutate`);
+
+    const operator = new ManagedProcess({
+      name: 'agentspec-operator',
+      command: process.execPath,
+      args: [
+        join(root, 'operator', 'dist', 'bin', 'operator.js'),
+        `--kubeconfig=${asServiceAccount('agentspec-operator')}`,
+        `--control-plane-url=${controlPlane.url}`,
+        `--control-plane-poll-seconds=${options.pollSeconds ?? 2}`,
+        `--health-addr=127.0.0.1:${operatorHealth}`,
+        '--metrics-addr=0',
+        '--leader-election-id=agentspec-operator',
+        '--deregister-timeout-seconds=30',
+      ],
+      logPath: join(dir, 'operator.log'),
+      env: { PATH: process.env['PATH'] ?? '', POD_NAMESPACE: ns, AGENTSPEC_ADMIN_KEY: adminKey },
+    });
+    started.push(operator);
+    await operator.waitUntil(
+      'ready',
+      async () => (await fetch(`http://127.0.0.1:${operatorHealth}/readyz`)).ok,
+      30_000,
+    );
+    log('operator ready');
+
+    const pods = new PodRunner({
+      kubeConfig: kc,
+      namespace: options.agentsNamespace,
+      labelSelector: 'agentspec.io/inject=true',
+      commandFor: localCommandFor,
+      dir: join(dir, 'pods'),
+      // As a kubelet: the pod is ready when the sidecar's readiness probe (/agentspec/health/ready) answers 200.
+      readiness: async (pod) => {
+        const port = pod.ports.get(4001);
+        return port !== undefined && (await fetch(`http://127.0.0.1:${port}/agentspec/health/ready`)).ok;
+      },
+      log,
+    }).start();
+    started.push(pods);
+    return { controlPlane, operator, webhook, pods, adminKey, dir, stop: stopAll };
+  } catch (err) {
+    await stopAll();
+    throw err;
+  }
+}

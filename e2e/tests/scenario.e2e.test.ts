@@ -1,0 +1,262 @@
+// The whole product through its public interfaces: the chart installed with the user's flags, the operator and
+// the webhook with the chart's ServiceAccounts' rights, the control plane on PostgreSQL, then
+// `kubectl apply -f examples/fitness-coach/agent.yaml` — the webhook injects registration into the pod, the pod
+// runs (agent + sidecar), the sidecar registers and heartbeats, `kubectl get agents` shows the grade; scaling,
+// deletion, and a remote agent outside the cluster.
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
+import { AppsV1Api, CoreV1Api, CustomObjectsApi, type V1Pod } from '@kubernetes/client-node';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadManifest, startPushMode, stopPushMode } from '@agentspec/sdk';
+import { kubectl, startPlatform, testbinPaths, waitFor, type Platform } from '../src/index.js';
+import { testDatabase, testKubeConfig, testKubeconfigPath, testNamespace } from '../src/vitest/test-context.js';
+
+const root = resolve(import.meta.dirname, '..', '..');
+const run = promisify(execFile);
+const kc = testKubeConfig();
+const core = kc.makeApiClient(CoreV1Api);
+const apps = kc.makeApiClient(AppsV1Api);
+const custom = kc.makeApiClient(CustomObjectsApi);
+const release = () => testNamespace();
+const agents = () => `${testNamespace()}-agents`;
+let platform: Platform;
+
+interface AgentView {
+  metadata: { generation: number };
+  status?: {
+    phase?: string;
+    grade?: string;
+    score?: number;
+    instances?: number;
+    observedGeneration?: number;
+    conditions?: { type: string; status: string; reason: string }[];
+  };
+}
+const getAgent = async () =>
+  (await custom.getNamespacedCustomObject({
+    group: 'agentspec.io',
+    version: 'v1',
+    namespace: agents(),
+    plural: 'agents',
+    name: 'fitness-coach',
+  })) as AgentView;
+const cpGet = async (path: string) => {
+  const response = await fetch(`${platform.controlPlane.url}${path}`, {
+    headers: { 'x-admin-key': platform.adminKey },
+  });
+  return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+};
+const gapOf = async (pod: string) => {
+  const port = platform.pods.pods
+    .get([...platform.pods.pods.entries()].find(([, p]) => p.name === pod)?.[0] ?? '')
+    ?.ports.get(4001);
+  return (await (await fetch(`http://127.0.0.1:${port}/agentspec/gap`)).json()) as { score: number; grade: string };
+};
+
+beforeAll(async () => {
+  await core.createNamespace({ body: { metadata: { name: agents() } } });
+  platform = await startPlatform({
+    kubeconfigPath: testKubeconfigPath(),
+    namespace: release(),
+    agentsNamespace: agents(),
+    databaseUrl: await testDatabase(),
+  });
+}, 180_000);
+
+afterAll(async () => {
+  await platform?.stop();
+  await run(testbinPaths().helm, [
+    'uninstall',
+    'agentspec',
+    '-n',
+    release(),
+    '--kubeconfig',
+    testKubeconfigPath(),
+  ]).catch(() => undefined);
+  await core.deleteNamespace({ name: agents() }).catch(() => undefined);
+});
+
+describe('from kubectl apply to a graded, registered agent', () => {
+  let firstPod = '';
+
+  it('kubectl apply: the Pod is created with the registration injected, and the sidecar registers it', async () => {
+    await kubectl(testKubeconfigPath(), [
+      'apply',
+      '-n',
+      agents(),
+      '-f',
+      join(root, 'examples', 'fitness-coach', 'agent.yaml'),
+    ]);
+    let pod: V1Pod | undefined;
+    await waitFor(
+      'the Pod',
+      async () => {
+        pod = (
+          await core.listNamespacedPod({ namespace: agents(), labelSelector: 'agentspec.io/agent-name=fitness-coach' })
+        ).items[0];
+        return pod !== undefined;
+      },
+      { timeoutMs: 60_000 },
+    );
+    firstPod = pod!.metadata!.name!;
+    const [agentContainer, sidecar] = pod!.spec!.containers;
+    const names = (c: typeof agentContainer) => (c?.env ?? []).map((e) => e.name);
+    expect(names(sidecar)).toEqual(
+      expect.arrayContaining([
+        'AGENTSPEC_CONTROL_PLANE_URL',
+        'AGENTSPEC_ADMIN_KEY',
+        'AGENTSPEC_INSTANCE_ID',
+        'AGENTSPEC_NAMESPACE',
+        'AGENTSPEC_AGENT_NAME',
+      ]),
+    );
+    expect(names(agentContainer)).toContain('AGENTSPEC_REGISTRAR');
+    expect(JSON.stringify(pod)).not.toContain(platform.adminKey);
+
+    // The sidecar registered the pod's instance under the Agent's name and namespace.
+    await waitFor(
+      'the instance to register',
+      async () => (await cpGet(`/api/v1/namespaces/${agents()}/agents/fitness-coach`)).status === 200,
+      { timeoutMs: 60_000 },
+    );
+    const view = await cpGet(`/api/v1/namespaces/${agents()}/agents/fitness-coach`);
+    expect(view.body['instances']).toEqual([expect.objectContaining({ instanceId: firstPod, runtime: 'k8s' })]);
+  }, 120_000);
+
+  it('kubectl get agents shows the phase, and the grade and score the sidecar reports, with Registered=True', async () => {
+    const gap = await gapOf(firstPod);
+    await waitFor(
+      'the Agent status to show the control plane figures',
+      async () => {
+        const agent = await getAgent();
+        return (
+          agent.status?.score === gap.score &&
+          agent.status.conditions?.some((c) => c.type === 'Registered' && c.status === 'True') === true
+        );
+      },
+      { timeoutMs: 60_000 },
+    );
+    const agent = await getAgent();
+    expect(agent.status).toMatchObject({ grade: gap.grade, score: gap.score, instances: 1 });
+    const table = await kubectl(testKubeconfigPath(), ['get', 'agents', '-n', agents()]);
+    expect(table).toMatch(/NAME\s+PHASE\s+GRADE\s+SCORE/);
+    expect(table).toMatch(new RegExp(`fitness-coach\\s+${agent.status?.phase}\\s+${gap.grade}\\s+${gap.score}`));
+  }, 90_000);
+
+  it('scaled to 2 replicas: two registered instances that do not revoke each other', async () => {
+    await custom.patchNamespacedCustomObject({
+      group: 'agentspec.io',
+      version: 'v1',
+      namespace: agents(),
+      plural: 'agents',
+      name: 'fitness-coach',
+      body: [{ op: 'replace', path: '/spec/deployment/replicas', value: 2 }],
+    });
+    await waitFor(
+      'two instances',
+      async () =>
+        (
+          (await cpGet(`/api/v1/namespaces/${agents()}/agents/fitness-coach`)).body['instances'] as
+            unknown[] | undefined
+        )?.length === 2,
+      { timeoutMs: 90_000 },
+    );
+    // Both keep heartbeating with their own tokens: both lastSeen values move.
+    const seen = async () =>
+      (
+        (await cpGet(`/api/v1/namespaces/${agents()}/agents/fitness-coach`)).body['instances'] as {
+          instanceId: string;
+          lastSeen: string;
+        }[]
+      ).map((i) => [i.instanceId, i.lastSeen] as const);
+    const before = new Map(await seen());
+    await waitFor(
+      'both instances to heartbeat again',
+      async () => (await seen()).every(([id, last]) => last !== null && last !== before.get(id)),
+      { timeoutMs: 30_000 },
+    );
+    await waitFor('the Agent to count 2 instances', async () => (await getAgent()).status?.instances === 2, {
+      timeoutMs: 30_000,
+    });
+  }, 150_000);
+
+  it('deleting the Agent deregisters it (its tokens get 401) and removes everything it owned', async () => {
+    // A token of this agent, as an instance holds it.
+    const registered = await fetch(`${platform.controlPlane.url}/api/v1/register`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-admin-key': platform.adminKey },
+      body: JSON.stringify({ agentName: 'fitness-coach', namespace: agents(), instanceId: 'probe', runtime: 'k8s' }),
+    });
+    const { apiKey } = (await registered.json()) as { apiKey: string };
+    await kubectl(testKubeconfigPath(), [
+      'delete',
+      '-n',
+      agents(),
+      '-f',
+      join(root, 'examples', 'fitness-coach', 'agent.yaml'),
+      '--wait=true',
+    ]);
+    const beat = await fetch(`${platform.controlPlane.url}/api/v1/heartbeat`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${apiKey}` },
+      body: JSON.stringify({ health: { status: 'healthy' }, gap: { score: 90 } }),
+    });
+    expect(beat.status).toBe(401);
+    await waitFor(
+      'every owned object to be gone',
+      async () => {
+        const selector = { namespace: agents(), labelSelector: 'agentspec.io/agent-name=fitness-coach' };
+        const [d, s, c, p] = await Promise.all([
+          apps.listNamespacedDeployment(selector),
+          core.listNamespacedService(selector),
+          core.listNamespacedConfigMap(selector),
+          core.listNamespacedPod(selector),
+        ]);
+        return d.items.length + s.items.length + c.items.length + p.items.length === 0;
+      },
+      { timeoutMs: 90_000, intervalMs: 1_000 },
+    );
+  }, 150_000);
+
+  it('a remote agent outside the cluster appears through agentspec register and push mode', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'remote-agent-'));
+    await run(
+      process.execPath,
+      [
+        join(root, 'sdk', 'typescript', 'dist', 'bin', 'agentspec.js'),
+        'register',
+        join(root, 'examples', 'minimal', 'agent.yaml'),
+        '--control-plane',
+        platform.controlPlane.url,
+        '--runtime',
+        'docker',
+        '--instance-id',
+        'laptop-1',
+      ],
+      { cwd: dir, env: { ...process.env, AGENTSPEC_ADMIN_KEY: platform.adminKey } },
+    );
+    const vars = Object.fromEntries(
+      readFileSync(join(dir, '.env.agentspec'), 'utf8')
+        .split('\n')
+        .filter((l) => /^AGENTSPEC_/.test(l))
+        .map((l) => [l.split('=')[0], l.slice(l.indexOf('=') + 1)]),
+    );
+    const { manifest, baseDir } = loadManifest(join(root, 'examples', 'minimal', 'agent.yaml'));
+    startPushMode({ manifest, baseDir, url: vars['AGENTSPEC_URL'] ?? '', apiKey: vars['AGENTSPEC_KEY'] ?? '' });
+    try {
+      await waitFor(
+        'the remote agent in the list',
+        async () =>
+          (
+            (await cpGet('/api/v1/agents')).body['items'] as { name: string; runtime: string; score: number | null }[]
+          ).some((a) => a.name === manifest.metadata.name && a.runtime === 'docker' && a.score !== null),
+        { timeoutMs: 30_000 },
+      );
+    } finally {
+      stopPushMode();
+    }
+  });
+});
