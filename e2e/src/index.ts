@@ -28,3 +28,4 @@ export {
 } from './control-plane-process.js';
 export { PodRunner, type PodRunnerOptions, type RunningPod, type ContainerCommand } from './pod-runner.js';
 export { startPlatform, localCommandFor, type Platform, type PlatformOptions } from './platform.js';
+export { adoptCrd, chartDir, helm, installChart, testWebhookConfiguration, USER_FLAGS } from './chart.js';

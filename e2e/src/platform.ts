@@ -1,26 +1,16 @@
-import { execFile } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { promisify } from 'node:util';
-import {
-  AdmissionregistrationV1Api,
-  ApiextensionsV1Api,
-  CoreV1Api,
-  KubeConfig,
-  type V1Container,
-} from '@kubernetes/client-node';
+import { AdmissionregistrationV1Api, CoreV1Api, KubeConfig, type V1Container } from '@kubernetes/client-node';
 import { startControlPlaneProcess, type ControlPlaneProcess } from './control-plane-process.js';
-import { kubectl } from './crds.js';
+import { installChart, USER_FLAGS } from './chart.js';
 import { freePort } from './free-port.js';
 import { writeImpersonatingKubeconfig } from './kubeconfig.js';
 import { ManagedProcess } from './managed-process.js';
 import { PodRunner } from './pod-runner.js';
-import { testbinPaths } from './testbin.js';
 import { waitFor } from './wait-for.js';
 
 const root = resolve(import.meta.dirname, '..', '..');
-const run = promisify(execFile);
 
 export interface PlatformOptions {
   /** Admin kubeconfig of the cluster. */
@@ -75,44 +65,8 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
     for (const thing of started.reverse()) await thing.stop().catch(() => undefined);
   };
   try {
-    // A CRD applied earlier with kubectl is adopted by the release.
-    const crd = await kc
-      .makeApiClient(ApiextensionsV1Api)
-      .readCustomResourceDefinition({ name: 'agents.agentspec.io' })
-      .catch(() => undefined);
-    if (crd) {
-      await kubectl(kubeconfigPath, [
-        'annotate',
-        'crd',
-        'agents.agentspec.io',
-        '--overwrite',
-        'meta.helm.sh/release-name=agentspec',
-        `meta.helm.sh/release-namespace=${ns}`,
-      ]);
-      await kubectl(kubeconfigPath, [
-        'label',
-        'crd',
-        'agents.agentspec.io',
-        '--overwrite',
-        'app.kubernetes.io/managed-by=Helm',
-      ]);
-    }
     log('helm upgrade --install agentspec charts/agentspec --set controlPlane.enabled=true --set webhook.enabled=true');
-    await run(testbinPaths().helm, [
-      'upgrade',
-      '--install',
-      'agentspec',
-      join(root, 'charts', 'agentspec'),
-      '-n',
-      ns,
-      '--create-namespace',
-      '--set',
-      'controlPlane.enabled=true',
-      '--set',
-      'webhook.enabled=true',
-      '--kubeconfig',
-      kubeconfigPath,
-    ]);
+    await installChart(kubeconfigPath, ns, USER_FLAGS);
     const secret = await core.readNamespacedSecret({ name: 'agentspec-control-plane', namespace: ns });
     const key = (k: string) => Buffer.from(secret.data?.[k] ?? '', 'base64').toString('utf8');
     const adminKey = key('apiKey');

@@ -18,20 +18,23 @@ import {
 import { afterAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import {
+  chartDir,
   freePort,
+  helm as runHelm,
+  installChart,
   kubectl,
   ManagedProcess,
   testbinPaths,
+  USER_FLAGS,
   waitFor,
   writeImpersonatingKubeconfig,
 } from '../src/index.js';
 import { testKubeConfig, testKubeconfigPath, testNamespace } from '../src/vitest/test-context.js';
 
 const root = resolve(import.meta.dirname, '..', '..');
-const chart = join(root, 'charts', 'agentspec');
+const chart = chartDir;
 const run = promisify(execFile);
-const helm = (...args: string[]) =>
-  run(testbinPaths().helm, [...args, '--kubeconfig', testKubeconfigPath()], { maxBuffer: 64 * 1024 * 1024 });
+const helm = (...args: string[]) => runHelm(testKubeconfigPath(), ...args);
 const kubeVersion = () => testbinPaths().kubernetesVersion.replace(/^v/, '');
 
 const kc = testKubeConfig();
@@ -40,28 +43,6 @@ const coach = parse(readFileSync(join(root, 'examples', 'fitness-coach', 'agent.
 };
 const core = kc.makeApiClient(CoreV1Api);
 const apps = kc.makeApiClient(AppsV1Api);
-
-/** Lets the release adopt a CRD that earlier tests applied with kubectl (helm refuses unowned objects). */
-async function adoptCrd(namespace: string): Promise<void> {
-  const crds = kc.makeApiClient(ApiextensionsV1Api);
-  const existing = await crds.readCustomResourceDefinition({ name: 'agents.agentspec.io' }).catch(() => undefined);
-  if (!existing) return;
-  await kubectl(testKubeconfigPath(), [
-    'annotate',
-    'crd',
-    'agents.agentspec.io',
-    '--overwrite',
-    'meta.helm.sh/release-name=agentspec',
-    `meta.helm.sh/release-namespace=${namespace}`,
-  ]);
-  await kubectl(testKubeconfigPath(), [
-    'label',
-    'crd',
-    'agents.agentspec.io',
-    '--overwrite',
-    'app.kubernetes.io/managed-by=Helm',
-  ]);
-}
 
 function expectRestricted(template: V1PodTemplateSpec | undefined, what: string): void {
   const pod = template?.spec;
@@ -120,24 +101,12 @@ describe('charts/agentspec', () => {
 
   it('installs without flags, then upgrades with the control plane and the webhook, keeping the keys', async () => {
     const ns = testNamespace();
-    await adoptCrd(ns);
-    await helm('upgrade', '--install', 'agentspec', chart, '-n', ns);
+    await installChart(testKubeconfigPath(), ns);
     expect((await apps.readNamespacedDeployment({ name: 'agentspec-operator', namespace: ns })).spec?.replicas).toBe(1);
     await expect(core.readNamespacedSecret({ name: 'agentspec-control-plane', namespace: ns })).rejects.toThrow();
 
     // The user's command, as an upgrade of that install.
-    await helm(
-      'upgrade',
-      '--install',
-      'agentspec',
-      chart,
-      '-n',
-      ns,
-      '--set',
-      'controlPlane.enabled=true',
-      '--set',
-      'webhook.enabled=true',
-    );
+    await installChart(testKubeconfigPath(), ns, USER_FLAGS);
     const secret = await core.readNamespacedSecret({ name: 'agentspec-control-plane', namespace: ns });
     const apiKey = Buffer.from(secret.data?.['apiKey'] ?? '', 'base64').toString();
     const jwtSecret = Buffer.from(secret.data?.['jwtSecret'] ?? '', 'base64').toString();
@@ -191,18 +160,7 @@ describe('charts/agentspec', () => {
     });
 
     // Upgrades keep the generated keys.
-    await helm(
-      'upgrade',
-      '--install',
-      'agentspec',
-      chart,
-      '-n',
-      ns,
-      '--set',
-      'controlPlane.enabled=true',
-      '--set',
-      'webhook.enabled=true',
-    );
+    await installChart(testKubeconfigPath(), ns, USER_FLAGS);
     const again = await core.readNamespacedSecret({ name: 'agentspec-control-plane', namespace: ns });
     expect(again.data).toEqual(secret.data);
     const pg = await core.readNamespacedSecret({ name: 'agentspec-postgresql', namespace: ns });
@@ -220,19 +178,7 @@ describe('charts/agentspec', () => {
   it('runs the operator and the webhook with no more rights than the chart grants their ServiceAccounts', async () => {
     const ns = testNamespace();
     const agentsNs = `${ns}-agents`;
-    await adoptCrd(ns);
-    await helm(
-      'upgrade',
-      '--install',
-      'agentspec',
-      chart,
-      '-n',
-      ns,
-      '--set',
-      'controlPlane.enabled=true',
-      '--set',
-      'webhook.enabled=true',
-    );
+    await installChart(testKubeconfigPath(), ns, USER_FLAGS);
     await core.createNamespace({ body: { metadata: { name: agentsNs } } });
     const dir = mkdtempSync(join(tmpdir(), 'agentspec-rbac-'));
     const asServiceAccount = (name: string) =>

@@ -7,7 +7,7 @@ import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { AdmissionregistrationV1Api, CoreV1Api, type V1Pod } from '@kubernetes/client-node';
 import { afterAll, describe, expect, it } from 'vitest';
-import { freePort, ManagedProcess, waitFor } from '../src/index.js';
+import { freePort, ManagedProcess, testWebhookConfiguration, waitFor } from '../src/index.js';
 import { testKubeConfig, testKubeconfigPath, testNamespace } from '../src/vitest/test-context.js';
 
 const bin = join(resolve(import.meta.dirname, '..', '..'), 'webhook', 'dist', 'bin', 'webhook.js');
@@ -37,25 +37,7 @@ describe('agentspec-webhook command', () => {
     const admission = kc.makeApiClient(AdmissionregistrationV1Api);
     const [port, healthPort] = [await freePort(), await freePort()];
     await admission.createMutatingWebhookConfiguration({
-      body: {
-        metadata: { name: configName() },
-        webhooks: [
-          {
-            name: 'inject.agentspec.io',
-            admissionReviewVersions: ['v1'],
-            sideEffects: 'None',
-            failurePolicy: 'Ignore',
-            reinvocationPolicy: 'IfNeeded',
-            timeoutSeconds: 5,
-            clientConfig: { url: `https://127.0.0.1:${port}/mutate` },
-            rules: [{ operations: ['CREATE'], apiGroups: [''], apiVersions: ['v1'], resources: ['pods'] }],
-            namespaceSelector: {
-              matchExpressions: [{ key: 'kubernetes.io/metadata.name', operator: 'In', values: [testNamespace()] }],
-            },
-            objectSelector: { matchLabels: { 'agentspec.io/inject': 'true' } },
-          },
-        ],
-      },
+      body: testWebhookConfiguration(configName(), testNamespace(), `https://127.0.0.1:${port}/mutate`),
     });
     webhook = new ManagedProcess({
       name: 'agentspec-webhook',

@@ -3,7 +3,7 @@
 import { AdmissionregistrationV1Api, AppsV1Api, CoreV1Api, type V1EnvVar, type V1Pod } from '@kubernetes/client-node';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort, waitFor } from '@agentspec/e2e';
+import { freePort, testWebhookConfiguration, waitFor } from '@agentspec/e2e';
 import { testKubeConfig, testNamespace } from '@agentspec/e2e/vitest';
 import { CertificateRotator } from './certificates.js';
 import { startWebhook, type RunningWebhook } from './server.js';
@@ -68,25 +68,7 @@ async function createPod(name: string, labels: Record<string, string>, extraEnv:
 beforeAll(async () => {
   port = await freePort();
   await admission.createMutatingWebhookConfiguration({
-    body: {
-      metadata: { name: configName() },
-      webhooks: [
-        {
-          name: 'inject.agentspec.io',
-          admissionReviewVersions: ['v1'],
-          sideEffects: 'None',
-          failurePolicy: 'Ignore',
-          reinvocationPolicy: 'IfNeeded',
-          timeoutSeconds: 5,
-          clientConfig: { url: `https://127.0.0.1:${port}/mutate` },
-          rules: [{ operations: ['CREATE'], apiGroups: [''], apiVersions: ['v1'], resources: ['pods'] }],
-          namespaceSelector: {
-            matchExpressions: [{ key: 'kubernetes.io/metadata.name', operator: 'In', values: [testNamespace()] }],
-          },
-          objectSelector: { matchLabels: { 'agentspec.io/inject': 'true' } },
-        },
-      ],
-    },
+    body: testWebhookConfiguration(configName(), testNamespace(), `https://127.0.0.1:${port}/mutate`),
   });
   await core.createNamespacedSecret({
     namespace: testNamespace(),
