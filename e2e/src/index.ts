@@ -29,3 +29,9 @@ export {
 export { PodRunner, type PodRunnerOptions, type RunningPod, type ContainerCommand } from './pod-runner.js';
 export { startPlatform, localCommandFor, type Platform, type PlatformOptions } from './platform.js';
 export { adoptCrd, chartDir, helm, installChart, testWebhookConfiguration, USER_FLAGS } from './chart.js';
+export {
+  startChartOperator,
+  startChartWebhook,
+  type ChartComponent,
+  type ChartComponentOptions,
+} from './components.js';

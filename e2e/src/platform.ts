@@ -4,9 +4,7 @@ import { join, resolve } from 'node:path';
 import { AdmissionregistrationV1Api, CoreV1Api, KubeConfig, type V1Container } from '@kubernetes/client-node';
 import { startControlPlaneProcess, type ControlPlaneProcess } from './control-plane-process.js';
 import { installChart, USER_FLAGS } from './chart.js';
-import { freePort } from './free-port.js';
-import { writeImpersonatingKubeconfig } from './kubeconfig.js';
-import { ManagedProcess } from './managed-process.js';
+import { startChartOperator, startChartWebhook, type ChartComponent } from './components.js';
 import { PodRunner } from './pod-runner.js';
 import { waitFor } from './wait-for.js';
 
@@ -28,8 +26,8 @@ export interface PlatformOptions {
 
 export interface Platform {
   controlPlane: ControlPlaneProcess;
-  operator: ManagedProcess;
-  webhook: ManagedProcess;
+  operator: ChartComponent;
+  webhook: ChartComponent;
   pods: PodRunner;
   adminKey: string;
   dir: string;
@@ -80,36 +78,16 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
     started.push(controlPlane);
     log(`control plane at ${controlPlane.url}`);
 
-    const asServiceAccount = (name: string) =>
-      writeImpersonatingKubeconfig(
-        kubeconfigPath,
-        `system:serviceaccount:${ns}:${name}`,
-        join(dir, `${name}.kubeconfig`),
-      );
-    const [webhookPort, webhookHealth, operatorHealth] = [await freePort(), await freePort(), await freePort()];
-    const webhook = new ManagedProcess({
-      name: 'agentspec-webhook',
-      command: process.execPath,
-      args: [
-        join(root, 'webhook', 'dist', 'bin', 'webhook.js'),
-        `--kubeconfig=${asServiceAccount('agentspec-webhook')}`,
-      ],
-      logPath: join(dir, 'webhook.log'),
-      env: {
-        PATH: process.env['PATH'] ?? '',
-        POD_NAMESPACE: ns,
-        PORT: String(webhookPort),
-        HEALTH_PORT: String(webhookHealth),
-        // Pods run on this machine here, so the URL they get is the local control plane.
-        AGENTSPEC_CONTROL_PLANE_URL: controlPlane.url,
-        SERVICE_NAME: 'agentspec-webhook',
-        WEBHOOK_CONFIGURATION_NAME: 'agentspec-webhook',
-        TLS_SECRET_NAME: 'agentspec-webhook-tls',
-        CERT_EXTRA_HOSTS: '127.0.0.1',
-      },
+    const webhook = await startChartWebhook({
+      kubeconfigPath,
+      namespace: ns,
+      dir,
+      // Pods run on this machine here, so the URL they get is the local control plane.
+      controlPlaneUrl: controlPlane.url,
+      env: { CERT_EXTRA_HOSTS: '127.0.0.1' },
     });
     started.push(webhook);
-    await webhook.waitUntil('ready', async () => (await fetch(`http://127.0.0.1:${webhookHealth}/readyz`)).ok, 30_000);
+    const webhookPort = webhook.port;
     // The chart points the configuration at the webhook's Service; here the apiserver calls the local process.
     const admission = kc.makeApiClient(AdmissionregistrationV1Api);
     await waitFor('the rotator to fill caBundle', async () => {
@@ -122,28 +100,18 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
     });
     log(`webhook at https://127.0.0.1:${webhookPort}/mutate`);
 
-    const operator = new ManagedProcess({
-      name: 'agentspec-operator',
-      command: process.execPath,
+    const operator = await startChartOperator({
+      kubeconfigPath,
+      namespace: ns,
+      dir,
       args: [
-        join(root, 'operator', 'dist', 'bin', 'operator.js'),
-        `--kubeconfig=${asServiceAccount('agentspec-operator')}`,
         `--control-plane-url=${controlPlane.url}`,
         `--control-plane-poll-seconds=${options.pollSeconds ?? 2}`,
-        `--health-addr=127.0.0.1:${operatorHealth}`,
-        '--metrics-addr=0',
-        '--leader-election-id=agentspec-operator',
         '--deregister-timeout-seconds=30',
       ],
-      logPath: join(dir, 'operator.log'),
-      env: { PATH: process.env['PATH'] ?? '', POD_NAMESPACE: ns, AGENTSPEC_ADMIN_KEY: adminKey },
+      env: { AGENTSPEC_ADMIN_KEY: adminKey },
     });
     started.push(operator);
-    await operator.waitUntil(
-      'ready',
-      async () => (await fetch(`http://127.0.0.1:${operatorHealth}/readyz`)).ok,
-      30_000,
-    );
     log('operator ready');
 
     const pods = new PodRunner({

@@ -19,11 +19,11 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import {
   chartDir,
-  freePort,
   helm as runHelm,
   installChart,
   kubectl,
-  ManagedProcess,
+  startChartOperator,
+  startChartWebhook,
   testbinPaths,
   USER_FLAGS,
   waitFor,
@@ -196,49 +196,14 @@ describe('charts/agentspec', () => {
     expect(await canI(asServiceAccount('agentspec-operator'), 'patch', 'deployments', '-n', agentsNs)).toBe('yes');
     expect(await canI(asServiceAccount('agentspec-operator'), 'list', 'nodes')).toBe('no');
     expect(await canI(asServiceAccount('agentspec-webhook'), 'list', 'secrets', '-n', ns)).toBe('no');
-    const [healthPort, webhookHealth] = [await freePort(), await freePort()];
-    const operator = new ManagedProcess({
-      name: 'agentspec-operator (as its ServiceAccount)',
-      command: process.execPath,
-      args: [
-        join(root, 'operator', 'dist', 'bin', 'operator.js'),
-        `--kubeconfig=${asServiceAccount('agentspec-operator')}`,
-      ],
-      logPath: join(dir, 'operator.log'),
-      env: {
-        PATH: process.env['PATH'] ?? '',
-        POD_NAMESPACE: ns,
-        LEADER_ELECTION_ID: 'agentspec-operator',
-        HEALTH_ADDR: `127.0.0.1:${healthPort}`,
-        METRICS_ADDR: '0',
-      },
-    });
-    const webhook = new ManagedProcess({
-      name: 'agentspec-webhook (as its ServiceAccount)',
-      command: process.execPath,
-      args: [
-        join(root, 'webhook', 'dist', 'bin', 'webhook.js'),
-        `--kubeconfig=${asServiceAccount('agentspec-webhook')}`,
-      ],
-      logPath: join(dir, 'webhook.log'),
-      env: {
-        PATH: process.env['PATH'] ?? '',
-        POD_NAMESPACE: ns,
-        PORT: String(await freePort()),
-        HEALTH_PORT: String(webhookHealth),
-        AGENTSPEC_CONTROL_PLANE_URL: `http://agentspec-control-plane.${ns}.svc:8080`,
-        SERVICE_NAME: 'agentspec-webhook',
-        WEBHOOK_CONFIGURATION_NAME: 'agentspec-webhook',
-        TLS_SECRET_NAME: 'agentspec-webhook-tls',
-      },
+    const operator = await startChartOperator({ kubeconfigPath: testKubeconfigPath(), namespace: ns, dir });
+    const webhook = await startChartWebhook({
+      kubeconfigPath: testKubeconfigPath(),
+      namespace: ns,
+      dir,
+      controlPlaneUrl: `http://agentspec-control-plane.${ns}.svc:8080`,
     });
     try {
-      await operator.waitUntil('ready', async () => (await fetch(`http://127.0.0.1:${healthPort}/readyz`)).ok, 30_000);
-      await webhook.waitUntil(
-        'ready',
-        async () => (await fetch(`http://127.0.0.1:${webhookHealth}/readyz`)).ok,
-        30_000,
-      );
       // The webhook's rotator: its Secret and the configuration's caBundle.
       const tls = await core.readNamespacedSecret({ name: 'agentspec-webhook-tls', namespace: ns });
       expect(Object.keys(tls.data ?? {}).sort()).toEqual(['ca.crt', 'tls.crt', 'tls.key']);
@@ -259,7 +224,7 @@ describe('charts/agentspec', () => {
         plural: 'agents',
         body: { apiVersion: 'agentspec.io/v1', kind: 'Agent', metadata: { name: 'coach' }, spec: coach.spec },
       });
-      await operator.waitUntil(
+      await operator.process.waitUntil(
         'the Agent reconciled',
         async () => {
           const agent = (await kc.makeApiClient(CustomObjectsApi).getNamespacedCustomObject({
@@ -276,7 +241,7 @@ describe('charts/agentspec', () => {
       expect((await apps.readNamespacedDeployment({ name: 'coach', namespace: agentsNs })).metadata?.name).toBe(
         'coach',
       );
-      await operator.waitUntil(
+      await operator.process.waitUntil(
         'the registration Secret copied',
         async () =>
           (await core
@@ -285,8 +250,8 @@ describe('charts/agentspec', () => {
         30_000,
       );
       for (const [process_, what] of [
-        [operator, 'operator'],
-        [webhook, 'webhook'],
+        [operator.process, 'operator'],
+        [webhook.process, 'webhook'],
       ] as const) {
         expect(process_.logTail(400), what).not.toMatch(/forbidden/i);
       }
