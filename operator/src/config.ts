@@ -1,6 +1,5 @@
 import { hostname } from 'node:os';
-import { parseArgs } from 'node:util';
-import { DEFAULT_SIDECAR_IMAGE } from '@agentspec/sdk';
+import { DEFAULT_SIDECAR_IMAGE, SettingsReader, type SettingsError } from '@agentspec/sdk';
 
 export interface OperatorConfig {
   /** Watch one namespace; undefined: all. */
@@ -68,40 +67,21 @@ export function helpText(): string {
 
 /** Flags win over the environment; every problem is reported at once, naming the flag. */
 export function loadOperatorConfig(argv: string[], env: NodeJS.ProcessEnv = process.env): OperatorConfig {
-  const options = Object.fromEntries(
-    SETTINGS.filter(([flag]) => flag).map(([flag]) => [flag, { type: 'string' as const }]),
-  ) as Record<string, { type: 'string' }>;
-  let values: Record<string, string | undefined>;
+  let settings: SettingsReader;
   try {
-    values = parseArgs({ args: argv, options, strict: true, allowPositionals: false }).values as Record<
-      string,
-      string | undefined
-    >;
+    settings = SettingsReader.parse(
+      argv,
+      SETTINGS.filter(([flag]) => flag).map(([flag]) => flag),
+      env,
+    );
   } catch (err) {
-    throw new OperatorConfigError([(err as Error).message]);
+    throw new OperatorConfigError((err as SettingsError).problems ?? [(err as Error).message]);
   }
-  const problems: string[] = [];
-  const get = (flag: string, name: string): string | undefined => {
-    const value = values[flag] ?? env[name];
-    return value === '' ? undefined : value;
-  };
-  const int = (flag: string, name: string, fallback: number, min: number, max: number): number => {
-    const raw = get(flag, name);
-    if (raw === undefined) return fallback;
-    const value = Number(raw);
-    if (!Number.isInteger(value) || value < min || value > max) {
-      problems.push(`--${flag} (${name}) must be a whole number from ${min} to ${max}, got "${raw}"`);
-      return fallback;
-    }
-    return value;
-  };
-  const bool = (flag: string, name: string, fallback: boolean): boolean => {
-    const raw = get(flag, name);
-    if (raw === undefined) return fallback;
-    if (raw === 'true' || raw === 'false') return raw === 'true';
-    problems.push(`--${flag} (${name}) must be true or false, got "${raw}"`);
-    return fallback;
-  };
+  const problems = settings.problems;
+  const get = (flag: string, name: string) => settings.get(flag, name);
+  const int = (flag: string, name: string, fallback: number, min: number, max: number) =>
+    settings.int(flag, name, fallback, min, max);
+  const bool = (flag: string, name: string, fallback: boolean) => settings.bool(flag, name, fallback);
   const addr = (flag: string, name: string, fallback: string): string => {
     const raw = get(flag, name) ?? fallback;
     if (raw !== '0' && !/^[^:]*:\d{1,5}$/.test(raw)) {

@@ -1,4 +1,4 @@
-import { parseArgs } from 'node:util';
+import { SettingsReader, type SettingsError } from '@agentspec/sdk';
 
 export interface WebhookConfig {
   port: number;
@@ -66,36 +66,21 @@ export function helpText(): string {
 }
 
 export function loadWebhookConfig(argv: string[], env: NodeJS.ProcessEnv = process.env): WebhookConfig {
-  const options = Object.fromEntries(SETTINGS.map(([flag]) => [flag, { type: 'string' as const }]));
-  let values: Record<string, string | undefined>;
+  let settings: SettingsReader;
   try {
-    values = parseArgs({ args: argv, options, strict: true, allowPositionals: false }).values as Record<
-      string,
-      string | undefined
-    >;
+    settings = SettingsReader.parse(
+      argv,
+      SETTINGS.map(([flag]) => flag),
+      env,
+    );
   } catch (err) {
-    throw new WebhookConfigError([(err as Error).message]);
+    throw new WebhookConfigError((err as SettingsError).problems ?? [(err as Error).message]);
   }
-  const problems: string[] = [];
-  const get = (flag: string, name: string): string | undefined => {
-    const value = values[flag] ?? env[name];
-    return value === '' ? undefined : value;
-  };
-  const int = (flag: string, name: string, fallback: number, min: number, max: number): number => {
-    const raw = get(flag, name);
-    if (raw === undefined) return fallback;
-    const value = Number(raw);
-    if (!Number.isInteger(value) || value < min || value > max) {
-      problems.push(`--${flag} (${name}) must be a whole number from ${min} to ${max}, got "${raw}"`);
-      return fallback;
-    }
-    return value;
-  };
-  const list = (raw: string | undefined): string[] =>
-    (raw ?? '')
-      .split(',')
-      .map((s) => s.trim())
-      .filter(Boolean);
+  const problems = settings.problems;
+  const get = (flag: string, name: string) => settings.get(flag, name);
+  const int = (flag: string, name: string, fallback: number, min: number, max: number) =>
+    settings.int(flag, name, fallback, min, max);
+  const list = (flag: string, name: string): string[] => settings.list(flag, name) ?? [];
   const controlPlaneUrl = get('control-plane-url', 'AGENTSPEC_CONTROL_PLANE_URL') ?? '';
   if (!/^https?:\/\/[^/]/.test(controlPlaneUrl)) {
     problems.push(
@@ -103,9 +88,9 @@ export function loadWebhookConfig(argv: string[], env: NodeJS.ProcessEnv = proce
     );
   }
   const namespace = get('namespace', 'POD_NAMESPACE') ?? 'default';
-  const excluded = get('exclude-namespaces', 'EXCLUDE_NAMESPACES');
+  const excluded = settings.list('exclude-namespaces', 'EXCLUDE_NAMESPACES');
   const excludedNamespaces = excluded
-    ? list(excluded)
+    ? excluded
     : ['kube-system', 'kube-public', 'kube-node-lease', ...(env['POD_NAMESPACE'] ? [env['POD_NAMESPACE']] : [])];
   const mode = get('tls-mode', 'TLS_MODE') ?? 'rotator';
   if (mode !== 'rotator' && mode !== 'files')
@@ -129,7 +114,7 @@ export function loadWebhookConfig(argv: string[], env: NodeJS.ProcessEnv = proce
             secretName: get('secret-name', 'TLS_SECRET_NAME') ?? 'agentspec-webhook-tls',
             webhookConfigurationName: get('webhook-configuration', 'WEBHOOK_CONFIGURATION_NAME') ?? 'agentspec-webhook',
             serviceName: get('service-name', 'SERVICE_NAME') ?? 'agentspec-webhook',
-            extraHosts: list(get('cert-extra-hosts', 'CERT_EXTRA_HOSTS')),
+            extraHosts: list('cert-extra-hosts', 'CERT_EXTRA_HOSTS'),
             validitySeconds,
             renewBeforeSeconds,
             checkIntervalSeconds: int('cert-check-interval-seconds', 'CERT_CHECK_INTERVAL_SECONDS', 60, 1, 86_400),
