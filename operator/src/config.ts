@@ -1,5 +1,5 @@
 import { hostname } from 'node:os';
-import { DEFAULT_SIDECAR_IMAGE, SettingsReader, type SettingsError } from '@agentspec/sdk';
+import { DEFAULT_SIDECAR_IMAGE, SettingsReader, SettingsError } from '@agentspec/sdk';
 
 export interface OperatorConfig {
   /** Watch one namespace; undefined: all. */
@@ -26,9 +26,9 @@ export interface OperatorConfig {
   logLevel: string;
 }
 
-export class OperatorConfigError extends Error {
-  constructor(readonly problems: string[]) {
-    super(`invalid operator configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+export class OperatorConfigError extends SettingsError {
+  constructor(problems: string[]) {
+    super(problems, 'operator configuration');
     this.name = 'OperatorConfigError';
   }
 }

@@ -1,4 +1,4 @@
-import { SettingsReader, type SettingsError } from '@agentspec/sdk';
+import { SettingsReader, SettingsError } from '@agentspec/sdk';
 
 export interface WebhookConfig {
   port: number;
@@ -23,9 +23,9 @@ export interface WebhookConfig {
   logLevel: string;
 }
 
-export class WebhookConfigError extends Error {
-  constructor(readonly problems: string[]) {
-    super(`invalid webhook configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+export class WebhookConfigError extends SettingsError {
+  constructor(problems: string[]) {
+    super(problems, 'webhook configuration');
     this.name = 'WebhookConfigError';
   }
 }
