@@ -263,37 +263,28 @@ describe('charts/agentspec', () => {
   }, 180_000);
 
   it('derives jwtSecret from a given apiKey (seed 000)', async () => {
-    const { stdout } = await helm(
-      'template',
-      'agentspec',
-      chart,
-      '--kube-version',
-      kubeVersion(),
-      '--set',
-      'controlPlane.enabled=true',
-      '--set',
-      'controlPlane.apiKey=given-admin-key-0123456789',
-      '--show-only',
-      'templates/secret.yaml',
-    );
+    const render = async () =>
+      (
+        await helm(
+          'template',
+          'agentspec',
+          chart,
+          '--kube-version',
+          kubeVersion(),
+          '--set',
+          'controlPlane.enabled=true',
+          '--set',
+          'controlPlane.apiKey=given-admin-key-0123456789',
+          '--show-only',
+          'templates/secret.yaml',
+        )
+      ).stdout;
+    const stdout = await render();
     const data = Object.fromEntries(
       [...stdout.matchAll(/^ {2}(\w+): "([^"]+)"$/gm)].map((m) => [m[1], Buffer.from(m[2] ?? '', 'base64').toString()]),
     );
     expect(data['apiKey']).toBe('given-admin-key-0123456789');
     expect(data['jwtSecret']).toMatch(/^[0-9a-f]{64}$/);
-    const { stdout: twice } = await helm(
-      'template',
-      'agentspec',
-      chart,
-      '--kube-version',
-      kubeVersion(),
-      '--set',
-      'controlPlane.enabled=true',
-      '--set',
-      'controlPlane.apiKey=given-admin-key-0123456789',
-      '--show-only',
-      'templates/secret.yaml',
-    );
-    expect(twice).toBe(stdout);
+    expect(await render()).toBe(stdout);
   });
 });

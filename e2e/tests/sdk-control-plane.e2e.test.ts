@@ -1,18 +1,18 @@
 // The SDK against the real control plane (its built command on the run's PostgreSQL): auto-registration inside
 // pods, replicas that do not revoke each other, and a remote agent using `agentspec register` and push mode.
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AgentSpecReporter, loadManifest, startPushMode, stopPushMode } from '@agentspec/sdk';
-import { freePort, waitFor } from '../src/index.js';
+import { startControlPlaneProcess, waitFor, type ControlPlaneProcess } from '../src/index.js';
 import { testDatabase } from '../src/vitest/test-context.js';
 
 const root = resolve(import.meta.dirname, '..', '..');
 const adminKey = 'e2e-admin-key-3b9c';
-let controlPlane: ChildProcess;
+let controlPlane: ControlPlaneProcess | undefined;
 let url = '';
 
 interface AgentSummary {
@@ -30,24 +30,10 @@ async function agents(): Promise<AgentSummary[]> {
 }
 
 beforeAll(async () => {
-  const port = await freePort();
-  controlPlane = spawn(process.execPath, [join(root, 'control-plane', 'dist', 'bin', 'control-plane.js')], {
-    env: {
-      ...process.env,
-      PORT: String(port),
-      DATABASE_URL: await testDatabase(),
-      JWT_SECRET: 'e2e-jwt-secret-0123456789abcdef0123456789',
-      AGENTSPEC_ADMIN_KEY: adminKey,
-      AGENTSPEC_MIN_HEARTBEAT_INTERVAL_SECONDS: '0',
-      AGENTSPEC_HEARTBEAT_INTERVAL_SECONDS: '1',
-      LOG_LEVEL: 'warn',
-    },
-    stdio: 'ignore',
-  });
-  url = `http://127.0.0.1:${port}`;
-  await waitFor('the control plane', async () => (await fetch(`${url}/readyz`)).ok, { timeoutMs: 30_000 });
+  controlPlane = await startControlPlaneProcess({ databaseUrl: await testDatabase(), adminKey });
+  url = controlPlane.url;
 });
-afterAll(() => void controlPlane?.kill('SIGTERM'));
+afterAll(() => controlPlane?.stop());
 
 describe('SDK and control plane', () => {
   it('registers pods through the injected variables; two replicas keep their own tokens', async () => {

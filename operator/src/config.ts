@@ -1,5 +1,5 @@
 import { hostname } from 'node:os';
-import { DEFAULT_SIDECAR_IMAGE, SettingsReader, SettingsError } from '@agentspec/sdk';
+import { DEFAULT_SIDECAR_IMAGE, formatSettingsHelp, SettingsReader, SettingsError } from '@agentspec/sdk';
 
 export interface OperatorConfig {
   /** Watch one namespace; undefined: all. */
@@ -59,10 +59,7 @@ export const SETTINGS = [
 ] as const;
 
 export function helpText(): string {
-  const rows = SETTINGS.map(
-    ([flag, env, def, what]) => `  ${(flag ? `--${flag}` : '').padEnd(30)} ${env.padEnd(28)} ${what} [${def}]`,
-  );
-  return `agentspec-operator: reconciles agentspec.io/v1 Agent resources\n\nUsage: agentspec-operator [flags]\n\n  ${'flag'.padEnd(30)} ${'environment'.padEnd(28)} meaning [default]\n${rows.join('\n')}\n  --help\n`;
+  return formatSettingsHelp('reconciles agentspec.io/v1 Agent resources', 'agentspec-operator', SETTINGS);
 }
 
 /** Flags win over the environment; every problem is reported at once, naming the flag. */

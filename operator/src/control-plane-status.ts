@@ -75,19 +75,15 @@ export class ControlPlaneStatus {
     this.lastError = undefined;
     const next = new Map(items.map((a) => [`${a.namespace}/${a.name}`, a]));
     const changed: string[] = [];
+    // lastSeen moves with every heartbeat; it alone is not worth a reconcile more often than once a minute.
+    const figures = (a: AgentSummary): string => JSON.stringify({ ...a, lastSeen: undefined });
     for (const [key, agent] of next) {
-      const { lastSeen: _seen, ...rest } = agent;
       const old = this.agents.get(key);
-      const oldRest = old ? { ...old, lastSeen: undefined } : undefined;
-      // lastSeen moves with every heartbeat; it alone is not worth a reconcile more often than once a minute.
       const seenMoved =
         old?.lastSeen !== agent.lastSeen &&
         (!old?.lastSeen || !agent.lastSeen || Date.parse(agent.lastSeen) - Date.parse(old.lastSeen) >= 60_000);
-      if (!old || JSON.stringify({ ...rest, lastSeen: undefined }) !== JSON.stringify(oldRest) || seenMoved) {
-        changed.push(key);
-      } else {
-        next.set(key, old);
-      }
+      if (!old || figures(agent) !== figures(old) || seenMoved) changed.push(key);
+      else next.set(key, old);
     }
     for (const key of this.agents.keys()) if (!next.has(key)) changed.push(key);
     this.agents = next;

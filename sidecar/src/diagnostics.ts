@@ -34,6 +34,12 @@ export interface ReadyReport {
   checks: HealthReport['checks'];
 }
 
+/** What one GET /agentspec/health on the agent showed. */
+export interface AgentProbe {
+  reachable: boolean;
+  live: HealthReport | undefined;
+}
+
 const isHealthReport = (value: unknown): value is HealthReport =>
   typeof value === 'object' &&
   value !== null &&
@@ -63,7 +69,7 @@ export class Diagnostics {
   }
 
   /** GET /agentspec/health on the agent: its live HealthReport when AgentSpecReporter is mounted. */
-  async probeAgent(): Promise<{ reachable: boolean; live: HealthReport | undefined }> {
+  async probeAgent(): Promise<AgentProbe> {
     const response = await this.get(HEALTH_PATH);
     if (!response) {
       this.lastSource = 'manifest-static';
@@ -86,10 +92,11 @@ export class Diagnostics {
     return response !== undefined && response.ok;
   }
 
-  async ready(): Promise<ReadyReport> {
+  /** `probe`: a probe already made for this moment (the registrar reads ready and gap from one). */
+  async ready(probe?: AgentProbe): Promise<ReadyReport> {
     const { manifest } = this.options;
     const agentName = manifest.metadata.name;
-    const probe = await this.probeAgent();
+    probe ??= await this.probeAgent();
     let report: HealthReport;
     if (probe.live) {
       report = probe.live;
@@ -120,8 +127,8 @@ export class Diagnostics {
     };
   }
 
-  async gap(): Promise<GapReport> {
-    const probe = await this.probeAgent();
+  async gap(probe?: AgentProbe): Promise<GapReport> {
+    probe ??= await this.probeAgent();
     const [health, capabilities] = probe.live
       ? [true, true]
       : await Promise.all([this.answers('/health'), this.answers('/capabilities')]);

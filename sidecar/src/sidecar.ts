@@ -92,22 +92,12 @@ export async function startSidecar(
         ...registration,
         runtime: env['KUBERNETES_SERVICE_HOST'] || env['AGENTSPEC_NAMESPACE'] ? 'k8s' : registration.runtime,
       },
-      reporter: {
-        manifest,
-        getReport: async () => {
-          const ready = await diagnostics.ready();
-          return {
-            agentName: ready.agentName,
-            timestamp: ready.timestamp,
-            status: ready.status === 'ready' ? 'healthy' : ready.status === 'degraded' ? 'degraded' : 'unhealthy',
-            summary: ready.summary,
-            checks: ready.checks,
-          };
-        },
-      },
-      // health: the sidecar's health/ready report; gap: its /agentspec/gap report (the control plane grades its score).
+      manifest,
+      // health: the sidecar's health/ready report; gap: its /agentspec/gap report (the control plane grades its
+      // score). One probe of the agent serves both.
       heartbeat: async () => {
-        const [health, gap] = await Promise.all([diagnostics.ready(), diagnostics.gap()]);
+        const probe = await diagnostics.probeAgent();
+        const [health, gap] = await Promise.all([diagnostics.ready(probe), diagnostics.gap(probe)]);
         return { health: { ...health }, gap: { ...gap } };
       },
       log: (message) => logger.info(message),

@@ -1,4 +1,4 @@
-import { SettingsReader, SettingsError } from '@agentspec/sdk';
+import { formatSettingsHelp, SettingsReader, SettingsError } from '@agentspec/sdk';
 
 export interface WebhookConfig {
   port: number;
@@ -61,8 +61,7 @@ export const SETTINGS = [
 ] as const;
 
 export function helpText(): string {
-  const rows = SETTINGS.map(([flag, env, def, what]) => `  --${flag.padEnd(28)} ${env.padEnd(28)} ${what} [${def}]`);
-  return `agentspec-webhook: injects control-plane registration into agent pods\n\nUsage: agentspec-webhook [flags]\n\n${rows.join('\n')}\n  --help\n`;
+  return formatSettingsHelp('injects control-plane registration into agent pods', 'agentspec-webhook', SETTINGS);
 }
 
 export function loadWebhookConfig(argv: string[], env: NodeJS.ProcessEnv = process.env): WebhookConfig {

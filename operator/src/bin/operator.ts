@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // agentspec-operator [flags]: reconciles Agent resources until SIGTERM.
-import { helpText, loadOperatorConfig, OperatorConfigError } from '../config.js';
+import { runCommand, stopOnSignal } from '@agentspec/sdk';
+import { helpText, loadOperatorConfig } from '../config.js';
 import { createOperatorLogger, startOperator } from '../operator.js';
 
 async function main(): Promise<number> {
@@ -9,16 +10,7 @@ async function main(): Promise<number> {
     process.stdout.write(helpText());
     return 0;
   }
-  let config;
-  try {
-    config = loadOperatorConfig(args);
-  } catch (err) {
-    if (err instanceof OperatorConfigError) {
-      process.stderr.write(`agentspec-operator: ${err.message}\n\n${helpText()}`);
-      return 2;
-    }
-    throw err;
-  }
+  const config = loadOperatorConfig(args);
   const logger = createOperatorLogger(config.logLevel, [config.adminKey]);
   let operator;
   try {
@@ -37,21 +29,8 @@ async function main(): Promise<number> {
     },
     'agentspec-operator started',
   );
-  const signalled = new Promise<number>((resolve) => {
-    for (const signal of ['SIGTERM', 'SIGINT'] as const) {
-      process.once(signal, () => {
-        logger.info({ signal }, 'shutting down');
-        void operator.stop().then(() => resolve(0));
-      });
-    }
-  });
+  const signalled = stopOnSignal(operator.stop, (signal) => logger.info({ signal }, 'shutting down'));
   return Promise.race([signalled, operator.exited]);
 }
 
-main().then(
-  (code) => process.exit(code),
-  (err: unknown) => {
-    process.stderr.write(`agentspec-operator: ${(err as Error).stack ?? String(err)}\n`);
-    process.exit(1);
-  },
-);
+runCommand('agentspec-operator', main, helpText);

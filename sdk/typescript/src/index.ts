@@ -34,6 +34,7 @@ export {
 export { convertToAgentResource, type ConvertOptions } from './manifest/convert.js';
 export { runCli, EXIT_OK, EXIT_CHECK_FAILED, EXIT_BAD_INPUT, type CliIo } from './cli/agentspec.js';
 export { SettingsReader, SettingsError } from './cli/settings.js';
+export { formatSettingsHelp, runCommand, stopOnSignal, type SettingRow } from './cli/service.js';
 export {
   summarize,
   type HealthReport,

@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 // agentspec-sidecar: proxy on PROXY_PORT, diagnostics on CONTROL_PLANE_PORT, registrar; configured by env (seed 001).
+import { runCommand, stopOnSignal } from '@agentspec/sdk';
 import { loadSidecarConfig, SidecarConfigError } from '../config.js';
 import { createSidecarLogger, startSidecar } from '../sidecar.js';
 
@@ -51,20 +52,7 @@ async function main(): Promise<number> {
     },
     'agentspec-sidecar started',
   );
-  return new Promise<number>((resolve) => {
-    for (const signal of ['SIGTERM', 'SIGINT'] as const) {
-      process.once(signal, () => {
-        logger.info({ signal }, 'shutting down');
-        void sidecar.stop().then(() => resolve(0));
-      });
-    }
-  });
+  return stopOnSignal(sidecar.stop, (signal) => logger.info({ signal }, 'shutting down'));
 }
 
-main().then(
-  (code) => process.exit(code),
-  (err: unknown) => {
-    process.stderr.write(`agentspec-sidecar: ${(err as Error).stack ?? String(err)}\n`);
-    process.exit(1);
-  },
-);
+runCommand('agentspec-sidecar', main);

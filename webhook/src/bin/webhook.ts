@@ -3,7 +3,8 @@
 import { KubeConfig } from '@kubernetes/client-node';
 import { pino } from 'pino';
 import { CertificateRotator, FileCertificates, type CertificateSource } from '../certificates.js';
-import { helpText, loadWebhookConfig, WebhookConfigError } from '../config.js';
+import { runCommand, stopOnSignal } from '@agentspec/sdk';
+import { helpText, loadWebhookConfig } from '../config.js';
 import { startWebhook } from '../server.js';
 
 async function main(): Promise<number> {
@@ -12,16 +13,7 @@ async function main(): Promise<number> {
     process.stdout.write(helpText());
     return 0;
   }
-  let config;
-  try {
-    config = loadWebhookConfig(args);
-  } catch (err) {
-    if (err instanceof WebhookConfigError) {
-      process.stderr.write(`agentspec-webhook: ${err.message}\n\n${helpText()}`);
-      return 2;
-    }
-    throw err;
-  }
+  const config = loadWebhookConfig(args);
   const logger = pino({
     level: config.logLevel,
     base: { component: 'agentspec-webhook' },
@@ -64,20 +56,7 @@ async function main(): Promise<number> {
     { url: webhook.url, health: webhook.healthUrl, excludedNamespaces: config.excludedNamespaces },
     'agentspec-webhook serving',
   );
-  return new Promise<number>((resolve) => {
-    for (const signal of ['SIGTERM', 'SIGINT'] as const) {
-      process.once(signal, () => {
-        logger.info({ signal }, 'shutting down');
-        void webhook.stop().then(() => resolve(0));
-      });
-    }
-  });
+  return stopOnSignal(webhook.stop, (signal) => logger.info({ signal }, 'shutting down'));
 }
 
-main().then(
-  (code) => process.exit(code),
-  (err: unknown) => {
-    process.stderr.write(`agentspec-webhook: ${(err as Error).stack ?? String(err)}\n`);
-    process.exit(1);
-  },
-);
+runCommand('agentspec-webhook', main, helpText);

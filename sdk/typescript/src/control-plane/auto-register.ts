@@ -45,9 +45,10 @@ export function autoRegistrationConfig(
 
 export interface AutoRegistrationOptions {
   config: AutoRegistrationConfig;
-  /** The manifest sent at registration and, unless `heartbeat` is given, the health report of each heartbeat. */
-  reporter: Pick<AgentSpecReporter, 'manifest' | 'getReport'>;
-  /** Builds each heartbeat's {health, gap} (the sidecar sends its own reports); default: reporter + runAudit. */
+  /** The agent's reporter: its manifest is sent at registration, its report and audit make each heartbeat. */
+  reporter?: Pick<AgentSpecReporter, 'manifest' | 'getReport'>;
+  /** Or: the manifest and a builder of each heartbeat's {health, gap} (the sidecar sends its own reports). */
+  manifest?: AgentSpecReporter['manifest'];
   heartbeat?: () => Promise<HeartbeatBody>;
   fetch?: typeof fetch;
   /** Backoff between registration attempts (and after a 401). Default: 1 s doubling to 5 min. */
@@ -73,12 +74,25 @@ export class AutoRegistration {
   private failures = 0;
 
   constructor(private readonly options: AutoRegistrationOptions) {
+    if (!options.reporter && !(options.manifest && options.heartbeat)) {
+      throw new Error('AutoRegistration needs a reporter, or a manifest and a heartbeat builder');
+    }
     this.client = new ControlPlaneClient({
       baseUrl: options.config.controlPlaneUrl,
       ...(options.config.adminKey ? { adminKey: options.config.adminKey } : {}),
       ...(options.fetch ? { fetch: options.fetch } : {}),
       backoff: { maxAttempts: 3 },
     });
+  }
+
+  private get manifest(): AgentSpecReporter['manifest'] {
+    return (this.options.manifest ?? this.options.reporter?.manifest) as AgentSpecReporter['manifest'];
+  }
+
+  private async heartbeatBody(): Promise<HeartbeatBody> {
+    if (this.options.heartbeat) return this.options.heartbeat();
+    const reporter = this.options.reporter as Pick<AgentSpecReporter, 'manifest' | 'getReport'>;
+    return buildPushPayload(await reporter.getReport(), runAudit(reporter.manifest));
   }
 
   start(): this {
@@ -116,7 +130,7 @@ export class AutoRegistration {
           runtime: config.runtime,
           instanceId: config.instanceId,
           ...(config.namespace ? { namespace: config.namespace } : {}),
-          manifest: this.options.reporter.manifest,
+          manifest: this.manifest,
         });
         this.failures = 0;
         Object.assign(this.status, { registered: true, instanceId: this.registration.instanceId });
@@ -132,9 +146,7 @@ export class AutoRegistration {
     }
     const interval = this.registration.heartbeatIntervalSeconds * 1000;
     try {
-      const body = this.options.heartbeat
-        ? await this.options.heartbeat()
-        : buildPushPayload(await this.options.reporter.getReport(), runAudit(this.options.reporter.manifest));
+      const body = await this.heartbeatBody();
       await this.client.heartbeat(this.registration.apiKey, body);
       this.status.heartbeats++;
       this.schedule(interval);
