@@ -64,21 +64,17 @@ export function helpText(): string {
 
 /** Flags win over the environment; every problem is reported at once, naming the flag. */
 export function loadOperatorConfig(argv: string[], env: NodeJS.ProcessEnv = process.env): OperatorConfig {
-  let settings: SettingsReader;
-  try {
-    settings = SettingsReader.parse(
-      argv,
-      SETTINGS.filter(([flag]) => flag).map(([flag]) => flag),
-      env,
-    );
-  } catch (err) {
-    throw new OperatorConfigError((err as SettingsError).problems ?? [(err as Error).message]);
-  }
+  // An unknown flag is a SettingsError at once; every other problem is collected, then thrown together.
+  const settings = SettingsReader.parse(
+    argv,
+    SETTINGS.filter(([flag]) => flag).map(([flag]) => flag),
+    env,
+    'operator configuration',
+  );
   const problems = settings.problems;
-  const get = (flag: string, name: string) => settings.get(flag, name);
-  const int = (flag: string, name: string, fallback: number, min: number, max: number) =>
-    settings.int(flag, name, fallback, min, max);
-  const bool = (flag: string, name: string, fallback: boolean) => settings.bool(flag, name, fallback);
+  const get = settings.get.bind(settings);
+  const int = settings.int.bind(settings);
+  const bool = settings.bool.bind(settings);
   const addr = (flag: string, name: string, fallback: string): string => {
     const raw = get(flag, name) ?? fallback;
     if (raw !== '0' && !/^[^:]*:\d{1,5}$/.test(raw)) {

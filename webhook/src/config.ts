@@ -65,20 +65,16 @@ export function helpText(): string {
 }
 
 export function loadWebhookConfig(argv: string[], env: NodeJS.ProcessEnv = process.env): WebhookConfig {
-  let settings: SettingsReader;
-  try {
-    settings = SettingsReader.parse(
-      argv,
-      SETTINGS.map(([flag]) => flag),
-      env,
-    );
-  } catch (err) {
-    throw new WebhookConfigError((err as SettingsError).problems ?? [(err as Error).message]);
-  }
+  // An unknown flag is a SettingsError at once; every other problem is collected, then thrown together.
+  const settings = SettingsReader.parse(
+    argv,
+    SETTINGS.map(([flag]) => flag),
+    env,
+    'webhook configuration',
+  );
   const problems = settings.problems;
-  const get = (flag: string, name: string) => settings.get(flag, name);
-  const int = (flag: string, name: string, fallback: number, min: number, max: number) =>
-    settings.int(flag, name, fallback, min, max);
+  const get = settings.get.bind(settings);
+  const int = settings.int.bind(settings);
   const list = (flag: string, name: string): string[] => settings.list(flag, name) ?? [];
   const controlPlaneUrl = get('control-plane-url', 'AGENTSPEC_CONTROL_PLANE_URL') ?? '';
   if (!/^https?:\/\/[^/]/.test(controlPlaneUrl)) {
