@@ -1,8 +1,41 @@
-// Prints one closing line over every vitest tier of this run: "tests: N passed, N failed".
-import { readdirSync, readFileSync } from 'node:fs';
+// Closes `make test`: the figures of the hostile-input, fault and secrets suites as one table, a check that no process
+// started by the suite is still running, and one closing line over every vitest tier: "tests: N passed, N failed".
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { leftoverProcesses } from './leftover-processes.mjs';
 
 const dir = process.argv[2] ?? '.test-results';
+
+function printFigures() {
+  const figuresDir = join(dir, 'figures');
+  if (!existsSync(figuresDir)) return;
+  const rows = readdirSync(figuresDir)
+    .filter((f) => f.endsWith('.json'))
+    .sort()
+    .flatMap((f) => JSON.parse(readFileSync(join(figuresDir, f), 'utf8')));
+  if (rows.length === 0) return;
+  const columns = [...new Set(rows.flatMap((r) => Object.keys(r)))];
+  const width = columns.map((c) => Math.max(c.length, ...rows.map((r) => String(r[c] ?? '').length)));
+  const line = (cells) => `| ${cells.map((c, i) => String(c).padEnd(width[i])).join(' | ')} |`;
+  console.log('\nhostile input, faults and secrets:');
+  console.log(line(columns));
+  console.log(line(width.map((w) => '-'.repeat(w))));
+  for (const row of rows) console.log(line(columns.map((c) => row[c] ?? '')));
+  console.log('');
+}
+
+/** Processes still running a few seconds after the suite: each was started by a test that did not stop it. */
+async function checkLeftovers() {
+  const deadline = Date.now() + 15_000;
+  let left = leftoverProcesses();
+  while (left.length > 0 && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 500)); // processes that were sent SIGTERM are still exiting
+    left = leftoverProcesses();
+  }
+  for (const p of left) console.log(`left running after the suite: ${p.pid} ${p.cmd}`);
+  return left.length;
+}
+
 let passed = 0;
 let failed = 0;
 for (const file of readdirSync(dir).filter((f) => f.endsWith('.json'))) {
@@ -10,5 +43,8 @@ for (const file of readdirSync(dir).filter((f) => f.endsWith('.json'))) {
   passed += report.numPassedTests;
   failed += report.numFailedTests;
 }
+printFigures();
+const leftovers = await checkLeftovers();
+if (leftovers > 0) failed += 1;
 console.log(`tests: ${passed} passed, ${failed} failed`);
 process.exit(failed > 0 || passed === 0 ? 1 : 0);

@@ -3,6 +3,7 @@ import express, { type ErrorRequestHandler, type Express } from 'express';
 import type { Logger } from 'pino';
 import { requireAdminKey } from './admin-auth.js';
 import { ApiError } from './api-error.js';
+import { clientErrorOf, rejectUnsafeJson } from './client-errors.js';
 import type { AppContext } from './app-context.js';
 import type { ControlPlaneConfig } from './config.js';
 import type { ControlPlaneDatabase } from './db/database.js';
@@ -59,6 +60,7 @@ export function createApp(options: CreateAppOptions): ControlPlaneApp {
   });
   // Bodies over 64 KiB are refused from Content-Length, or as soon as the stream passes the limit.
   app.use(express.json({ limit: MAX_BODY_BYTES, strict: true }));
+  app.use(rejectUnsafeJson);
   app.use(opsRoutes(context));
   app.use(registerRoutes(context));
   app.use(heartbeatRoutes(context));
@@ -66,14 +68,11 @@ export function createApp(options: CreateAppOptions): ControlPlaneApp {
   app.use((_req, _res, next) => next(new ApiError(404, 'NotFound', 'no such endpoint')));
 
   const errors: ErrorRequestHandler = (err: unknown, req, res, _next) => {
-    let error: ApiError;
-    const type = (err as { type?: string }).type;
-    if (err instanceof ApiError) error = err;
-    else if (type === 'entity.too.large') {
-      error = new ApiError(413, 'PayloadTooLarge', `request bodies are limited to ${MAX_BODY_BYTES} bytes`);
-      if (req.path === '/api/v1/heartbeat') metrics.heartbeats.inc({ result: 'too_large' });
-    } else if (type === 'entity.parse.failed') error = new ApiError(400, 'InvalidJson', 'the body is not valid JSON');
-    else if (isDatabaseOutage(err)) {
+    let error = clientErrorOf(err, MAX_BODY_BYTES);
+    if (error) {
+      if (req.path === '/api/v1/heartbeat' && error.status === 413) metrics.heartbeats.inc({ result: 'too_large' });
+      logger.debug({ status: error.status, error: error.error, path: req.path }, 'client error');
+    } else if (isDatabaseOutage(err)) {
       error = new ApiError(503, 'DatabaseUnavailable', 'the database is unavailable; retry later', undefined, {
         'retry-after': '5',
       });
@@ -89,7 +88,7 @@ export function createApp(options: CreateAppOptions): ControlPlaneApp {
   return { app, context };
 }
 
-function isDatabaseOutage(err: unknown): boolean {
+export function isDatabaseOutage(err: unknown): boolean {
   const code = (err as { code?: string }).code ?? '';
   const message = (err as Error).message ?? '';
   return (

@@ -100,7 +100,13 @@ export class HeartbeatWriter {
         resolve(row ? { written: true, instanceId: row.instance_id, changed: row.changed } : { written: false });
       }
     } catch (error) {
-      for (const { reject } of batch) reject(error);
+      if (batch.length === 1) {
+        batch[0]!.reject(error);
+        return;
+      }
+      // One heartbeat the database refuses must not fail the others: write each on its own (an outage fails them all
+      // again, each with the database's own error).
+      await Promise.all(batch.map((item) => this.flush([item])));
     }
   }
 

@@ -9,8 +9,25 @@ import { freePort, waitFor } from '@agentspec/e2e';
 const root = resolve(import.meta.dirname, '..', '..');
 const readme = readFileSync(join(root, 'README.md'), 'utf8');
 const session = /<!-- control-plane-curl -->\n```bash\n([\s\S]*?)```/.exec(readme)?.[1] ?? '';
-const kill: (() => void)[] = [];
-afterAll(() => kill.forEach((k) => k()));
+const kill: (() => Promise<void>)[] = [];
+afterAll(() => Promise.all(kill.map((k) => k())));
+
+/** SIGTERM to a whole process group (npx → sh → node), then wait until no member is left. */
+async function stopGroup(pgid: number): Promise<void> {
+  const alive = (): boolean => {
+    try {
+      process.kill(-pgid, 0);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  if (!alive()) return;
+  process.kill(-pgid, 'SIGTERM');
+  await waitFor('the npx process group to exit', async () => !alive(), { timeoutMs: 30_000 }).catch(() => {
+    if (alive()) process.kill(-pgid, 'SIGKILL');
+  });
+}
 
 describe('README control-plane session', () => {
   it('prints what the README says, against a control plane started with npx and no database configured', async () => {
@@ -23,8 +40,9 @@ describe('README control-plane session', () => {
       AGENTSPEC_ADMIN_KEY: 'readme-admin-key',
       AGENTSPEC_DATA_DIR: mkdtempSync(join(tmpdir(), 'agentspec-readme-cp-')),
     };
-    const child = spawn('npx', ['agentspec-control-plane'], { cwd: root, env, stdio: 'ignore' });
-    kill.push(() => child.kill('SIGTERM'));
+    // Its own process group: SIGTERM must reach the server, not only npx.
+    const child = spawn('npx', ['agentspec-control-plane'], { cwd: root, env, stdio: 'ignore', detached: true });
+    kill.push(() => stopGroup(child.pid!));
     const url = `http://127.0.0.1:${port}`;
     await waitFor('npx agentspec-control-plane', async () => (await fetch(`${url}/readyz`)).ok, { timeoutMs: 60_000 });
 

@@ -9,6 +9,8 @@ export interface TokenClaims {
   jti: string;
 }
 
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
 export function hashTokenId(jti: string): string {
   return createHash('sha256').update(jti).digest('hex');
 }
@@ -43,12 +45,21 @@ export class TokenService {
     return { token, jti, expiresAt };
   }
 
-  /** Throws for anything but a valid, unexpired HS256 token of ours (alg none and algorithm swaps included). */
+  /**
+   * Throws for anything but a valid, unexpired HS256 token of ours (alg none and algorithm swaps included). A token
+   * must carry `exp`, and its ids must be the UUIDs we issue: a signed token with other claims is refused here rather
+   * than reaching the database.
+   */
   async verify(token: string): Promise<TokenClaims> {
-    const { payload } = await jwtVerify(token, this.key, { algorithms: ['HS256'], issuer: 'agentspec-control-plane' });
-    if (typeof payload.sub !== 'string' || typeof payload['ins'] !== 'string' || typeof payload.jti !== 'string') {
-      throw new Error('token lacks sub, ins or jti');
+    const { payload } = await jwtVerify(token, this.key, {
+      algorithms: ['HS256'],
+      issuer: 'agentspec-control-plane',
+      requiredClaims: ['exp', 'sub', 'jti'],
+    });
+    const ids = [payload.sub, payload['ins'], payload.jti];
+    if (!ids.every((id) => typeof id === 'string' && UUID.test(id))) {
+      throw new Error('token ids sub, ins and jti must be UUIDs');
     }
-    return { agentId: payload.sub, instancePk: payload['ins'], jti: payload.jti };
+    return { agentId: payload.sub!, instancePk: payload['ins'] as string, jti: payload.jti! };
   }
 }

@@ -35,3 +35,4 @@ export {
   type ChartComponent,
   type ChartComponentOptions,
 } from './components.js';
+export { recordFigures, type FigureRow } from './figures.js';

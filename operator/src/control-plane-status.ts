@@ -1,5 +1,7 @@
 import type { AgentSummary, ControlPlaneClient } from '@agentspec/sdk';
 import type { Logger } from 'pino';
+import { Counter, type Registry } from 'prom-client';
+import { registered } from './metric.js';
 
 export interface ControlPlaneStatusOptions {
   client: ControlPlaneClient;
@@ -11,6 +13,7 @@ export interface ControlPlaneStatusOptions {
   onChange: (key: string) => void;
   /** The control plane became reachable or unreachable. */
   onReachabilityChange: () => void;
+  registry?: Registry;
 }
 
 /**
@@ -24,8 +27,23 @@ export class ControlPlaneStatus {
   private lastError: string | undefined;
   private timer: NodeJS.Timeout | undefined;
   private stopped = false;
+  private readonly polls: Counter<'result'> | undefined;
 
-  constructor(private readonly options: ControlPlaneStatusOptions) {}
+  constructor(private readonly options: ControlPlaneStatusOptions) {
+    this.polls =
+      options.registry &&
+      registered(
+        options.registry,
+        'agentspec_operator_control_plane_polls_total',
+        (registers) =>
+          new Counter({
+            name: 'agentspec_operator_control_plane_polls_total',
+            help: 'Polls of the control plane read API, by result (ok, error)',
+            labelNames: ['result'],
+            registers,
+          }),
+      );
+  }
 
   /** undefined until the first poll answered or failed. */
   get isReachable(): boolean | undefined {
@@ -64,6 +82,7 @@ export class ControlPlaneStatus {
         this.options.namespace !== undefined ? { namespace: this.options.namespace } : {},
       );
     } catch (err) {
+      this.polls?.inc({ result: 'error' });
       this.lastError = (err as Error).message;
       if (this.reachable !== false) {
         this.options.logger.warn({ err: this.lastError }, 'control plane unreachable');
@@ -72,6 +91,7 @@ export class ControlPlaneStatus {
       }
       return;
     }
+    this.polls?.inc({ result: 'ok' });
     this.lastError = undefined;
     const next = new Map(items.map((a) => [`${a.namespace}/${a.name}`, a]));
     const changed: string[] = [];

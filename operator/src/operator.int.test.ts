@@ -200,9 +200,15 @@ describe('agentspec-operator', () => {
       body: JSON.stringify({ health: { status: 'ready' }, gap: { score: 92, source: 'agent-sdk' } }),
     });
     expect(beat.status).toBe(204);
-    await waitFor('Registered=True', async () => condition(await getAgent('coach'), 'Registered')?.status === 'True', {
-      timeoutMs: 20_000,
-    });
+    // Registration and the heartbeat may reach the operator in two polls: wait for the state asserted, the grade.
+    await waitFor(
+      'Registered=True with the reported grade',
+      async () => {
+        const current = await getAgent('coach');
+        return condition(current, 'Registered')?.status === 'True' && current.status?.score === 92;
+      },
+      { timeoutMs: 20_000 },
+    );
     agent = await getAgent('coach');
     expect(agent.status).toMatchObject({ grade: 'A', score: 92, source: 'agent-sdk', instances: 1 });
     expect(Date.parse(agent.status?.lastHeartbeat ?? '')).toBeGreaterThan(Date.now() - 60_000);
@@ -237,8 +243,18 @@ describe('agentspec-operator', () => {
       ...ref('coach'),
       body: [{ op: 'add', path: '/metadata/annotations', value: { 'example.com/poke': '1' } }],
     });
+    const polls = async () =>
+      Number(
+        /agentspec_operator_control_plane_polls_total\{result="ok"\} (\d+)/.exec(
+          await (await fetch(`${operator.metricsUrl}/metrics`)).text(),
+        )?.[1] ?? 0,
+      );
+    const polledBefore = await polls();
     await waitFor('a reconcile', async () => (await reconciles()) > reconciledBefore);
-    await new Promise((r) => setTimeout(r, 2_000)); // and two control-plane polls
+    await waitFor('two more control-plane polls', async () => (await polls()) >= polledBefore + 2);
+    await waitFor('the work queue to drain', async () =>
+      /workqueue_depth\{name="agent"\} 0\b/.test(await (await fetch(`${operator.metricsUrl}/metrics`)).text()),
+    );
     expect(await writes()).toBe(before);
   });
 

@@ -155,6 +155,7 @@ export async function startOperator(options: StartOperatorOptions): Promise<Runn
       logger,
       onChange: (key) => agents.get(key) && agentQueue.add(key),
       onReachabilityChange: () => agents.list().forEach((a) => agentQueue.add(keyOf(a))),
+      registry,
     });
     controlPlane = { client, status: cpStatus, deregisterTimeoutMs: config.deregisterTimeoutSeconds * 1000 };
   }

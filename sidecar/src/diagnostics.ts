@@ -5,7 +5,7 @@ import { HEALTH_PATH, runHealthChecks, summarize, type AgentManifest, type Healt
 import type { AuditRing } from './audit-ring.js';
 import { gapReport, type GapReport, type Source } from './gap.js';
 import type { SidecarMetrics } from './metrics.js';
-import { evaluateOpa } from './opa.js';
+import { eventsRoute } from './events-route.js';
 
 export interface DiagnosticsOptions {
   manifest: AgentManifest;
@@ -200,7 +200,6 @@ export function createDiagnosticsApp(diagnostics: Diagnostics): Express {
   const { ring, metrics, opaUrl, logger } = diagnostics.options;
   const app = express();
   app.disable('x-powered-by');
-  app.use(express.json({ limit: '1mb' }));
 
   app.get(
     '/agentspec/health/ready',
@@ -242,73 +241,13 @@ export function createDiagnosticsApp(diagnostics: Diagnostics): Express {
     const entries = ring.latest(limit);
     res.json({ source: diagnostics.source, total: ring.size, limit, entries });
   });
-  app.post(
-    '/agentspec/events',
-    asyncRoute(async (req, res) => {
-      const body = req.body as { requestId?: unknown; agentName?: unknown; events?: unknown };
-      const field =
-        typeof body?.requestId !== 'string' || body.requestId === ''
-          ? 'requestId'
-          : !Array.isArray(body.events)
-            ? 'events'
-            : undefined;
-      if (field) {
-        res.status(400).json({
-          error: 'BadRequest',
-          message:
-            field === 'requestId'
-              ? 'requestId: expected the x-request-id of a proxied request'
-              : 'events: expected an array',
-          field,
-          source: diagnostics.source,
-        });
-        return;
-      }
-      const requestId = body.requestId as string;
-      const events = body.events as unknown[];
-      const entry = ring.find(requestId);
-      if (!entry) {
-        // The agent may push before the proxy recorded the response: no retry needed.
-        res.status(202).json({ requestId, found: false, source: diagnostics.source });
-        return;
-      }
-      entry.events = [...(entry.events ?? []), ...events];
-      let opaViolations: string[] = [];
-      if (opaUrl) {
-        const typed = events as {
-          type?: string;
-          guardrailType?: string;
-          invoked?: boolean;
-          name?: string;
-          confirmed?: boolean;
-        }[];
-        const guardrails = new Set([
-          ...(entry.guardrailsInvoked ?? []),
-          ...typed
-            .filter((e) => e.type === 'guardrail' && e.invoked !== false && e.guardrailType)
-            .map((e) => String(e.guardrailType)),
-        ]);
-        const tools = new Set([
-          ...(entry.toolsCalled ?? []),
-          ...typed.filter((e) => e.type === 'tool' && e.name).map((e) => String(e.name)),
-        ]);
-        const result = await evaluateOpa(opaUrl, {
-          agentName: typeof body.agentName === 'string' ? body.agentName : diagnostics.options.manifest.metadata.name,
-          requestId,
-          guardrailsInvoked: [...guardrails],
-          toolsCalled: [...tools],
-          userConfirmed: entry.userConfirmed ?? typed.some((e) => e.type === 'confirmation' && e.confirmed === true),
-          events,
-        });
-        metrics.opaEvaluations.inc({
-          result: result === undefined ? 'unreachable' : result.length ? 'violations' : 'allowed',
-        });
-        opaViolations = result ?? [];
-        if (opaViolations.length) {
-          entry.opaViolations = [...new Set([...(entry.opaViolations ?? []), ...opaViolations])].sort();
-        }
-      }
-      res.status(200).json({ requestId, found: true, opaViolations, source: diagnostics.source });
+  app.use(
+    eventsRoute({
+      ring,
+      metrics,
+      ...(opaUrl ? { opaUrl } : {}),
+      agentName: diagnostics.options.manifest.metadata.name,
+      source: () => diagnostics.source,
     }),
   );
   app.get('/.well-known/agent-card.json', (_req, res) => {
@@ -329,7 +268,14 @@ export function createDiagnosticsApp(diagnostics: Diagnostics): Express {
     const status = err.status && err.status < 500 ? err.status : 500;
     if (status === 500) logger.error({ err: err.message }, 'diagnostics request failed');
     res.status(status).json({
-      error: status === 400 ? 'BadRequest' : status === 413 ? 'PayloadTooLarge' : 'InternalError',
+      error:
+        status === 500
+          ? 'InternalError'
+          : status === 413
+            ? 'PayloadTooLarge'
+            : status === 415
+              ? 'UnsupportedMediaType'
+              : 'BadRequest',
       message: status === 500 ? 'internal error' : (err.message ?? 'bad request'),
       source: diagnostics.source,
     });

@@ -44,6 +44,30 @@ export interface ProxyOptions {
   opaProxyMode: 'track' | 'enforce' | 'off';
 }
 
+/**
+ * A header value any HTTP peer accepts: visible ASCII and spaces kept, everything else (non-ASCII, control characters)
+ * percent-encoded as UTF-8. Violation names come from policies and may hold any Unicode; node refuses to send those.
+ */
+export function headerValue(text: string): string {
+  return text.replace(/[^\x20-\x7e]|%/gu, (ch) =>
+    ch === '%' ? '%25' : encodeURIComponent(ch.isWellFormed() ? ch : '\ufffd'),
+  );
+}
+
+/** A request target with every query value replaced: query strings carry API keys (`?api_key=...`). */
+export function redactQuery(url: string): string {
+  const q = url.indexOf('?');
+  if (q < 0) return url;
+  const pairs = url
+    .slice(q + 1)
+    .split('&')
+    .map((pair) => {
+      const eq = pair.indexOf('=');
+      return eq < 0 ? pair : `${pair.slice(0, eq)}=[REDACTED]`;
+    });
+  return `${url.slice(0, q)}?${pairs.join('&')}`;
+}
+
 const list = (value: string | string[] | undefined): string[] | undefined => {
   if (value === undefined) return undefined;
   return (Array.isArray(value) ? value.join(',') : value)
@@ -99,7 +123,7 @@ export function createProxyServer(options: ProxyOptions): Server {
       requestId,
       at: Date.now(),
       method: req.method ?? 'GET',
-      path: req.url ?? '/',
+      path: redactQuery(req.url ?? '/'),
       status: 0,
       durationMs: 0,
     };
@@ -120,6 +144,18 @@ export function createProxyServer(options: ProxyOptions): Server {
         headers: forwardHeaders(req.headers, requestId, upstream.host),
       },
       (upstreamRes) => {
+        // Never an unhandled error: log, and end this exchange only.
+        const relayFailed = (err: unknown): void => {
+          options.logger.error({ err: (err as Error).message, requestId }, 'proxy response failed');
+          entry.error = (err as Error).message;
+          if (res.headersSent) return void res.destroy();
+          entry.status = 502;
+          res.writeHead(502, { 'content-type': 'application/json', [REQUEST_ID_HEADER]: requestId });
+          res.end(
+            JSON.stringify({ error: 'BadGateway', message: 'the sidecar could not relay the response', requestId }),
+          );
+          finish();
+        };
         const headers: OutgoingHttpHeaders = {};
         for (const [name, value] of Object.entries(upstreamRes.headers)) {
           if (value === undefined || HOP_BY_HOP.has(name)) continue;
@@ -137,11 +173,31 @@ export function createProxyServer(options: ProxyOptions): Server {
         if (confirmed !== undefined) entry.userConfirmed = String(confirmed).toLowerCase() === 'true';
 
         const pass = (): void => {
-          res.writeHead(upstreamRes.statusCode ?? 502, upstreamRes.statusMessage, headers);
+          try {
+            res.writeHead(upstreamRes.statusCode ?? 502, upstreamRes.statusMessage, headers);
+          } catch (err) {
+            // A header node refuses to send: the client gets a 502, the agent's body is drained.
+            upstreamRes.resume();
+            throw err;
+          }
           upstreamRes.pipe(res);
+          // The agent's response ended early (connection closed mid-body): the client's must end too, not hang.
+          upstreamRes.once('error', (err) => {
+            entry.error = err.message;
+            res.destroy(err);
+          });
           res.on('finish', finish);
         };
-        if (!reported || !options.opaUrl || options.opaProxyMode === 'off') return pass();
+        // Enforce mode asks OPA about every response, so a policy can deny what an agent did not report (an agent that
+        // sends no X-AgentSpec-* headers is judged on empty lists); track mode only records what was reported.
+        if (!options.opaUrl || options.opaProxyMode === 'off' || (!reported && options.opaProxyMode !== 'enforce')) {
+          try {
+            pass();
+          } catch (err) {
+            relayFailed(err);
+          }
+          return;
+        }
 
         // Hold the response (backpressure keeps the body in the socket) until OPA has answered.
         void evaluateOpa(options.opaUrl, {
@@ -150,33 +206,35 @@ export function createProxyServer(options: ProxyOptions): Server {
           guardrailsInvoked: guardrails ?? [],
           toolsCalled: tools ?? [],
           userConfirmed: entry.userConfirmed ?? false,
-        }).then((violations) => {
-          options.metrics.opaEvaluations.inc({
-            result: violations === undefined ? 'unreachable' : violations.length ? 'violations' : 'allowed',
-          });
-          if (violations === undefined) return pass(); // fail open
-          entry.opaViolations = violations;
-          if (violations.length === 0) return pass();
-          headers[VIOLATIONS_HEADER] = violations.join(',');
-          if (options.opaProxyMode !== 'enforce') return pass();
-          upstreamRes.resume(); // the agent processed the request; only the client's view is replaced
-          entry.status = 403;
-          entry.blocked = true;
-          const body = JSON.stringify({
-            error: 'PolicyViolation',
-            blocked: true,
-            violations,
-            message: `Request blocked by OPA policy: ${violations.join(', ')}`,
-          });
-          res.writeHead(403, {
-            'content-type': 'application/json',
-            'content-length': Buffer.byteLength(body),
-            [VIOLATIONS_HEADER]: violations.join(','),
-            [REQUEST_ID_HEADER]: requestId,
-          });
-          res.end(body);
-          finish();
-        });
+        })
+          .then((violations) => {
+            options.metrics.opaEvaluations.inc({
+              result: violations === undefined ? 'unreachable' : violations.length ? 'violations' : 'allowed',
+            });
+            if (violations === undefined) return pass(); // fail open
+            entry.opaViolations = violations;
+            if (violations.length === 0) return pass();
+            headers[VIOLATIONS_HEADER] = headerValue(violations.join(','));
+            if (options.opaProxyMode !== 'enforce') return pass();
+            upstreamRes.resume(); // the agent processed the request; only the client's view is replaced
+            entry.status = 403;
+            entry.blocked = true;
+            const body = JSON.stringify({
+              error: 'PolicyViolation',
+              blocked: true,
+              violations,
+              message: `Request blocked by OPA policy: ${violations.join(', ')}`,
+            });
+            res.writeHead(403, {
+              'content-type': 'application/json',
+              'content-length': Buffer.byteLength(body),
+              [VIOLATIONS_HEADER]: headerValue(violations.join(',')),
+              [REQUEST_ID_HEADER]: requestId,
+            });
+            res.end(body);
+            finish();
+          })
+          .catch(relayFailed);
       },
     );
     upstreamReq.on('error', (err) => {
@@ -226,7 +284,7 @@ export function createProxyServer(options: ProxyOptions): Server {
         requestId,
         at: Date.now(),
         method: req.method ?? 'GET',
-        path: req.url ?? '/',
+        path: redactQuery(req.url ?? '/'),
         status: 101,
         durationMs: Math.round((performance.now() - started) * 1000) / 1000,
       });

@@ -259,8 +259,10 @@ describe('agentspec-sidecar with OPA', () => {
       violations: ['destructive_tool_without_confirmation', 'pii_detector_not_invoked'],
       message: 'Request blocked by OPA policy: destructive_tool_without_confirmation, pii_detector_not_invoked',
     });
-    // No behaviour headers: OPA is not asked and the response passes.
-    expect((await fetch(`${sidecar.proxy}/hello`)).status).toBe(200);
+    // No behaviour headers: enforce still asks OPA, judging the agent on what it did not report.
+    const silent = await fetch(`${sidecar.proxy}/hello`);
+    expect(silent.status).toBe(403);
+    expect(silent.headers.get('x-agentspec-opa-violations')).toBe('pii_detector_not_invoked');
   });
 
   it('fails open when OPA is unreachable, even in enforce', async () => {

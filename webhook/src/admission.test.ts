@@ -155,10 +155,13 @@ describe('admission', () => {
 
   it('admits the pod unchanged when something inside fails', () => {
     const review = fixture('pod-without-env');
-    const broken = {
-      ...review,
-      request: { ...review.request, object: { ...review.request.object, spec: { containers: 'x' } } },
+    const object = {
+      ...review.request.object,
+      get spec(): never {
+        throw new Error('unreadable spec');
+      },
     };
+    const broken = { ...review, request: { ...review.request, object } };
     const result = admit(broken, options);
     expect(result).toMatchObject({ httpStatus: 200, outcome: 'error' });
     expect((result.body as Answer).response).toEqual({ uid: review.request.uid, allowed: true });

@@ -20,8 +20,11 @@ export type InjectDecision =
 
 /** The variables a container should have, in order: the pod's registration, then the registrar choice. */
 export function registrationEnv(pod: V1Pod, options: InjectOptions, container: V1Container): V1EnvVar[] {
-  const agentName = pod.metadata?.labels?.[LABEL_AGENT_NAME] ?? pod.metadata?.annotations?.[LABEL_AGENT_NAME];
-  const hasSidecar = (pod.spec?.containers ?? []).some((c) => c.name === SIDECAR_CONTAINER);
+  const named = pod.metadata?.labels?.[LABEL_AGENT_NAME] ?? pod.metadata?.annotations?.[LABEL_AGENT_NAME];
+  const agentName = typeof named === 'string' ? named : undefined;
+  const containers: unknown = pod.spec?.containers;
+  const hasSidecar =
+    Array.isArray(containers) && containers.some((c) => (c as V1Container | null)?.name === SIDECAR_CONTAINER);
   return [
     { name: 'AGENTSPEC_CONTROL_PLANE_URL', value: options.controlPlaneUrl },
     {
@@ -48,13 +51,20 @@ export function decideInjection(pod: V1Pod, namespace: string, options: InjectOp
   if (options.excludedNamespaces.has(namespace)) return { inject: false, reason: 'excluded-namespace' };
   const patch: JsonPatchOperation[] = [];
   let injected = 0;
-  (pod.spec?.containers ?? []).forEach((container, index) => {
-    const present = new Set((container.env ?? []).map((e) => e.name));
+  const containers: unknown = pod.spec?.containers;
+  if (!Array.isArray(containers)) return { inject: true, patch, injected };
+  (containers as (V1Container | null)[]).forEach((container, index) => {
+    // What the apiserver would never send (a container or env that is no object or list) is left alone.
+    if (typeof container !== 'object' || container === null || Array.isArray(container)) return;
+    const env: unknown = container.env;
+    if (env !== undefined && env !== null && !Array.isArray(env)) return;
+    const present = new Set(((env ?? []) as unknown[]).map((e) => (e as { name?: unknown } | null)?.name));
     const missing = registrationEnv(pod, options, container).filter((e) => !present.has(e.name));
     if (missing.length === 0) return;
     injected += missing.length;
     const base = `/spec/containers/${pointer(index)}/env`;
-    if (container.env === undefined) patch.push({ op: 'add', path: base, value: missing });
+    // `add` on a missing or null member sets the whole list; on a list, each variable is appended.
+    if (env === undefined || env === null) patch.push({ op: 'add', path: base, value: missing });
     else for (const variable of missing) patch.push({ op: 'add', path: `${base}/-`, value: variable });
   });
   return { inject: true, patch, injected };

@@ -120,6 +120,11 @@ export interface WebhookServerOptions {
   /** Plain HTTP port of /healthz, /readyz and /metrics (0: any; undefined: none). */
   healthPort?: number;
   logger: Logger;
+  /**
+   * Longest time one request may take to arrive, headers and body (slow or stalled clients are cut with 408). The
+   * apiserver gives up after the webhook's timeoutSeconds (at most 30 s). Default 30 s.
+   */
+  requestTimeoutMs?: number;
 }
 
 export interface RunningWebhook {
@@ -171,9 +176,20 @@ export async function startWebhook(options: WebhookServerOptions): Promise<Runni
 
   await haveCertificate;
   const certificate = current as ServingCertificate | undefined;
-  const https = createHttpsServer({ cert: certificate?.certPem, key: certificate?.keyPem }, handler);
+  const requestTimeout = options.requestTimeoutMs ?? 30_000;
+  const https = createHttpsServer(
+    // Timeouts are checked every connectionsCheckingInterval (node's default, 30 s, would let a slow client hold on).
+    {
+      cert: certificate?.certPem,
+      key: certificate?.keyPem,
+      connectionsCheckingInterval: Math.min(1_000, requestTimeout),
+    },
+    handler,
+  );
   tls.server = https;
   https.keepAliveTimeout = 65_000;
+  https.requestTimeout = requestTimeout;
+  https.headersTimeout = Math.min(requestTimeout, 10_000);
   await new Promise<void>((resolve) => https.listen(options.port, options.host ?? '0.0.0.0', resolve));
   const address = https.address() as AddressInfo;
   const host = options.host && options.host !== '0.0.0.0' ? options.host : '127.0.0.1';

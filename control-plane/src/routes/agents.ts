@@ -1,6 +1,8 @@
 import { Router, type Request } from 'express';
+import { DNS_LABEL } from '@agentspec/sdk';
 import { sql } from 'kysely';
 import { ApiError } from '../api-error.js';
+import { queryInt, requireLabelParam, strictQuery } from '../client-errors.js';
 import type { AppContext } from '../app-context.js';
 import { gradeOf, PHASE_ORDER } from '../phase.js';
 
@@ -28,7 +30,7 @@ function encodeCursor(row: { namespace: string; name: string }): string {
 function decodeCursor(cursor: string): [string, string] {
   try {
     const value = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown;
-    if (Array.isArray(value) && value.length === 2 && value.every((v) => typeof v === 'string'))
+    if (Array.isArray(value) && value.length === 2 && value.every((v) => typeof v === 'string' && DNS_LABEL.test(v)))
       return value as [string, string];
   } catch {
     // fall through
@@ -118,19 +120,20 @@ const param = (req: Request, name: string): string => String(req.params[name] ??
 export function agentRoutes(ctx: AppContext): Router {
   const router = Router();
   router.use(['/api/v1/agents', '/api/v1/namespaces'], ctx.adminAuth);
+  router.param('namespace', requireLabelParam);
+  router.param('name', requireLabelParam);
 
   router.get('/api/v1/agents', async (req, res) => {
-    const namespace = typeof req.query['namespace'] === 'string' ? req.query['namespace'] : undefined;
-    const phase = typeof req.query['phase'] === 'string' ? req.query['phase'] : undefined;
+    const query = strictQuery(req, ['namespace', 'phase', 'limit', 'cursor']);
+    const { namespace, phase } = query;
+    if (namespace !== undefined && !DNS_LABEL.test(namespace)) {
+      throw new ApiError(400, 'InvalidQuery', 'namespace: must be an RFC 1123 label', 'namespace');
+    }
     if (phase !== undefined && !(PHASE_ORDER as readonly string[]).includes(phase)) {
       throw new ApiError(400, 'InvalidQuery', `phase: expected one of ${PHASE_ORDER.join(', ')}`, 'phase');
     }
-    const limitText = typeof req.query['limit'] === 'string' ? req.query['limit'] : '50';
-    const limit = Number(limitText);
-    if (!Number.isInteger(limit) || limit < 1 || limit > 500) {
-      throw new ApiError(400, 'InvalidQuery', 'limit: expected a whole number from 1 to 500', 'limit');
-    }
-    const after = typeof req.query['cursor'] === 'string' ? decodeCursor(req.query['cursor']) : undefined;
+    const limit = queryInt('limit', query.limit, 50, 1, 500);
+    const after = query.cursor !== undefined ? decodeCursor(query.cursor) : undefined;
     const inner = agentsQuery(ctx, { ...(namespace !== undefined ? { namespace } : {}), ...(after ? { after } : {}) });
     const rows = (
       await sql<AgentRow>`select * from (${inner}) t ${phase ? sql`where t.phase = ${phase}` : sql``}

@@ -34,7 +34,13 @@ export {
 export { convertToAgentResource, type ConvertOptions } from './manifest/convert.js';
 export { runCli, EXIT_OK, EXIT_CHECK_FAILED, EXIT_BAD_INPUT, type CliIo } from './cli/agentspec.js';
 export { SettingsReader, SettingsError } from './cli/settings.js';
-export { formatSettingsHelp, runCommand, stopOnSignal, type SettingRow } from './cli/service.js';
+export {
+  formatSettingsHelp,
+  keepServingOnUnhandledErrors,
+  runCommand,
+  stopOnSignal,
+  type SettingRow,
+} from './cli/service.js';
 export {
   summarize,
   type HealthReport,
@@ -99,3 +105,4 @@ export {
 export { generate, agentSpecOf, type GenerateOptions } from './cli/generate.js';
 export { findReferences, type ReferenceUse } from './manifest/references.js';
 export { redisPing, postgresPing, tcpProbe } from './health/probes.js';
+export { findJsonProblem, textProblem, MAX_JSON_DEPTH, type JsonProblem } from './json/json-problem.js';

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // agentspec-sidecar: proxy on PROXY_PORT, diagnostics on CONTROL_PLANE_PORT, registrar; configured by env (seed 001).
-import { runCommand, stopOnSignal } from '@agentspec/sdk';
+import { keepServingOnUnhandledErrors, runCommand, stopOnSignal } from '@agentspec/sdk';
 import { loadSidecarConfig, SidecarConfigError } from '../config.js';
 import { createSidecarLogger, startSidecar } from '../sidecar.js';
 
@@ -35,6 +35,9 @@ async function main(): Promise<number> {
     throw err;
   }
   const logger = createSidecarLogger(config.logLevel);
+  keepServingOnUnhandledErrors((err, kind) =>
+    logger.error({ err: (err as Error)?.message ?? String(err), kind }, 'unhandled error; still serving'),
+  );
   let sidecar;
   try {
     sidecar = await startSidecar(config, { logger });

@@ -41,3 +41,15 @@ export function runCommand(command: string, main: () => Promise<number>, help?: 
     },
   );
 }
+
+/**
+ * The last resort of a long-running service: an exception or rejection nothing handled is logged and the process
+ * keeps serving its other requests (one bad exchange must not end a sidecar or a control plane). Code paths are still
+ * expected to handle their own errors; this only keeps a missed one from ending the process.
+ */
+export function keepServingOnUnhandledErrors(
+  log: (err: unknown, kind: 'uncaughtException' | 'unhandledRejection') => void,
+): void {
+  process.on('uncaughtException', (err) => log(err, 'uncaughtException'));
+  process.on('unhandledRejection', (err) => log(err, 'unhandledRejection'));
+}

@@ -1,0 +1,123 @@
+import express, { type RequestHandler, type Router } from 'express';
+import { findJsonProblem, formatPath } from '@agentspec/sdk';
+import type { AuditRing } from './audit-ring.js';
+import type { Source } from './gap.js';
+import type { SidecarMetrics } from './metrics.js';
+import { evaluateOpa } from './opa.js';
+
+/** Largest EventPush body accepted (413 past it). */
+export const MAX_EVENTS_BODY_BYTES = 256 * 1024;
+/** Most events one audit entry holds; a push that would pass it is refused with 413 and stores nothing. */
+export const MAX_EVENTS_PER_ENTRY = 256;
+
+export interface EventsRouteOptions {
+  ring: AuditRing;
+  metrics: SidecarMetrics;
+  opaUrl?: string;
+  agentName: string;
+  source: () => Source;
+}
+
+interface PushedEvent {
+  type?: string;
+  guardrailType?: string;
+  invoked?: boolean;
+  name?: string;
+  confirmed?: boolean;
+}
+
+type Refusal = { status: number; error: string; field: string; message: string };
+
+function validate(body: unknown, held: number): Refusal | { requestId: string; events: unknown[]; agentName?: string } {
+  const b = body as { requestId?: unknown; agentName?: unknown; events?: unknown } | undefined;
+  if (typeof b?.requestId !== 'string' || b.requestId === '') {
+    return {
+      status: 400,
+      error: 'BadRequest',
+      field: 'requestId',
+      message: 'requestId: expected the x-request-id of a proxied request',
+    };
+  }
+  if (!Array.isArray(b.events)) {
+    return { status: 400, error: 'BadRequest', field: 'events', message: 'events: expected an array' };
+  }
+  const problem = findJsonProblem(b.events);
+  if (problem) {
+    const field = `events${formatPath(problem.path).replace(/^(?=[^[])/, '.')}`;
+    return { status: 400, error: 'BadRequest', field, message: `${field}: ${problem.message}` };
+  }
+  if (held + b.events.length > MAX_EVENTS_PER_ENTRY) {
+    return {
+      status: 413,
+      error: 'PayloadTooLarge',
+      field: 'events',
+      message: `events: request ${b.requestId} holds ${held} events; at most ${MAX_EVENTS_PER_ENTRY} are kept per request`,
+    };
+  }
+  return {
+    requestId: b.requestId,
+    events: b.events,
+    ...(typeof b.agentName === 'string' ? { agentName: b.agentName } : {}),
+  };
+}
+
+/**
+ * POST /agentspec/events (EventPush, seed 001): the agent reports what happened during a proxied request. The events
+ * join that request's audit entry (bounded per entry and per body) and, with OPA configured, are evaluated with it.
+ */
+export function eventsRoute(options: EventsRouteOptions): Router {
+  const { ring, metrics, opaUrl } = options;
+  const router = express.Router();
+  const handler: RequestHandler = (req, res, next) => {
+    const found = typeof req.body?.requestId === 'string' ? ring.find(req.body.requestId as string) : undefined;
+    const parsed = validate(req.body, found?.events?.length ?? 0);
+    if ('status' in parsed) {
+      const { status, ...rest } = parsed;
+      res.status(status).json({ ...rest, source: options.source() });
+      return;
+    }
+    const { requestId, events } = parsed;
+    const entry = found;
+    if (!entry) {
+      // The agent may push before the proxy recorded the response: no retry needed.
+      res.status(202).json({ requestId, found: false, source: options.source() });
+      return;
+    }
+    entry.events = [...(entry.events ?? []), ...events];
+    if (!opaUrl) {
+      res.status(200).json({ requestId, found: true, opaViolations: [], source: options.source() });
+      return;
+    }
+    const typed = events as PushedEvent[];
+    const guardrails = new Set([
+      ...(entry.guardrailsInvoked ?? []),
+      ...typed
+        .filter((e) => e?.type === 'guardrail' && e.invoked !== false && e.guardrailType)
+        .map((e) => String(e.guardrailType)),
+    ]);
+    const tools = new Set([
+      ...(entry.toolsCalled ?? []),
+      ...typed.filter((e) => e?.type === 'tool' && e.name).map((e) => String(e.name)),
+    ]);
+    evaluateOpa(opaUrl, {
+      agentName: parsed.agentName ?? options.agentName,
+      requestId,
+      guardrailsInvoked: [...guardrails],
+      toolsCalled: [...tools],
+      userConfirmed: entry.userConfirmed ?? typed.some((e) => e?.type === 'confirmation' && e.confirmed === true),
+      events,
+    })
+      .then((result) => {
+        metrics.opaEvaluations.inc({
+          result: result === undefined ? 'unreachable' : result.length ? 'violations' : 'allowed',
+        });
+        const opaViolations = result ?? [];
+        if (opaViolations.length)
+          entry.opaViolations = [...new Set([...(entry.opaViolations ?? []), ...opaViolations])].sort();
+        res.status(200).json({ requestId, found: true, opaViolations, source: options.source() });
+      })
+      .catch(next);
+  };
+  router.post('/agentspec/events', express.json({ limit: MAX_EVENTS_BODY_BYTES }), handler);
+  return router;
+}
