@@ -15,16 +15,19 @@ export npm_config_fund := false
 export npm_config_audit := false
 
 DEPS_STAMP := node_modules/.agentspec-deps
-# chart-testing validates Chart.yaml with yamale (PyPI), installed into a version-keyed venv in the cache.
+# Python tools from PyPI in a version-keyed venv in the cache: yamale (chart-testing validates Chart.yaml with it) and
+# schemathesis (the control plane's API fuzzing in test-int).
 YAMALE_VERSION := 6.0.0
-PYTOOLS := $(AGENTSPEC_CACHE)/pytools-yamale-$(YAMALE_VERSION)
+SCHEMATHESIS_VERSION := 4.32.5
+PYTOOLS := $(AGENTSPEC_CACHE)/pytools-yamale-$(YAMALE_VERSION)-schemathesis-$(SCHEMATHESIS_VERSION)
+export AGENTSPEC_PYTOOLS := $(PYTOOLS)
 WORKSPACE_MANIFESTS := package.json package-lock.json $(wildcard */package.json sdk/*/package.json)
 CLUSTER_DIR := $(AGENTSPEC_CACHE)/cluster
 RESULTS := .test-results
 # Each tier also writes a JSON report so that `make test` can close with one "N passed, N failed" line.
 VITEST = npx vitest run --reporter=default --reporter=json --outputFile.json=$(RESULTS)/$(1).json --config vitest.$(1).config.ts
 
-.PHONY: help node deps build bench crds demo images typecheck lint chart-lint format test test-unit test-int e2e testbin cluster-up cluster-down clean
+.PHONY: help node deps build bench soak crds demo images typecheck lint chart-lint format test test-unit test-int e2e testbin cluster-up cluster-down clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -57,9 +60,9 @@ lint: deps ## eslint and prettier --check
 format: deps ## Rewrite files with prettier
 	npx prettier --write .
 
-$(PYTOOLS)/bin/yamale:
+$(PYTOOLS)/bin/yamale $(PYTOOLS)/bin/schemathesis &:
 	python3 -m venv $(PYTOOLS)
-	$(PYTOOLS)/bin/pip install --quiet --disable-pip-version-check yamale==$(YAMALE_VERSION)
+	$(PYTOOLS)/bin/pip install --quiet --disable-pip-version-check yamale==$(YAMALE_VERSION) schemathesis==$(SCHEMATHESIS_VERSION)
 
 chart-lint: testbin $(PYTOOLS)/bin/yamale ## helm lint --strict and ct lint (yamllint, yamale) of charts/agentspec
 	PYTOOLS=$(PYTOOLS) scripts/chart-lint.sh
@@ -80,7 +83,7 @@ testbin: ## Build kube-apiserver, kube-controller-manager, kubectl, etcd, helm a
 test-unit: deps ## Unit tests (pure logic)
 	$(call VITEST,unit)
 
-test-int: build testbin ## Integration tests against real servers (test cluster, PostgreSQL)
+test-int: build testbin $(PYTOOLS)/bin/schemathesis ## Integration tests against real servers (test cluster, PostgreSQL)
 	$(call VITEST,int)
 
 e2e: build testbin ## End-to-end tests on the real test cluster
@@ -90,6 +93,9 @@ test: ## Everything CI runs: lint, chart lint, typecheck, unit, integration, e2e
 	rm -rf $(RESULTS)
 	$(MAKE) --no-print-directory lint chart-lint typecheck test-unit test-int e2e
 	node scripts/test-summary.mjs $(RESULTS)
+
+soak: build testbin ## The long fault runs: the control plane SIGKILLed under 1,000 heartbeating instances
+	FAULT_INSTANCES=1000 npx vitest run --config vitest.int.config.ts control-plane/src/faults.int.test.ts
 
 bench: build ## Benchmarks with ratios against baselines measured in the same run (not part of make test)
 	node bench/dist/heartbeat.js

@@ -12,6 +12,7 @@ import { createMetrics, type ControlPlaneMetrics } from './metrics.js';
 import { agentRoutes } from './routes/agents.js';
 import { HeartbeatWriter } from './heartbeat-writer.js';
 import { heartbeatRoutes } from './routes/heartbeat.js';
+import { openApiDocument, servedMethods } from './openapi.js';
 import { opsRoutes } from './routes/ops.js';
 import { registerRoutes } from './routes/register.js';
 import { TokenService } from './tokens.js';
@@ -65,7 +66,14 @@ export function createApp(options: CreateAppOptions): ControlPlaneApp {
   app.use(registerRoutes(context));
   app.use(heartbeatRoutes(context));
   app.use(agentRoutes(context));
-  app.use((_req, _res, next) => next(new ApiError(404, 'NotFound', 'no such endpoint')));
+  const served = servedMethods(openApiDocument());
+  app.use((req, res, next) => {
+    const methods = served.find((p) => p.pattern.test(req.path))?.methods;
+    if (!methods) return next(new ApiError(404, 'NotFound', 'no such endpoint'));
+    const allow = methods.includes('GET') ? [...methods, 'HEAD'] : methods;
+    res.set('allow', allow.join(', '));
+    next(new ApiError(405, 'MethodNotAllowed', `${req.method} is not served here; allowed: ${allow.join(', ')}`));
+  });
 
   const errors: ErrorRequestHandler = (err: unknown, req, res, _next) => {
     let error = clientErrorOf(err, MAX_BODY_BYTES);

@@ -48,6 +48,9 @@ export const rejectUnsafeJson: RequestHandler = (req, _res, next) => {
   next(new ApiError(400, 'InvalidBody', `${field}: ${problem.message}`, field));
 };
 
+/** An RFC 1123 label: what namespaces and agent names are. */
+export const isLabel = (value: string): boolean => value.length <= 63 && DNS_LABEL.test(value);
+
 /** Path parameters that name namespaces and agents are RFC 1123 labels; anything else cannot exist. */
 export const requireLabelParam = (
   req: Request,
@@ -56,7 +59,7 @@ export const requireLabelParam = (
   value: string,
   name: string,
 ): void => {
-  if (value.length <= 63 && DNS_LABEL.test(value)) return next();
+  if (isLabel(value)) return next();
   next(
     new ApiError(400, 'InvalidPath', `${name}: must be an RFC 1123 label (lowercase letters, digits and "-")`, name),
   );

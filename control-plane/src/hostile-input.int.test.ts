@@ -124,8 +124,8 @@ describe('control plane under hostile input (PostgreSQL)', () => {
       expectClientError(res, 400);
       expect(query).toContain(String(res.body['field']).replace('[]', ''));
     }
-    const cursor = Buffer.from(JSON.stringify(['a\u0000', 'b'])).toString('base64url');
-    expectClientError(await raw(cp.url, 'GET', `/api/v1/agents?cursor=${cursor}`, admin), 400, 'cursor');
+    expectClientError(await raw(cp.url, 'GET', '/api/v1/agents?cursor=a%00/b', admin), 400, 'cursor');
+    expectClientError(await raw(cp.url, 'GET', '/api/v1/agents?cursor=a/b/c', admin), 400, 'cursor');
   });
 
   it('400 naming the field for NUL, lone surrogates and deep nesting in a manifest, a heartbeat or a proof', async () => {
@@ -142,10 +142,7 @@ describe('control plane under hostile input (PostgreSQL)', () => {
       400,
       'health.note',
     );
-    expectClientError(
-      await send('/api/v1/heartbeat', bearer, `{"health":{},"gap":{},"proof":${deep(5_000)}}`),
-      400,
-    );
+    expectClientError(await send('/api/v1/heartbeat', bearer, `{"health":{},"gap":{},"proof":${deep(5_000)}}`), 400);
   });
 
   it('401 for a correctly signed token whose claims are not the ids we issue', async () => {

@@ -32,9 +32,10 @@ const agentSummary: Schema = {
   },
 };
 
+const label = { type: 'string', pattern: '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$', maxLength: 63 };
 const namespaceAndName = [
-  { name: 'namespace', in: 'path', required: true, schema: { type: 'string' } },
-  { name: 'name', in: 'path', required: true, schema: { type: 'string' } },
+  { name: 'namespace', in: 'path', required: true, schema: label },
+  { name: 'name', in: 'path', required: true, schema: label },
 ];
 const admin = [{ adminKey: [] }];
 
@@ -51,6 +52,37 @@ function documentOperation(kind: string, byName: boolean): Schema {
       ...(byName ? { 409: error('the name exists in more than one namespace') } : {}),
     },
   };
+}
+
+type Operation = {
+  security?: Record<string, unknown[]>[];
+  requestBody?: unknown;
+  parameters?: unknown[];
+  responses: Record<string, unknown>;
+};
+
+/** The client errors every operation can answer, added where the operation does not describe them itself. */
+function withClientErrors(paths: Record<string, Record<string, Operation>>): Record<string, Record<string, Operation>> {
+  for (const operations of Object.values(paths)) {
+    for (const operation of Object.values(operations)) {
+      const add = (status: number, description: string): void => {
+        operation.responses[status] ??= error(description);
+      };
+      if (operation.parameters?.length || operation.requestBody) {
+        add(400, 'invalid path, query or body; `field` names it');
+      }
+      if (operation.security?.some((s) => 'adminKey' in s)) {
+        add(403, 'missing or wrong admin key');
+        add(503, 'no admin key configured, or the database is unavailable');
+      }
+      if (operation.requestBody) {
+        add(413, 'body over 64 KiB');
+        add(415, 'a charset other than UTF-8, or an unsupported Content-Encoding');
+      }
+      add(405, 'another method is served on this path');
+    }
+  }
+  return paths;
 }
 
 /** The OpenAPI 3.1 description of every endpoint, served at /api/v1/openapi.json. */
@@ -107,31 +139,29 @@ export function openApiDocument(): Schema {
           properties: { items: { type: 'array', items: ref('AgentSummary') }, nextCursor: nullable('string') },
         },
         AgentDetail: {
-          allOf: [
-            ref('AgentSummary'),
-            {
-              type: 'object',
-              properties: {
-                instances: {
-                  type: 'array',
-                  items: {
-                    type: 'object',
-                    properties: {
-                      instanceId: { type: 'string' },
-                      runtime: { type: 'string' },
-                      registeredAt: { type: 'string', format: 'date-time' },
-                      lastSeen: { ...nullable('string'), format: 'date-time' },
-                      connectionState: { type: 'string' },
-                      status: nullable('string'),
-                      phase: { type: 'string' },
-                      score: nullable('integer'),
-                      grade: nullable('string'),
-                    },
-                  },
+          type: 'object',
+          required: agentSummary['required'],
+          properties: {
+            ...(agentSummary['properties'] as Schema),
+            instances: {
+              type: 'array',
+              description: 'Every registered instance of the agent.',
+              items: {
+                type: 'object',
+                properties: {
+                  instanceId: { type: 'string' },
+                  runtime: { type: 'string' },
+                  registeredAt: { type: 'string', format: 'date-time' },
+                  lastSeen: { ...nullable('string'), format: 'date-time' },
+                  connectionState: { type: 'string' },
+                  status: nullable('string'),
+                  phase: { type: 'string' },
+                  score: nullable('integer'),
+                  grade: nullable('string'),
                 },
               },
             },
-          ],
+          },
         },
         Document: {
           type: 'object',
@@ -165,7 +195,7 @@ export function openApiDocument(): Schema {
         },
       },
     },
-    paths: {
+    paths: withClientErrors({
       '/api/v1/register': {
         post: {
           summary: 'Register an instance and get its heartbeat token',
@@ -202,14 +232,19 @@ export function openApiDocument(): Schema {
           summary: 'List agents',
           security: admin,
           parameters: [
-            { name: 'namespace', in: 'query', schema: { type: 'string' } },
+            { name: 'namespace', in: 'query', schema: label },
             {
               name: 'phase',
               in: 'query',
               schema: { type: 'string', enum: ['Healthy', 'Degraded', 'Unhealthy', 'Unknown'] },
             },
             { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 500, default: 50 } },
-            { name: 'cursor', in: 'query', schema: { type: 'string' } },
+            {
+              name: 'cursor',
+              in: 'query',
+              description: 'nextCursor of the previous page: the page starts after this namespace/name',
+              schema: { type: 'string', pattern: '^[a-z0-9]([-a-z0-9]*[a-z0-9])?/[a-z0-9]([-a-z0-9]*[a-z0-9])?$' },
+            },
           ],
           responses: { 200: json(ref('AgentList'), 'a page of agents'), 400: error('invalid query') },
         },
@@ -248,6 +283,14 @@ export function openApiDocument(): Schema {
       '/metrics': {
         get: { summary: 'Prometheus metrics', responses: { 200: { description: 'text exposition format' } } },
       },
-    },
+    } as Record<string, Record<string, Operation>>),
   };
+}
+
+/** Path patterns of the document with the methods each serves (for 405 answers). */
+export function servedMethods(document: Schema): { pattern: RegExp; methods: string[] }[] {
+  return Object.entries(document['paths'] as Record<string, Record<string, unknown>>).map(([path, operations]) => ({
+    pattern: new RegExp(`^${path.replace(/\{[^}]+\}/g, '[^/]+')}$`),
+    methods: Object.keys(operations).map((m) => m.toUpperCase()),
+  }));
 }

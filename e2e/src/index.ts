@@ -36,3 +36,4 @@ export {
   type ChartComponentOptions,
 } from './components.js';
 export { recordFigures, type FigureRow } from './figures.js';
+export { auditSecrets, type SecretsAuditOptions, type SecretsAuditResult } from './secrets-audit.js';

@@ -30,6 +30,8 @@ export interface Platform {
   webhook: ChartComponent;
   pods: PodRunner;
   adminKey: string;
+  jwtSecret: string;
+  /** Logs of the operator, the webhook and every pod's containers (the control plane's: controlPlane.process). */
   dir: string;
   stop(): Promise<void>;
 }
@@ -128,7 +130,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
       log,
     }).start();
     started.push(pods);
-    return { controlPlane, operator, webhook, pods, adminKey, dir, stop: stopAll };
+    return { controlPlane, operator, webhook, pods, adminKey, jwtSecret: key('jwtSecret'), dir, stop: stopAll };
   } catch (err) {
     await stopAll();
     throw err;

@@ -11,7 +11,15 @@ import { promisify } from 'node:util';
 import { AppsV1Api, CoreV1Api, CustomObjectsApi, type V1Pod } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadManifest, startPushMode, stopPushMode } from '@agentspec/sdk';
-import { kubectl, startPlatform, testbinPaths, waitFor, type Platform } from '../src/index.js';
+import {
+  auditSecrets,
+  kubectl,
+  recordFigures,
+  startPlatform,
+  testbinPaths,
+  waitFor,
+  type Platform,
+} from '../src/index.js';
 import { testDatabase, testKubeConfig, testKubeconfigPath, testNamespace } from '../src/vitest/test-context.js';
 
 const root = resolve(import.meta.dirname, '..', '..');
@@ -23,6 +31,9 @@ const custom = kc.makeApiClient(CustomObjectsApi);
 const release = () => testNamespace();
 const agents = () => `${testNamespace()}-agents`;
 let platform: Platform;
+/** Every control-plane and sidecar response body the scenario read, and every token it was given: the secrets audit. */
+const responses: string[] = [];
+const issuedTokens: string[] = [];
 
 interface AgentView {
   metadata: { generation: number };
@@ -47,13 +58,17 @@ const cpGet = async (path: string) => {
   const response = await fetch(`${platform.controlPlane.url}${path}`, {
     headers: { 'x-admin-key': platform.adminKey },
   });
-  return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+  const text = await response.text();
+  responses.push(text);
+  return { status: response.status, body: JSON.parse(text) as Record<string, unknown> };
 };
 const gapOf = async (pod: string) => {
   const port = platform.pods.pods
     .get([...platform.pods.pods.entries()].find(([, p]) => p.name === pod)?.[0] ?? '')
     ?.ports.get(4001);
-  return (await (await fetch(`http://127.0.0.1:${port}/agentspec/gap`)).json()) as { score: number; grade: string };
+  const text = await (await fetch(`http://127.0.0.1:${port}/agentspec/gap`)).text();
+  responses.push(text);
+  return JSON.parse(text) as { score: number; grade: string };
 };
 
 beforeAll(async () => {
@@ -191,6 +206,7 @@ describe('from kubectl apply to a graded, registered agent', () => {
       body: JSON.stringify({ agentName: 'fitness-coach', namespace: agents(), instanceId: 'probe', runtime: 'k8s' }),
     });
     const { apiKey } = (await registered.json()) as { apiKey: string };
+    issuedTokens.push(apiKey);
     await kubectl(testKubeconfigPath(), [
       'delete',
       '-n',
@@ -244,6 +260,7 @@ describe('from kubectl apply to a graded, registered agent', () => {
         .filter((l) => /^AGENTSPEC_/.test(l))
         .map((l) => [l.split('=')[0], l.slice(l.indexOf('=') + 1)]),
     );
+    issuedTokens.push(vars['AGENTSPEC_KEY'] ?? '');
     const { manifest, baseDir } = loadManifest(join(root, 'examples', 'minimal', 'agent.yaml'));
     startPushMode({ manifest, baseDir, url: vars['AGENTSPEC_URL'] ?? '', apiKey: vars['AGENTSPEC_KEY'] ?? '' });
     try {
@@ -259,4 +276,27 @@ describe('from kubectl apply to a graded, registered agent', () => {
       stopPushMode();
     }
   });
+
+  it('secrets audit: no stored object, log line or response holds the admin key, the JWT secret or a token', async () => {
+    const result = await auditSecrets({
+      kubeconfigPath: testKubeconfigPath(),
+      secrets: {
+        'the admin key': platform.adminKey,
+        'the JWT secret': platform.jwtSecret,
+        ...Object.fromEntries(issuedTokens.map((t, i) => [`issued token #${i + 1}`, t])),
+      },
+      logs: [platform.dir, platform.controlPlane.process.options.logPath],
+      responses,
+      // The chart's Secret and the operator's copies hold the key by design.
+      keyHolders: ['agentspec-control-plane'],
+    });
+    recordFigures('secrets', {
+      suite: 'secrets audit (end of the e2e scenario)',
+      cases: `${result.scanned.objects} objects, ${result.scanned.logFiles} logs (${Math.round(result.scanned.logBytes / 1024)} KiB), ${result.scanned.responses} responses`,
+      'secrets found': result.findings.length,
+    });
+    expect(result.scanned.objects).toBeGreaterThan(50);
+    expect(result.scanned.logFiles).toBeGreaterThanOrEqual(4);
+    expect(result.findings).toEqual([]);
+  }, 60_000);
 });

@@ -1,8 +1,7 @@
 import { Router, type Request } from 'express';
-import { DNS_LABEL } from '@agentspec/sdk';
 import { sql } from 'kysely';
 import { ApiError } from '../api-error.js';
-import { queryInt, requireLabelParam, strictQuery } from '../client-errors.js';
+import { isLabel, queryInt, requireLabelParam, strictQuery } from '../client-errors.js';
 import type { AppContext } from '../app-context.js';
 import { gradeOf, PHASE_ORDER } from '../phase.js';
 
@@ -23,19 +22,15 @@ const phaseRank = sql`case i.phase ${sql.join(
   sql` `,
 )} else ${PHASE_ORDER.length} end`;
 
+/** A page ends after `namespace/name`; the next page starts after it (any such position is a valid cursor). */
 function encodeCursor(row: { namespace: string; name: string }): string {
-  return Buffer.from(JSON.stringify([row.namespace, row.name])).toString('base64url');
+  return `${row.namespace}/${row.name}`;
 }
 
 function decodeCursor(cursor: string): [string, string] {
-  try {
-    const value = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown;
-    if (Array.isArray(value) && value.length === 2 && value.every((v) => typeof v === 'string' && DNS_LABEL.test(v)))
-      return value as [string, string];
-  } catch {
-    // fall through
-  }
-  throw new ApiError(400, 'InvalidQuery', 'cursor: not a cursor returned by this API', 'cursor');
+  const [namespace = '', name = '', ...rest] = cursor.split('/');
+  if (rest.length === 0 && isLabel(namespace) && isLabel(name)) return [namespace, name];
+  throw new ApiError(400, 'InvalidQuery', 'cursor: expected <namespace>/<name>, as nextCursor returns it', 'cursor');
 }
 
 function summary(row: AgentRow) {
@@ -126,7 +121,7 @@ export function agentRoutes(ctx: AppContext): Router {
   router.get('/api/v1/agents', async (req, res) => {
     const query = strictQuery(req, ['namespace', 'phase', 'limit', 'cursor']);
     const { namespace, phase } = query;
-    if (namespace !== undefined && !DNS_LABEL.test(namespace)) {
+    if (namespace !== undefined && !isLabel(namespace)) {
       throw new ApiError(400, 'InvalidQuery', 'namespace: must be an RFC 1123 label', 'namespace');
     }
     if (phase !== undefined && !(PHASE_ORDER as readonly string[]).includes(phase)) {
