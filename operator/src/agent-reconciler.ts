@@ -9,6 +9,7 @@ import {
   type KubernetesObject,
   type V1ConfigMap,
   type V1Deployment,
+  type V1Pod,
   type V1Service,
 } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
@@ -18,6 +19,7 @@ import {
   agentResourceSpecSchema,
   buildWorkload,
   formatIssue,
+  LABEL_AGENT_NAME,
   toManifestIssues,
   WorkloadError,
   type AgentCondition,
@@ -26,7 +28,13 @@ import {
   type K8sObject,
   manifestConfigMapName,
 } from '@agentspec/sdk';
-import { controlPlaneStatus, deploymentStatus, type ConditionUpdate, type ControlPlaneView } from './agent-status.js';
+import {
+  controlPlaneStatus,
+  deploymentStatus,
+  firstUninjectedPod,
+  type ConditionUpdate,
+  type ControlPlaneView,
+} from './agent-status.js';
 import { Reasons, setCondition, type ConditionInput } from './conditions.js';
 import type { ReconcileResult } from './controller-runner.js';
 import type { ControlPlaneStatus } from './control-plane-status.js';
@@ -62,6 +70,8 @@ export interface AgentCaches {
   deployments: Cache<V1Deployment>;
   configMaps: Cache<V1ConfigMap>;
   services: Cache<V1Service>;
+  /** Pods labelled agentspec.io/inject, to tell when the webhook did not inject an Agent's pods. */
+  injectedPods?: Cache<V1Pod>;
 }
 
 export interface AgentReconcilerOptions {
@@ -189,11 +199,16 @@ export class AgentReconciler {
   private controlPlaneView(namespace: string, name: string): ControlPlaneView {
     const cp = this.options.controlPlane;
     if (!cp) return { configured: false };
+    const pods = (this.options.caches.injectedPods?.list(namespace) ?? []).filter(
+      (pod) => pod.metadata?.labels?.[LABEL_AGENT_NAME] === name,
+    );
+    const uninjectedPod = firstUninjectedPod(pods);
     return {
       configured: true,
       reachable: cp.status.isReachable,
       ...(cp.status.error ? { error: cp.status.error } : {}),
       agent: cp.status.get(namespace, name),
+      ...(uninjectedPod ? { uninjectedPod } : {}),
     };
   }
 

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { AgentSummary } from '@agentspec/sdk';
-import { controlPlaneStatus, deploymentStatus } from './agent-status.js';
+import type { V1Pod } from '@kubernetes/client-node';
+import { controlPlaneStatus, deploymentStatus, firstUninjectedPod } from './agent-status.js';
 
 const summary = (over: Partial<AgentSummary> = {}): AgentSummary => ({
   agentId: 'a',
@@ -72,6 +73,27 @@ describe('controlPlaneStatus', () => {
     const part = controlPlaneStatus({ configured: true, reachable: true, agent: undefined }, 'Running');
     expect(part.fields).toEqual({ instances: 0 });
     expect(part.conditions[0]).toMatchObject({ type: 'Registered', status: 'False', reason: 'NotRegistered' });
+  });
+
+  it('says InjectionMissing, naming the pod, when a pod of the agent came without the registration', () => {
+    const pod = (name: string, env: string[], deleting = false): V1Pod => ({
+      metadata: { name, ...(deleting ? { deletionTimestamp: new Date() } : {}) },
+      spec: { containers: [{ name: 'agent' }, { name: 'agentspec-sidecar', env: env.map((n) => ({ name: n })) }] },
+    });
+    expect(firstUninjectedPod([pod('a', ['AGENTSPEC_CONTROL_PLANE_URL']), pod('b', [])])).toBe('b');
+    expect(firstUninjectedPod([pod('a', ['AGENTSPEC_CONTROL_PLANE_URL']), pod('gone', [], true)])).toBeUndefined();
+    const part = controlPlaneStatus(
+      { configured: true, reachable: true, agent: undefined, uninjectedPod: 'b' },
+      'Running',
+    );
+    expect(part.conditions[0]).toMatchObject({ type: 'Registered', status: 'False', reason: 'InjectionMissing' });
+    expect(part.conditions[0]?.message).toContain('pod b was created without AGENTSPEC_CONTROL_PLANE_URL');
+    // Once an instance registered, the registration wins.
+    const registered = controlPlaneStatus(
+      { configured: true, reachable: true, agent: summary(), uninjectedPod: 'b' },
+      'Running',
+    );
+    expect(registered.conditions[0]).toMatchObject({ status: 'True', reason: 'Registered' });
   });
 
   it('copies grade, score, source, last heartbeat and instances; A and B are compliant', () => {

@@ -1,4 +1,4 @@
-import type { V1Deployment } from '@kubernetes/client-node';
+import type { V1Deployment, V1Pod } from '@kubernetes/client-node';
 import type { AgentStatus, AgentSummary } from '@agentspec/sdk';
 import { Reasons, type ConditionInput } from './conditions.js';
 
@@ -53,7 +53,25 @@ export function deploymentStatus(deployment: V1Deployment | undefined): StatusPa
 
 export type ControlPlaneView =
   | { configured: false }
-  | { configured: true; reachable: boolean | undefined; error?: string; agent: AgentSummary | undefined };
+  | {
+      configured: true;
+      reachable: boolean | undefined;
+      error?: string;
+      agent: AgentSummary | undefined;
+      /** A pod of the agent created without the registration variables (the webhook did not mutate it). */
+      uninjectedPod?: string;
+    };
+
+/** The variable whose absence shows that the webhook did not mutate a pod. */
+export const INJECTION_MARKER = 'AGENTSPEC_CONTROL_PLANE_URL';
+
+/** The first live pod (not terminating) none of whose containers got the registration variables. */
+export function firstUninjectedPod(pods: readonly V1Pod[]): string | undefined {
+  return pods
+    .filter((pod) => !pod.metadata?.deletionTimestamp)
+    .find((pod) => !(pod.spec?.containers ?? []).some((c) => (c.env ?? []).some((e) => e.name === INJECTION_MARKER)))
+    ?.metadata?.name;
+}
 
 /** The grade an agent needs for Compliant=True. */
 export const COMPLIANT_GRADES = ['A', 'B'] as const;
@@ -83,6 +101,19 @@ export function controlPlaneStatus(view: ControlPlaneView, deploymentPhase: stri
     };
   }
   const agent = view.agent;
+  if ((!agent || agent.instances === 0) && view.uninjectedPod) {
+    const message =
+      `pod ${view.uninjectedPod} was created without ${INJECTION_MARKER}: the agentspec webhook did not mutate it ` +
+      '(it admits pods unchanged when it is down or unreachable); check the webhook, then delete the pod to retry';
+    return {
+      fields: { instances: 0 },
+      conditions: [
+        { type: 'Registered', status: 'False', reason: Reasons.InjectionMissing, message },
+        { type: 'Healthy', status: 'Unknown', reason: Reasons.InjectionMissing, message },
+        { type: 'Compliant', status: 'Unknown', reason: Reasons.InjectionMissing, message },
+      ],
+    };
+  }
   if (!agent || agent.instances === 0) {
     const message = 'no instance has registered with the control plane yet';
     return {

@@ -11,6 +11,7 @@ export const Reasons = {
   ControlPlaneNotConfigured: 'ControlPlaneNotConfigured',
   ControlPlaneUnreachable: 'ControlPlaneUnreachable',
   NotRegistered: 'NotRegistered',
+  InjectionMissing: 'InjectionMissing',
   Registered: 'Registered',
   Healthy: 'Healthy',
   NoHeartbeat: 'NoHeartbeat',

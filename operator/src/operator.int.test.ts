@@ -160,8 +160,15 @@ describe('agentspec-operator', () => {
     await waitFor('status', async () => (await getAgent('coach')).status?.observedGeneration === 1);
     let agent = await getAgent('coach');
     expect(condition(agent, 'Ready')).toMatchObject({ status: 'False', reason: 'PodsNotReady', observedGeneration: 1 });
-    await waitFor('Registered=False', async () => condition(await getAgent('coach'), 'Registered')?.status === 'False');
-    expect(condition(await getAgent('coach'), 'Registered')).toMatchObject({ reason: 'NotRegistered' });
+    // No webhook runs in this test: the Deployment's pod is admitted without the registration, and the Agent says so.
+    await waitFor(
+      'Registered=False (InjectionMissing)',
+      async () => condition(await getAgent('coach'), 'Registered')?.reason === 'InjectionMissing',
+    );
+    expect(condition(await getAgent('coach'), 'Registered')).toMatchObject({
+      status: 'False',
+      message: expect.stringMatching(/^pod coach-\S+ was created without AGENTSPEC_CONTROL_PLANE_URL/),
+    });
 
     // No kubelet runs here: play its part and mark the Pod ready; the ReplicaSet and Deployment controllers follow.
     let pod: V1Pod | undefined;

@@ -12,7 +12,7 @@ import {
 } from '@kubernetes/client-node';
 import { Registry, collectDefaultMetrics } from 'prom-client';
 import { pino, type Logger } from 'pino';
-import { ControlPlaneClient, LABEL_INJECT, redact } from '@agentspec/sdk';
+import { ControlPlaneClient, LABEL_AGENT_NAME, LABEL_INJECT, redact } from '@agentspec/sdk';
 import { AgentReconciler, FIELD_MANAGER, MANAGED_BY_SELECTOR, type AgentObject } from './agent-reconciler.js';
 import type { OperatorConfig } from './config.js';
 import { ControlPlaneStatus } from './control-plane-status.js';
@@ -135,6 +135,25 @@ export async function startOperator(options: StartOperatorOptions): Promise<Runn
     configMaps,
     services,
   ] as Informer<KubernetesObject>[];
+  // Pods labelled agentspec.io/inject: which namespaces need the registration Secret, and whether the webhook
+  // injected the registration into an Agent's pods.
+  const podResource = { apiVersion: 'v1', kind: 'Pod', plural: 'pods' };
+  const podInformers: Informer<V1Pod>[] =
+    config.releaseNamespace || config.controlPlaneUrl
+      ? [
+          new Informer<V1Pod>({
+            kubeConfig,
+            logger,
+            registry,
+            resyncMs: 0,
+            ...(config.namespace !== undefined ? { namespace: config.namespace } : {}),
+            resource: podResource,
+            labelSelector: `${LABEL_INJECT}=true`,
+          }),
+        ]
+      : [];
+  const injectedPods = combinedCache(podInformers);
+  informers.push(...(podInformers as unknown as Informer<KubernetesObject>[]));
 
   const events = new EventRecorder({ kubeConfig, component: FIELD_MANAGER, logger });
   const agentQueue = new WorkQueue({ name: 'agent', registry });
@@ -161,7 +180,7 @@ export async function startOperator(options: StartOperatorOptions): Promise<Runn
   }
   const agentReconciler = new AgentReconciler({
     kubeConfig,
-    caches: { agents, deployments, configMaps, services },
+    caches: { agents, deployments, configMaps, services, injectedPods },
     sidecarImage: config.sidecarImage,
     logger,
     events,
@@ -178,6 +197,13 @@ export async function startOperator(options: StartOperatorOptions): Promise<Runn
   deployments.on(enqueueOwner);
   configMaps.on(enqueueOwner);
   services.on(enqueueOwner);
+  // A new pod of an Agent: was the registration injected into it?
+  for (const informer of podInformers) {
+    informer.on((event, pod) => {
+      const name = pod.metadata?.labels?.[LABEL_AGENT_NAME];
+      if (event === 'add' && name && pod.metadata?.namespace) agentQueue.add(`${pod.metadata.namespace}/${name}`);
+    });
+  }
 
   // Registration Secret copies: only when we know where the chart's Secret lives.
   let secretReconciler: RegistrationSecretReconciler | undefined;
@@ -187,26 +213,21 @@ export async function startOperator(options: StartOperatorOptions): Promise<Runn
     secretQueue = queue;
     queues.push(queue);
     const scoped = { kubeConfig, logger, registry, resyncMs: 0 };
-    const pods: Informer<V1Pod>[] = [];
     const secrets: Informer<V1Secret>[] = [];
     const secretResource = { apiVersion: 'v1', kind: 'Secret', plural: 'secrets' };
-    const podResource = { apiVersion: 'v1', kind: 'Pod', plural: 'pods' };
     const fieldSelector = `metadata.name=${REGISTRATION_SECRET}`;
-    const labelSelector = `${LABEL_INJECT}=true`;
     if (config.namespace === undefined) {
       secrets.push(new Informer<V1Secret>({ ...scoped, resource: secretResource, fieldSelector }));
-      pods.push(new Informer<V1Pod>({ ...scoped, resource: podResource, labelSelector }));
     } else {
       for (const namespace of new Set([config.namespace, config.releaseNamespace])) {
         secrets.push(new Informer<V1Secret>({ ...scoped, namespace, resource: secretResource, fieldSelector }));
       }
-      pods.push(new Informer<V1Pod>({ ...scoped, namespace: config.namespace, resource: podResource, labelSelector }));
     }
     const secretCache: Cache<V1Secret> = combinedCache(secrets);
     secretReconciler = new RegistrationSecretReconciler({
       kubeConfig,
       sourceNamespace: config.releaseNamespace,
-      caches: { agents, injectedPods: combinedCache(pods), secrets: secretCache },
+      caches: { agents, injectedPods, secrets: secretCache },
       fieldManager: FIELD_MANAGER,
       logger,
     });
@@ -222,7 +243,8 @@ export async function startOperator(options: StartOperatorOptions): Promise<Runn
       }
     };
     agents.on(byNamespace);
-    for (const informer of [...pods, ...secrets]) {
+    for (const informer of podInformers) informer.on(byNamespace);
+    for (const informer of secrets) {
       informer.on(byNamespace);
       informers.push(informer as unknown as Informer<KubernetesObject>);
     }
