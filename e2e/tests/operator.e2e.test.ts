@@ -9,7 +9,15 @@ import { promisify } from 'node:util';
 import { CoordinationV1Api, CustomObjectsApi, AppsV1Api, type KubeConfig } from '@kubernetes/client-node';
 import { parse } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort, installCrds, ManagedProcess, startTestCluster, waitFor, type TestCluster } from '../src/index.js';
+import {
+  freePort,
+  installCrds,
+  ManagedProcess,
+  recordFigures,
+  startTestCluster,
+  waitFor,
+  type TestCluster,
+} from '../src/index.js';
 import { testKubeConfig, testKubeconfigPath, testNamespace } from '../src/vitest/test-context.js';
 
 const root = resolve(import.meta.dirname, '..', '..');
@@ -136,8 +144,11 @@ describe('agentspec-operator command', () => {
     await waitFor('the standby to lead', async () => (await second.metric('leader_election_master_status')) === 1, {
       timeoutMs: 40_000,
     });
-    const takeoverMs = Date.now() - killedAt;
-    expect(takeoverMs).toBeLessThan(25_000); // lease 15 s, retry 2 s; observed from the standby's own clock
+    // Lease 15 s, retry 2 s: about 17 s on an idle machine. A figure, not an assertion: a loaded machine may be slower.
+    recordFigures('faults', {
+      suite: 'leader operator SIGKILLed: the standby leads and reconciles',
+      'takeover (ms)': Date.now() - killedAt,
+    });
     await createAgent(kc, ns, 'after-takeover');
     await waitFor('the new leader to reconcile', () => reconciled(kc, ns, 'after-takeover'));
 
@@ -163,8 +174,14 @@ describe('agentspec-operator and an apiserver that goes away', () => {
     await createAgent(kc, ns, 'before');
     await waitFor('the first Agent', () => reconciled(kc, ns, 'before'));
 
+    const restartsBefore = await operator.metric('agentspec_operator_watch_restarts_total');
     await cluster.stopComponent('kube-apiserver');
-    await new Promise((r) => setTimeout(r, 5_000));
+    // The outage lasts until the operator has seen its watches fail (and retried them), not a fixed time.
+    await waitFor(
+      'the operator to see its watches cut',
+      async () => (await operator.metric('agentspec_operator_watch_restarts_total').catch(() => 0)) > restartsBefore,
+      { timeoutMs: 60_000 },
+    );
     expect(operator.process.running).toBe(true);
     await cluster.startComponent('kube-apiserver');
 
