@@ -15,6 +15,7 @@ import {
   PolicyV1Api,
   type V1PodTemplateSpec,
 } from '@kubernetes/client-node';
+import { ENV, JWT_SECRET_KEY, REGISTRATION_SECRET, REGISTRATION_SECRET_KEY } from '@agentspec/sdk';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import {
@@ -103,13 +104,13 @@ describe('charts/agentspec', () => {
     const ns = testNamespace();
     await installChart(testKubeconfigPath(), ns);
     expect((await apps.readNamespacedDeployment({ name: 'agentspec-operator', namespace: ns })).spec?.replicas).toBe(1);
-    await expect(core.readNamespacedSecret({ name: 'agentspec-control-plane', namespace: ns })).rejects.toThrow();
+    await expect(core.readNamespacedSecret({ name: REGISTRATION_SECRET, namespace: ns })).rejects.toThrow();
 
     // The user's command, as an upgrade of that install.
     await installChart(testKubeconfigPath(), ns, USER_FLAGS);
-    const secret = await core.readNamespacedSecret({ name: 'agentspec-control-plane', namespace: ns });
-    const apiKey = Buffer.from(secret.data?.['apiKey'] ?? '', 'base64').toString();
-    const jwtSecret = Buffer.from(secret.data?.['jwtSecret'] ?? '', 'base64').toString();
+    const secret = await core.readNamespacedSecret({ name: REGISTRATION_SECRET, namespace: ns });
+    const apiKey = Buffer.from(secret.data?.[REGISTRATION_SECRET_KEY] ?? '', 'base64').toString();
+    const jwtSecret = Buffer.from(secret.data?.[JWT_SECRET_KEY] ?? '', 'base64').toString();
     expect(apiKey.length).toBeGreaterThanOrEqual(32);
     expect(jwtSecret.length).toBeGreaterThanOrEqual(32);
 
@@ -133,9 +134,9 @@ describe('charts/agentspec', () => {
     const operatorEnv = Object.fromEntries(
       (operator.spec?.template.spec?.containers[0]?.env ?? []).map((e) => [e.name, e.value ?? e.valueFrom]),
     );
-    expect(operatorEnv['AGENTSPEC_CONTROL_PLANE_URL']).toBe(`http://agentspec-control-plane.${ns}.svc:8080`);
+    expect(operatorEnv[ENV.controlPlaneUrl]).toBe(`http://agentspec-control-plane.${ns}.svc:8080`);
     expect(operatorEnv['AGENTSPEC_ADMIN_KEY']).toEqual({
-      secretKeyRef: { name: 'agentspec-control-plane', key: 'apiKey' },
+      secretKeyRef: { name: REGISTRATION_SECRET, key: REGISTRATION_SECRET_KEY },
     });
     expect(operatorEnv['AGENTSPEC_SIDECAR_IMAGE']).toBe('ghcr.io/agentspec/sidecar:0.1.0');
     const pdbs = await kc.makeApiClient(PolicyV1Api).listNamespacedPodDisruptionBudget({ namespace: ns });
@@ -161,7 +162,7 @@ describe('charts/agentspec', () => {
 
     // Upgrades keep the generated keys.
     await installChart(testKubeconfigPath(), ns, USER_FLAGS);
-    const again = await core.readNamespacedSecret({ name: 'agentspec-control-plane', namespace: ns });
+    const again = await core.readNamespacedSecret({ name: REGISTRATION_SECRET, namespace: ns });
     expect(again.data).toEqual(secret.data);
     const pg = await core.readNamespacedSecret({ name: 'agentspec-postgresql', namespace: ns });
     await helm('upgrade', 'agentspec', chart, '-n', ns, '--reuse-values', '--set', 'operator.workers=8');
@@ -245,7 +246,7 @@ describe('charts/agentspec', () => {
         'the registration Secret copied',
         async () =>
           (await core
-            .readNamespacedSecret({ name: 'agentspec-control-plane', namespace: agentsNs })
+            .readNamespacedSecret({ name: REGISTRATION_SECRET, namespace: agentsNs })
             .catch(() => undefined)) !== undefined,
         30_000,
       );

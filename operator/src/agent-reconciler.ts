@@ -18,6 +18,7 @@ import { registered } from './metric.js';
 import {
   agentResourceSpecSchema,
   buildWorkload,
+  FINALIZER_DEREGISTER,
   formatIssue,
   LABEL_AGENT_NAME,
   toManifestIssues,
@@ -43,7 +44,6 @@ import type { Cache } from './informer.js';
 import { isApplied, DESIRED_HASH_ANNOTATION } from './needs-apply.js';
 
 export const FIELD_MANAGER = 'agentspec-operator';
-export const FINALIZER = 'agentspec.io/deregister';
 export const MANAGED_BY_SELECTOR = `app.kubernetes.io/managed-by=${FIELD_MANAGER}`;
 const GROUP = 'agentspec.io';
 const VERSION = 'v1';
@@ -140,8 +140,8 @@ export class AgentReconciler {
       return undefined; // deleted: garbage collection removes what it owned
     }
     if (agent.metadata.deletionTimestamp) return this.finalize(agent);
-    if (this.options.controlPlane && !(agent.metadata.finalizers ?? []).includes(FINALIZER)) {
-      await this.patchFinalizers(agent, [...(agent.metadata.finalizers ?? []), FINALIZER]);
+    if (this.options.controlPlane && !(agent.metadata.finalizers ?? []).includes(FINALIZER_DEREGISTER)) {
+      await this.patchFinalizers(agent, [...(agent.metadata.finalizers ?? []), FINALIZER_DEREGISTER]);
       return undefined; // the update comes back through the informer
     }
     const { name, namespace } = agent.metadata;
@@ -258,7 +258,7 @@ export class AgentReconciler {
   /** Deregisters from the control plane, then lets the Agent go; bounded, so deletion never hangs. */
   private async finalize(agent: AgentObject): Promise<ReconcileResult> {
     const finalizers = agent.metadata.finalizers ?? [];
-    if (!finalizers.includes(FINALIZER)) return undefined;
+    if (!finalizers.includes(FINALIZER_DEREGISTER)) return undefined;
     const cp = this.options.controlPlane;
     const { namespace, name } = agent.metadata;
     if (cp) {
@@ -288,7 +288,7 @@ export class AgentReconciler {
     }
     await this.patchFinalizers(
       agent,
-      finalizers.filter((f) => f !== FINALIZER),
+      finalizers.filter((f) => f !== FINALIZER_DEREGISTER),
     );
     return undefined;
   }

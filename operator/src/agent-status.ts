@@ -1,5 +1,5 @@
 import type { V1Deployment, V1Pod } from '@kubernetes/client-node';
-import type { AgentStatus, AgentSummary } from '@agentspec/sdk';
+import { ENV, type AgentStatus, type AgentSummary } from '@agentspec/sdk';
 import { Reasons, type ConditionInput } from './conditions.js';
 
 export type ConditionUpdate = Omit<ConditionInput, 'observedGeneration'>;
@@ -63,7 +63,7 @@ export type ControlPlaneView =
     };
 
 /** The variable whose absence shows that the webhook did not mutate a pod. */
-export const INJECTION_MARKER = 'AGENTSPEC_CONTROL_PLANE_URL';
+export const INJECTION_MARKER = ENV.controlPlaneUrl;
 
 /** The first live pod (not terminating) none of whose containers got the registration variables. */
 export function firstUninjectedPod(pods: readonly V1Pod[]): string | undefined {

@@ -3,7 +3,6 @@ export { runWorkers, TerminalError, type ReconcileResult, type RunWorkersOptions
 export {
   AgentReconciler,
   FIELD_MANAGER,
-  FINALIZER,
   MANAGED_BY_SELECTOR,
   type AgentObject,
   type AgentReconcilerOptions,
@@ -13,4 +12,4 @@ export { Informer, combinedCache, keyOf, type Cache, type InformerOptions } from
 export { LeaderElector, type LeaderElectionOptions } from './leader-election.js';
 export { loadOperatorConfig, helpText, OperatorConfigError, SETTINGS, type OperatorConfig } from './config.js';
 export { startOperator, createOperatorLogger, type RunningOperator, type StartOperatorOptions } from './operator.js';
-export { REGISTRATION_SECRET, REGISTRATION_KEY, COPY_LABEL } from './registration-secret.js';
+export { COPY_LABEL } from './registration-secret.js';

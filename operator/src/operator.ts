@@ -12,7 +12,7 @@ import {
 } from '@kubernetes/client-node';
 import { Registry, collectDefaultMetrics } from 'prom-client';
 import { pino, type Logger } from 'pino';
-import { ControlPlaneClient, LABEL_AGENT_NAME, LABEL_INJECT, redact } from '@agentspec/sdk';
+import { ControlPlaneClient, LABEL_AGENT_NAME, LABEL_INJECT, REGISTRATION_SECRET, redact } from '@agentspec/sdk';
 import { AgentReconciler, FIELD_MANAGER, MANAGED_BY_SELECTOR, type AgentObject } from './agent-reconciler.js';
 import type { OperatorConfig } from './config.js';
 import { ControlPlaneStatus } from './control-plane-status.js';
@@ -21,7 +21,7 @@ import { describeError, isConflict } from './api-error.js';
 import { EventRecorder } from './events.js';
 import { combinedCache, Informer, keyOf, type Cache, type InformerEvent } from './informer.js';
 import { LeaderElector } from './leader-election.js';
-import { REGISTRATION_SECRET, RegistrationSecretReconciler } from './registration-secret.js';
+import { RegistrationSecretReconciler } from './registration-secret.js';
 import { WorkQueue } from './work-queue.js';
 
 export interface RunningOperator {

@@ -1,3 +1,4 @@
+import { REGISTRATION_SECRET, REGISTRATION_SECRET_KEY } from '@agentspec/sdk';
 import {
   CoreV1Api,
   PatchStrategy,
@@ -11,9 +12,6 @@ import type { AgentObject } from './agent-reconciler.js';
 import type { ReconcileResult } from './controller-runner.js';
 import type { Cache } from './informer.js';
 
-/** The Secret the webhook points pods at, in each pod's namespace. */
-export const REGISTRATION_SECRET = 'agentspec-control-plane';
-export const REGISTRATION_KEY = 'apiKey';
 /** Marks the copies this operator made (and may delete). */
 export const COPY_LABEL = 'agentspec.io/registration-copy';
 
@@ -60,7 +58,7 @@ export class RegistrationSecretReconciler {
     if (namespace === this.options.sourceNamespace) return undefined;
     const { agents, injectedPods, secrets } = this.options.caches;
     const source = secrets.get(`${this.options.sourceNamespace}/${REGISTRATION_SECRET}`);
-    const apiKey = source?.data?.[REGISTRATION_KEY];
+    const apiKey = source?.data?.[REGISTRATION_SECRET_KEY];
     const needed = agents.list(namespace).length > 0 || injectedPods.list(namespace).length > 0;
     const copy = secrets.get(`${namespace}/${REGISTRATION_SECRET}`);
     const ours = copy?.metadata?.labels?.[COPY_LABEL] === 'true';
@@ -77,7 +75,7 @@ export class RegistrationSecretReconciler {
       return undefined;
     }
     if (copy && !ours) return undefined; // a Secret the user made: theirs to keep
-    if (copy?.data?.[REGISTRATION_KEY] === apiKey && Object.keys(copy.data).length === 1) return undefined;
+    if (copy?.data?.[REGISTRATION_SECRET_KEY] === apiKey && Object.keys(copy.data).length === 1) return undefined;
     const body: V1Secret = {
       apiVersion: 'v1',
       kind: 'Secret',
@@ -92,7 +90,7 @@ export class RegistrationSecretReconciler {
         annotations: { 'agentspec.io/copied-from': `${this.options.sourceNamespace}/${REGISTRATION_SECRET}` },
       },
       type: 'Opaque',
-      data: { [REGISTRATION_KEY]: apiKey },
+      data: { [REGISTRATION_SECRET_KEY]: apiKey },
     };
     await this.core.patchNamespacedSecret(
       { name: REGISTRATION_SECRET, namespace, body, fieldManager: this.options.fieldManager, force: true },

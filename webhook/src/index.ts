@@ -1,12 +1,6 @@
 export { createCertificateAuthority, createSigningKeyPair, type CertificateAuthority, type KeyPairPem } from './pki.js';
 export { admit, type AdmissionOutcome, type AdmissionResult } from './admission.js';
-export {
-  decideInjection,
-  registrationEnv,
-  REGISTRATION_KEY,
-  REGISTRATION_SECRET,
-  type InjectOptions,
-} from './inject.js';
+export { decideInjection, registrationEnv, type InjectOptions } from './inject.js';
 export {
   CertificateRotator,
   FileCertificates,

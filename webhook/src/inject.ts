@@ -1,9 +1,12 @@
 import type { V1Container, V1EnvVar, V1Pod } from '@kubernetes/client-node';
-import { LABEL_AGENT_NAME, LABEL_INJECT, SIDECAR_CONTAINER } from '@agentspec/sdk';
-
-/** The Secret (in the pod's own namespace) and key the admin key is read from. */
-export const REGISTRATION_SECRET = 'agentspec-control-plane';
-export const REGISTRATION_KEY = 'apiKey';
+import {
+  ENV,
+  LABEL_AGENT_NAME,
+  LABEL_INJECT,
+  REGISTRATION_SECRET,
+  REGISTRATION_SECRET_KEY,
+  SIDECAR_CONTAINER,
+} from '@agentspec/sdk';
 
 export interface InjectOptions {
   /** The control plane's URL as pods reach it (the chart sets its Service). */
@@ -26,15 +29,15 @@ export function registrationEnv(pod: V1Pod, options: InjectOptions, container: V
   const hasSidecar =
     Array.isArray(containers) && containers.some((c) => (c as V1Container | null)?.name === SIDECAR_CONTAINER);
   return [
-    { name: 'AGENTSPEC_CONTROL_PLANE_URL', value: options.controlPlaneUrl },
+    { name: ENV.controlPlaneUrl, value: options.controlPlaneUrl },
     {
-      name: 'AGENTSPEC_ADMIN_KEY',
-      valueFrom: { secretKeyRef: { name: REGISTRATION_SECRET, key: REGISTRATION_KEY, optional: true } },
+      name: ENV.adminKey,
+      valueFrom: { secretKeyRef: { name: REGISTRATION_SECRET, key: REGISTRATION_SECRET_KEY, optional: true } },
     },
-    { name: 'AGENTSPEC_INSTANCE_ID', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
-    { name: 'AGENTSPEC_NAMESPACE', valueFrom: { fieldRef: { fieldPath: 'metadata.namespace' } } },
-    ...(agentName ? [{ name: 'AGENTSPEC_AGENT_NAME', value: agentName }] : []),
-    ...(hasSidecar && container.name !== SIDECAR_CONTAINER ? [{ name: 'AGENTSPEC_REGISTRAR', value: 'sidecar' }] : []),
+    { name: ENV.instanceId, valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
+    { name: ENV.namespace, valueFrom: { fieldRef: { fieldPath: 'metadata.namespace' } } },
+    ...(agentName ? [{ name: ENV.agentName, value: agentName }] : []),
+    ...(hasSidecar && container.name !== SIDECAR_CONTAINER ? [{ name: ENV.registrar, value: 'sidecar' }] : []),
   ];
 }
 

@@ -88,7 +88,7 @@ export {
   type AutoRegistrationOptions,
   type AutoRegistrationStatus,
 } from './control-plane/auto-register.js';
-export * from './k8s/labels.js';
+export * from './k8s/contract.js';
 export {
   buildWorkload,
   buildDeployment,

@@ -1,7 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
-import { DEFAULT_SIDECAR_IMAGE } from '../k8s/labels.js';
+import { DEFAULT_SIDECAR_IMAGE } from '../k8s/contract.js';
 import { buildWorkload, type K8sObject } from '../k8s/workload.js';
 import type { LoadedManifest } from '../manifest/load.js';
 import { findReferences } from '../manifest/references.js';

@@ -1,3 +1,4 @@
+import { ENV } from '../k8s/contract.js';
 import { hostname } from 'node:os';
 import { runAudit } from '../audit/run-audit.js';
 import type { AgentSpecReporter } from '../health/reporter.js';
@@ -31,14 +32,14 @@ export function autoRegistrationConfig(
   env: NodeJS.ProcessEnv,
   manifestName: string,
 ): AutoRegistrationConfig | undefined {
-  const controlPlaneUrl = env['AGENTSPEC_CONTROL_PLANE_URL'];
-  if (!controlPlaneUrl || env['AGENTSPEC_REGISTRAR'] === 'sidecar') return undefined;
+  const controlPlaneUrl = env[ENV.controlPlaneUrl];
+  if (!controlPlaneUrl || env[ENV.registrar] === 'sidecar') return undefined;
   return {
     controlPlaneUrl,
-    adminKey: env['AGENTSPEC_ADMIN_KEY'] || undefined,
-    agentName: env['AGENTSPEC_AGENT_NAME'] || manifestName,
-    namespace: env['AGENTSPEC_NAMESPACE'] || undefined,
-    instanceId: env['AGENTSPEC_INSTANCE_ID'] || hostname(),
+    adminKey: env[ENV.adminKey] || undefined,
+    agentName: env[ENV.agentName] || manifestName,
+    namespace: env[ENV.namespace] || undefined,
+    instanceId: env[ENV.instanceId] || hostname(),
     runtime: env['KUBERNETES_SERVICE_HOST'] ? 'k8s' : 'local',
   };
 }

@@ -4,7 +4,7 @@ import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { loadManifest } from '../manifest/load.js';
 import type { AgentResourceSpec } from '../manifest/schema.js';
-import { DEFAULT_SIDECAR_IMAGE } from './labels.js';
+import { DEFAULT_SIDECAR_IMAGE } from './contract.js';
 import {
   buildDeployment,
   buildManifestConfigMap,

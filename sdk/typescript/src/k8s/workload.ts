@@ -13,7 +13,7 @@ import {
   MANIFEST_MOUNT_DIR,
   PROXY_PORT,
   SIDECAR_CONTAINER,
-} from './labels.js';
+} from './contract.js';
 
 export type K8sObject = Record<string, unknown> & {
   apiVersion: string;

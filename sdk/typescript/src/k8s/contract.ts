@@ -1,0 +1,42 @@
+/**
+ * The contract between the components: every name one component writes and another reads (labels, annotations,
+ * the registration Secret, the injected environment, the finalizer). Operator, webhook, control plane, sidecar, SDK,
+ * CLI and the chart tests import it from here; nothing else spells these names.
+ */
+
+/** Pods with this label set to "true" get the registration variables from the webhook. */
+export const LABEL_INJECT = 'agentspec.io/inject';
+/** The Agent a pod (or an owned object) belongs to. */
+export const LABEL_AGENT_NAME = 'agentspec.io/agent-name';
+/** The hash of the rendered manifest on the pod template: a changed manifest rolls the pods. */
+export const ANNOTATION_MANIFEST_HASH = 'agentspec.io/manifest-hash';
+/** The operator's finalizer on Agents: deregisters the agent from the control plane before it goes. */
+export const FINALIZER_DEREGISTER = 'agentspec.io/deregister';
+
+/** The Secret (in the release namespace, and copied into agent namespaces) that holds the registration key. */
+export const REGISTRATION_SECRET = 'agentspec-control-plane';
+/** Its key with the admin (or registration) key. */
+export const REGISTRATION_SECRET_KEY = 'apiKey';
+/** Its key with the JWT signing secret (release namespace only). */
+export const JWT_SECRET_KEY = 'jwtSecret';
+
+/** The environment the webhook injects and the SDK and sidecar read (seed 000's names: the user's contract). */
+export const ENV = {
+  controlPlaneUrl: 'AGENTSPEC_CONTROL_PLANE_URL',
+  adminKey: 'AGENTSPEC_ADMIN_KEY',
+  instanceId: 'AGENTSPEC_INSTANCE_ID',
+  namespace: 'AGENTSPEC_NAMESPACE',
+  agentName: 'AGENTSPEC_AGENT_NAME',
+  /** `sidecar` on the app containers of a pod whose sidecar registers: the SDK inside stays silent. */
+  registrar: 'AGENTSPEC_REGISTRAR',
+  manifestPath: 'AGENTSPEC_MANIFEST_PATH',
+} as const;
+
+export const SIDECAR_CONTAINER = 'agentspec-sidecar';
+export const AGENT_CONTAINER = 'agent';
+export const PROXY_PORT = 4000;
+export const DIAGNOSTICS_PORT = 4001;
+export const MANIFEST_MOUNT_DIR = '/manifest';
+export const MANIFEST_FILE = 'agent.yaml';
+/** The sidecar image `agentspec generate` uses by default: the release matching this SDK (never `latest`). */
+export const DEFAULT_SIDECAR_IMAGE = 'ghcr.io/agentspec/sidecar:0.1.0';
