@@ -1,10 +1,8 @@
 import type { EventEmitter } from 'node:events';
 import type { RequestHandler } from 'express';
-import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import type { ControlPlaneConfig } from './config.js';
 import type { ControlPlaneDatabase } from './db/database.js';
-import type { Database } from './db/schema.js';
 import type { HeartbeatWriter } from './heartbeat-writer.js';
 import type { ControlPlaneMetrics } from './metrics.js';
 import type { TokenService } from './tokens.js';
@@ -12,8 +10,8 @@ import type { TokenService } from './tokens.js';
 /** What every route needs; built once by createApp. */
 export interface AppContext {
   config: ControlPlaneConfig;
+  /** The only database handle: `database.db` is the kysely instance. */
   database: ControlPlaneDatabase;
-  db: Kysely<Database>;
   logger: Logger;
   metrics: ControlPlaneMetrics;
   tokens: TokenService;

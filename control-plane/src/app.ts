@@ -39,7 +39,6 @@ export function createApp(options: CreateAppOptions): ControlPlaneApp {
   const context: AppContext = {
     config,
     database,
-    db: database.db,
     logger,
     metrics,
     tokens: new TokenService(config.jwtSecret, config.tokenTtlSeconds),

@@ -167,7 +167,7 @@ describe('control plane under hostile input (PostgreSQL)', () => {
       ),
     );
     // Past the HTTP check (which would answer 400), straight into a writer of our own on the same database.
-    const writer = new HeartbeatWriter(cp.context.db, { minIntervalSeconds: 0, maxInFlight: 1 });
+    const writer = new HeartbeatWriter(cp.context.database.db, { minIntervalSeconds: 0, maxInFlight: 1 });
     const { hashTokenId } = await import('./tokens.js');
     const { decodeJwt } = await import('jose');
     const writes: HeartbeatWrite[] = instances.map((reg, i) => {

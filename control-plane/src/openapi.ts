@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { heartbeatBodySchema } from './routes/heartbeat.js';
+import { heartbeatBodySchema } from './heartbeats.js';
 import { registerBodySchema } from './routes/register.js';
 
 type Schema = Record<string, unknown>;

@@ -3,7 +3,7 @@ import { findJsonProblem, formatPath } from '@agentspec/sdk';
 import type { AuditRing } from './audit-ring.js';
 import type { Source } from './gap.js';
 import type { SidecarMetrics } from './metrics.js';
-import { evaluateOpa } from './opa.js';
+import { evaluateOpa, opaInputFor } from './opa.js';
 
 /** Largest EventPush body accepted (413 past it). */
 export const MAX_EVENTS_BODY_BYTES = 256 * 1024;
@@ -16,14 +16,6 @@ export interface EventsRouteOptions {
   opaUrl?: string;
   agentName: string;
   source: () => Source;
-}
-
-interface PushedEvent {
-  type?: string;
-  guardrailType?: string;
-  invoked?: boolean;
-  name?: string;
-  confirmed?: boolean;
 }
 
 type Refusal = { status: number; error: string; field: string; message: string };
@@ -88,25 +80,7 @@ export function eventsRoute(options: EventsRouteOptions): Router {
       res.status(200).json({ requestId, found: true, opaViolations: [], source: options.source() });
       return;
     }
-    const typed = events as PushedEvent[];
-    const guardrails = new Set([
-      ...(entry.guardrailsInvoked ?? []),
-      ...typed
-        .filter((e) => e?.type === 'guardrail' && e.invoked !== false && e.guardrailType)
-        .map((e) => String(e.guardrailType)),
-    ]);
-    const tools = new Set([
-      ...(entry.toolsCalled ?? []),
-      ...typed.filter((e) => e?.type === 'tool' && e.name).map((e) => String(e.name)),
-    ]);
-    evaluateOpa(opaUrl, {
-      agentName: parsed.agentName ?? options.agentName,
-      requestId,
-      guardrailsInvoked: [...guardrails],
-      toolsCalled: [...tools],
-      userConfirmed: entry.userConfirmed ?? typed.some((e) => e?.type === 'confirmation' && e.confirmed === true),
-      events,
-    })
+    evaluateOpa(opaUrl, opaInputFor(parsed.agentName ?? options.agentName, entry, events))
       .then((result) => {
         metrics.opaEvaluations.inc({
           result: result === undefined ? 'unreachable' : result.length ? 'violations' : 'allowed',

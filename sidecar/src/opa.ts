@@ -1,3 +1,5 @@
+import type { AuditEntry } from './audit-ring.js';
+
 /** What OPA is asked about one request. */
 export interface OpaInput {
   agentName: string;
@@ -7,6 +9,44 @@ export interface OpaInput {
   userConfirmed: boolean;
   /** EventPush only: the events the agent reported. */
   events?: unknown[];
+}
+
+interface PushedEvent {
+  type?: string;
+  guardrailType?: string;
+  invoked?: boolean;
+  name?: string;
+  confirmed?: boolean;
+}
+
+/**
+ * What OPA is asked about one proxied request: what the agent reported in its response headers (recorded on the audit
+ * entry) joined with the events it pushed for the request, if any.
+ */
+export function opaInputFor(
+  agentName: string,
+  entry: Pick<AuditEntry, 'requestId' | 'guardrailsInvoked' | 'toolsCalled' | 'userConfirmed'>,
+  events?: unknown[],
+): OpaInput {
+  const typed = (events ?? []) as (PushedEvent | null)[];
+  const guardrails = new Set([
+    ...(entry.guardrailsInvoked ?? []),
+    ...typed
+      .filter((e) => e?.type === 'guardrail' && e.invoked !== false && e.guardrailType)
+      .map((e) => String(e?.guardrailType)),
+  ]);
+  const tools = new Set([
+    ...(entry.toolsCalled ?? []),
+    ...typed.filter((e) => e?.type === 'tool' && e.name).map((e) => String(e?.name)),
+  ]);
+  return {
+    agentName,
+    requestId: entry.requestId,
+    guardrailsInvoked: [...guardrails],
+    toolsCalled: [...tools],
+    userConfirmed: entry.userConfirmed ?? typed.some((e) => e?.type === 'confirmation' && e.confirmed === true),
+    ...(events ? { events } : {}),
+  };
 }
 
 /** The policy rule queried: `data.agentspec.deny`, a set (or array) of violation names. */

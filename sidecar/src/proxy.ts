@@ -14,7 +14,7 @@ import { connect as netConnect, type Socket } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 import type { Logger } from 'pino';
 import type { AuditEntry, AuditRing } from './audit-ring.js';
-import { evaluateOpa } from './opa.js';
+import { evaluateOpa, opaInputFor } from './opa.js';
 import type { SidecarMetrics } from './metrics.js';
 
 export const REQUEST_ID_HEADER = 'x-request-id';
@@ -200,13 +200,7 @@ export function createProxyServer(options: ProxyOptions): Server {
         }
 
         // Hold the response (backpressure keeps the body in the socket) until OPA has answered.
-        void evaluateOpa(options.opaUrl, {
-          agentName: options.agentName,
-          requestId,
-          guardrailsInvoked: guardrails ?? [],
-          toolsCalled: tools ?? [],
-          userConfirmed: entry.userConfirmed ?? false,
-        })
+        void evaluateOpa(options.opaUrl, opaInputFor(options.agentName, entry))
           .then((violations) => {
             options.metrics.opaEvaluations.inc({
               result: violations === undefined ? 'unreachable' : violations.length ? 'violations' : 'allowed',

@@ -64,7 +64,7 @@ function agentsQuery(ctx: AppContext, filters: { namespace?: string; name?: stri
 }
 
 async function findAgent(ctx: AppContext, namespace: string, name: string): Promise<AgentRow> {
-  const rows = await agentsQuery(ctx, { namespace, name }).execute(ctx.db);
+  const rows = await agentsQuery(ctx, { namespace, name }).execute(ctx.database.db);
   const row = rows.rows[0];
   if (!row) throw new ApiError(404, 'NotFound', `agent ${namespace}/${name} is not registered`);
   return row;
@@ -72,7 +72,7 @@ async function findAgent(ctx: AppContext, namespace: string, name: string): Prom
 
 /** The agent's name when it is unique across namespaces (older clients address agents by name alone). */
 async function findByName(ctx: AppContext, name: string): Promise<AgentRow> {
-  const rows = (await agentsQuery(ctx, { name }).execute(ctx.db)).rows;
+  const rows = (await agentsQuery(ctx, { name }).execute(ctx.database.db)).rows;
   if (rows.length === 0) throw new ApiError(404, 'NotFound', `agent ${name} is not registered`);
   if (rows.length > 1) {
     throw new ApiError(
@@ -90,7 +90,7 @@ async function findByName(ctx: AppContext, name: string): Promise<AgentRow> {
 type DocumentKind = 'health' | 'gap' | 'proof';
 
 async function latestDocument(ctx: AppContext, agent: AgentRow, kind: DocumentKind) {
-  const row = await ctx.db
+  const row = await ctx.database.db
     .selectFrom('instances')
     .select(['instance_id', kind, 'documents_updated_at', 'last_seen_at'])
     .where('agent_id', '=', agent.id)
@@ -132,7 +132,7 @@ export function agentRoutes(ctx: AppContext): Router {
     const inner = agentsQuery(ctx, { ...(namespace !== undefined ? { namespace } : {}), ...(after ? { after } : {}) });
     const rows = (
       await sql<AgentRow>`select * from (${inner}) t ${phase ? sql`where t.phase = ${phase}` : sql``}
-        order by t.namespace, t.name limit ${limit + 1}`.execute(ctx.db)
+        order by t.namespace, t.name limit ${limit + 1}`.execute(ctx.database.db)
     ).rows;
     const page = rows.slice(0, limit);
     const last = page.at(-1);
@@ -141,7 +141,7 @@ export function agentRoutes(ctx: AppContext): Router {
 
   router.get('/api/v1/namespaces/:namespace/agents/:name', async (req, res) => {
     const agent = await findAgent(ctx, param(req, 'namespace'), param(req, 'name'));
-    const instances = await ctx.db
+    const instances = await ctx.database.db
       .selectFrom('instances')
       .select([
         'instance_id',
@@ -184,7 +184,7 @@ export function agentRoutes(ctx: AppContext): Router {
 
   router.get('/api/v1/namespaces/:namespace/agents/:name/history', async (req, res) => {
     const agent = await findAgent(ctx, param(req, 'namespace'), param(req, 'name'));
-    const rows = await ctx.db
+    const rows = await ctx.database.db
       .selectFrom('heartbeats')
       .innerJoin('instances', 'instances.id', 'heartbeats.instance_pk')
       .select([
@@ -212,7 +212,7 @@ export function agentRoutes(ctx: AppContext): Router {
   router.delete('/api/v1/namespaces/:namespace/agents/:name', async (req, res) => {
     const agent = await findAgent(ctx, param(req, 'namespace'), param(req, 'name'));
     // Instances (and with them every token) go with the agent: later heartbeats get 401.
-    await ctx.db.deleteFrom('agents').where('id', '=', agent.id).execute();
+    await ctx.database.db.deleteFrom('agents').where('id', '=', agent.id).execute();
     ctx.events.emit('agent.deregistered', { agentId: agent.id, namespace: agent.namespace, name: agent.name });
     res.status(204).end();
   });

@@ -36,7 +36,7 @@ export function registerRoutes(ctx: AppContext): Router {
     const expiresAt = new Date(Date.now() + ctx.tokens.ttlSeconds * 1000);
     const manifest = body.manifest === undefined ? null : JSON.stringify(body.manifest);
 
-    const { agentId, instancePk } = await ctx.db.transaction().execute(async (trx) => {
+    const { agentId, instancePk } = await ctx.database.db.transaction().execute(async (trx) => {
       const agent = await trx
         .insertInto('agents')
         .values({ namespace, name: body.agentName, runtime: body.runtime, manifest })

@@ -1,0 +1,97 @@
+import { createHash } from 'node:crypto';
+import { sql } from 'kysely';
+import { z } from 'zod';
+import type { AppContext } from './app-context.js';
+import { gradeOf, phaseOf } from './phase.js';
+import { hashTokenId, type TokenClaims } from './tokens.js';
+import { parseBody } from './validation.js';
+
+const score = z.number().min(0).max(100);
+
+/** {health, gap, proof?}; `gap.overallScore` and health status ready/unavailable are accepted for older clients. */
+export const heartbeatBodySchema = z.looseObject({
+  health: z.looseObject({ status: z.string().max(32).optional() }),
+  gap: z.looseObject({ score: score.optional(), overallScore: score.optional() }),
+  proof: z.unknown().optional(),
+});
+
+/** What became of one authenticated heartbeat. */
+export type HeartbeatOutcome =
+  | { result: 'written'; instanceId: string; phase: string; score: number | null }
+  | { result: 'revoked' }
+  | { result: 'rate-limited'; retryAfterSeconds: number }
+  | { result: 'invalid'; error: unknown };
+
+const sha256 = (json: string): string => createHash('sha256').update(json).digest('hex');
+
+/**
+ * The whole decision for one heartbeat of an authenticated instance: validate the body, write liveness (and the
+ * documents when they changed) through the coalescing writer, tell a revoked token from a rate limit when nothing was
+ * written, and keep the bounded history when phase, score or a document moved.
+ */
+export async function recordHeartbeat(ctx: AppContext, claims: TokenClaims, raw: unknown): Promise<HeartbeatOutcome> {
+  let body: z.output<typeof heartbeatBodySchema>;
+  try {
+    body = parseBody(heartbeatBodySchema, raw);
+  } catch (error) {
+    return { result: 'invalid', error };
+  }
+  // Stored as an integer; older clients send fractions.
+  const rawScore = body.gap.score ?? body.gap.overallScore;
+  const scoreValue = rawScore === undefined ? null : Math.round(rawScore);
+  const phase = phaseOf(body.health.status);
+  const grade = gradeOf(rawScore) ?? null;
+  // Each document is serialised once: the same JSON is hashed and, when it changed, stored.
+  const healthJson = JSON.stringify(body.health);
+  const gapJson = JSON.stringify(body.gap);
+  const proofJson = body.proof === undefined ? null : JSON.stringify(body.proof);
+  const tokenIdHash = hashTokenId(claims.jti);
+  const written = await ctx.heartbeatWriter.write({
+    instancePk: claims.instancePk,
+    tokenIdHash,
+    healthStatus: body.health.status ?? null,
+    phase,
+    score: scoreValue,
+    grade,
+    healthJson,
+    healthHash: sha256(healthJson),
+    gapJson,
+    gapHash: sha256(gapJson),
+    proofJson,
+    proofHash: proofJson === null ? null : sha256(proofJson),
+  });
+  if (!written.written) return refusal(ctx, claims.instancePk, tokenIdHash);
+  if (written.changed) await appendHistory(ctx, claims.instancePk, phase, scoreValue, grade);
+  return { result: 'written', instanceId: written.instanceId, phase, score: scoreValue };
+}
+
+/** Nothing was written: the token was revoked (or the instance is gone), or the instance reports too fast. */
+async function refusal(ctx: AppContext, instancePk: string, tokenIdHash: string): Promise<HeartbeatOutcome> {
+  const instance = await ctx.database.db
+    .selectFrom('instances')
+    .select(['token_id_hash', sql<number>`extract(epoch from (clock_timestamp() - last_heartbeat_at))`.as('elapsed')])
+    .where('id', '=', instancePk)
+    .executeTakeFirst();
+  if (!instance || instance.token_id_hash !== tokenIdHash) return { result: 'revoked' };
+  const interval = ctx.config.minHeartbeatIntervalSeconds;
+  return {
+    result: 'rate-limited',
+    retryAfterSeconds: Math.max(1, Math.ceil(interval - Number(instance.elapsed ?? 0))),
+  };
+}
+
+/** One history row, keeping the newest historyLimit rows of the instance. */
+async function appendHistory(
+  ctx: AppContext,
+  instancePk: string,
+  phase: string,
+  score: number | null,
+  grade: string | null,
+): Promise<void> {
+  const { db } = ctx.database;
+  await db.insertInto('heartbeats').values({ instance_pk: instancePk, phase, score, grade }).execute();
+  await sql`
+    delete from heartbeats where instance_pk = ${instancePk} and id < (
+      select id from heartbeats where instance_pk = ${instancePk} order by id desc offset ${ctx.config.historyLimit - 1} limit 1
+    )`.execute(db);
+}
