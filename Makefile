@@ -53,9 +53,10 @@ crds: build ## Regenerate crds/ from the SDK's schema (a unit test fails when th
 typecheck: build ## Type-check sources and tests
 	npx tsc -p tsconfig.test.json
 
-lint: deps ## eslint and prettier --check
+lint: deps ## eslint, prettier --check, and no import cycle (dpdm, type-only imports included)
 	npx eslint .
 	npx prettier --check .
+	npx dpdm --no-warning --no-tree --exit-code circular:1 $(foreach p,sdk/typescript operator webhook control-plane sidecar e2e bench,'$(p)/src/**/*.ts')
 
 format: deps ## Rewrite files with prettier
 	npx prettier --write .

@@ -1,7 +1,7 @@
-import type { CompliancePack } from './types.js';
+import type { CompliancePack, Severity } from './types.js';
 import type { AgentManifest } from '../manifest/load.js';
 
-export type Severity = 'critical' | 'high' | 'medium' | 'low';
+export type { Severity } from './types.js';
 
 export const SEVERITY_WEIGHT: Record<Severity, number> = { critical: 4, high: 3, medium: 2, low: 1 };
 

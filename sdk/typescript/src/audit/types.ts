@@ -1,6 +1,7 @@
 import type { COMPLIANCE_PACKS } from '../manifest/schema.js';
 import type { Grade } from './grade.js';
-import type { Severity } from './rules.js';
+
+export type Severity = 'critical' | 'high' | 'medium' | 'low';
 
 export type CompliancePack = (typeof COMPLIANCE_PACKS)[number];
 

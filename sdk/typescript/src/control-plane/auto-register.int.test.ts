@@ -137,7 +137,8 @@ describe('auto-registration inside a pod', () => {
         instanceId: 'i',
         runtime: 'local',
       },
-      reporter,
+      manifest: reporter.manifest,
+      report: () => reporter.getReport(),
       backoff: { baseMs: 10, maxMs: 20 },
       log: (m) => void logs.push(m),
     }).start();

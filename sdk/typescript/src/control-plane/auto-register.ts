@@ -1,7 +1,8 @@
 import { ENV } from '../k8s/contract.js';
 import { hostname } from 'node:os';
 import { runAudit } from '../audit/run-audit.js';
-import type { AgentSpecReporter } from '../health/reporter.js';
+import type { HealthReport } from '../health/types.js';
+import type { AgentManifest } from '../manifest/load.js';
 import { logError } from '../log-error.js';
 import { buildPushPayload } from '../push/payload.js';
 import { redact } from '../push/redact.js';
@@ -46,10 +47,11 @@ export function autoRegistrationConfig(
 
 export interface AutoRegistrationOptions {
   config: AutoRegistrationConfig;
-  /** The agent's reporter: its manifest is sent at registration, its report and audit make each heartbeat. */
-  reporter?: Pick<AgentSpecReporter, 'manifest' | 'getReport'>;
-  /** Or: the manifest and a builder of each heartbeat's {health, gap} (the sidecar sends its own reports). */
-  manifest?: AgentSpecReporter['manifest'];
+  /** The agent's manifest: sent at registration, audited for each heartbeat's gap. */
+  manifest: AgentManifest;
+  /** The agent's live health report (an AgentSpecReporter's getReport): with the manifest's audit, each heartbeat. */
+  report?: () => Promise<HealthReport>;
+  /** Or: a builder of each heartbeat's whole {health, gap} (the sidecar sends its own reports). */
   heartbeat?: () => Promise<HeartbeatBody>;
   fetch?: typeof fetch;
   /** Backoff between registration attempts (and after a 401). Default: 1 s doubling to 5 min. */
@@ -75,8 +77,8 @@ export class AutoRegistration {
   private failures = 0;
 
   constructor(private readonly options: AutoRegistrationOptions) {
-    if (!options.reporter && !(options.manifest && options.heartbeat)) {
-      throw new Error('AutoRegistration needs a reporter, or a manifest and a heartbeat builder');
+    if (!options.report && !options.heartbeat) {
+      throw new Error('AutoRegistration needs a report function or a heartbeat builder');
     }
     this.client = new ControlPlaneClient({
       baseUrl: options.config.controlPlaneUrl,
@@ -86,14 +88,13 @@ export class AutoRegistration {
     });
   }
 
-  private get manifest(): AgentSpecReporter['manifest'] {
-    return (this.options.manifest ?? this.options.reporter?.manifest) as AgentSpecReporter['manifest'];
+  private get manifest(): AgentManifest {
+    return this.options.manifest;
   }
 
   private async heartbeatBody(): Promise<HeartbeatBody> {
     if (this.options.heartbeat) return this.options.heartbeat();
-    const reporter = this.options.reporter as Pick<AgentSpecReporter, 'manifest' | 'getReport'>;
-    return buildPushPayload(await reporter.getReport(), runAudit(reporter.manifest));
+    return buildPushPayload(await this.options.report!(), runAudit(this.options.manifest));
   }
 
   start(): this {

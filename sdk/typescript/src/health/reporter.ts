@@ -79,7 +79,8 @@ export class AgentSpecReporter {
     if (config && this.options.autoRegister !== false) {
       this.registration = new AutoRegistration({
         config,
-        reporter: this,
+        manifest: this.manifest,
+        report: () => this.getReport(),
         ...(this.options.fetch ? { fetch: this.options.fetch } : {}),
       }).start();
     }
