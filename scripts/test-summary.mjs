@@ -14,13 +14,21 @@ function printFigures() {
     .sort()
     .flatMap((f) => JSON.parse(readFileSync(join(figuresDir, f), 'utf8')));
   if (rows.length === 0) return;
-  const columns = [...new Set(rows.flatMap((r) => Object.keys(r)))];
-  const width = columns.map((c) => Math.max(c.length, ...rows.map((r) => String(r[c] ?? '').length)));
-  const line = (cells) => `| ${cells.map((c, i) => String(c).padEnd(width[i])).join(' | ')} |`;
+  // suite | cases | what was measured (each suite its own figures: 5xx, crashes, lost, found, ...)
+  const table = rows.map(({ suite, cases, ...figures }) => [
+    String(suite ?? ''),
+    String(cases ?? ''),
+    Object.entries(figures)
+      .map(([k, v]) => `${k}: ${v}`)
+      .join(', '),
+  ]);
+  const header = ['suite', 'cases', 'figures'];
+  const width = header.map((h, i) => Math.max(h.length, ...table.map((r) => r[i].length)));
+  const line = (cells) => `| ${cells.map((c, i) => c.padEnd(width[i])).join(' | ')} |`;
   console.log('\nhostile input, faults and secrets:');
-  console.log(line(columns));
+  console.log(line(header));
   console.log(line(width.map((w) => '-'.repeat(w))));
-  for (const row of rows) console.log(line(columns.map((c) => row[c] ?? '')));
+  for (const row of table) console.log(line(row));
   console.log('');
 }
 

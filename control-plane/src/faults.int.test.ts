@@ -120,7 +120,8 @@ describe(`control plane SIGKILLed under ${INSTANCES} heartbeating instances`, ()
     const afterRestart = [...arrivals].filter(([b]) => b * 1_000 >= restartedAt).map(([, n]) => n);
     const peak = Math.max(...afterRestart);
     recordFigures('faults', {
-      suite: `control plane SIGKILL + restart, ${INSTANCES} instances`,
+      suite: 'control plane SIGKILLed and restarted under heartbeating instances',
+      cases: `${INSTANCES} instances`,
       'acknowledged lost': lost,
       'steady req/s': Math.round(steadyRate),
       'reconnect peak req/s': peak,
