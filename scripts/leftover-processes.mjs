@@ -1,6 +1,6 @@
 // Lists processes a test run left behind: servers (node, postgres, etcd, kube-*, opa, redis, npx) whose working
-// directory is inside this checkout or whose command line names it or the agentspec cache. The caller and its
-// ancestors (make, the shell) are not counted.
+// directory is inside this checkout or whose command line names it or the test binaries in the agentspec cache. The
+// caller and its ancestors (make, the shell) are not counted.
 import { readFileSync, readdirSync, readlinkSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -19,7 +19,7 @@ function parentOf(pid) {
 /** Processes of this checkout (pid and command line), excluding `self` and its ancestors. */
 export function leftoverProcesses(root = process.cwd(), self = process.pid) {
   const top = resolve(root);
-  const cache = process.env['AGENTSPEC_CACHE'] ?? join(homedir(), '.cache', 'agentspec');
+  const testbin = join(process.env['AGENTSPEC_CACHE'] ?? join(homedir(), '.cache', 'agentspec'), 'testbin');
   const ancestors = new Set();
   for (let pid = self; pid > 1; pid = parentOf(pid)) ancestors.add(pid);
   const found = [];
@@ -34,7 +34,7 @@ export function leftoverProcesses(root = process.cwd(), self = process.pid) {
       continue; // gone, or not ours to read
     }
     if (!cmd || !SERVER.test(cmd.split(' ')[0] ?? '')) continue;
-    const ours = cwd === top || cwd.startsWith(`${top}/`) || cmd.includes(top) || cmd.includes(cache);
+    const ours = cwd === top || cwd.startsWith(`${top}/`) || cmd.includes(top) || cmd.includes(testbin);
     if (ours) found.push({ pid: Number(name), cmd: cmd.slice(0, 160) });
   }
   return found;
