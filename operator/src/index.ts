@@ -13,3 +13,6 @@ export { LeaderElector, type LeaderElectionOptions } from './leader-election.js'
 export { loadOperatorConfig, helpText, OperatorConfigError, SETTINGS, type OperatorConfig } from './config.js';
 export { startOperator, createOperatorLogger, type RunningOperator, type StartOperatorOptions } from './operator.js';
 export { COPY_LABEL } from './registration-secret.js';
+export { Manager, type ManagerOptions, type RunningManager, type Runnable } from './manager.js';
+export { setupAgentController } from './agent-controller.js';
+export { setupRegistrationSecretController } from './registration-secret-controller.js';
