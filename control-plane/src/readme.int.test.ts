@@ -1,4 +1,5 @@
-// The README's control-plane session, run as written against `npx agentspec-control-plane` (no database configured).
+// The control-plane session of docs/control-plane.md, run as written against `npx agentspec-control-plane` (no
+// database configured).
 import { execFile, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -7,8 +8,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { freePort, waitFor } from '@agentspec/e2e';
 
 const root = resolve(import.meta.dirname, '..', '..');
-const readme = readFileSync(join(root, 'README.md'), 'utf8');
-const session = /<!-- control-plane-curl -->\n```bash\n([\s\S]*?)```/.exec(readme)?.[1] ?? '';
+const doc = readFileSync(join(root, 'docs', 'control-plane.md'), 'utf8');
+const session = /<!-- control-plane-curl -->\n```bash\n([\s\S]*?)```/.exec(doc)?.[1] ?? '';
 const kill: (() => Promise<void>)[] = [];
 afterAll(() => Promise.all(kill.map((k) => k())));
 
@@ -29,7 +30,7 @@ async function stopGroup(pgid: number): Promise<void> {
   });
 }
 
-describe('README control-plane session', () => {
+describe('docs/control-plane.md session', () => {
   it('prints what the README says, against a control plane started with npx and no database configured', async () => {
     expect(session).toContain('curl');
     const port = await freePort();

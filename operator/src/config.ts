@@ -33,7 +33,7 @@ export class OperatorConfigError extends SettingsError {
   }
 }
 
-/** Flag, environment variable, default and description of every setting (also the --help text and the README). */
+/** Flag, environment variable, default and description of every setting (also the --help text and docs/operator.md). */
 export const SETTINGS = [
   ['namespace', 'WATCH_NAMESPACE', '(all namespaces)', 'watch only this namespace'],
   [

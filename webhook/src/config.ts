@@ -30,7 +30,7 @@ export class WebhookConfigError extends SettingsError {
   }
 }
 
-/** Flag, environment variable, default, meaning: the --help text and the README table. */
+/** Flag, environment variable, default, meaning: the --help text and the table in docs/webhook.md. */
 export const SETTINGS = [
   ['port', 'PORT', '8443', 'HTTPS port of POST /mutate'],
   ['health-port', 'HEALTH_PORT', '8081', 'HTTP port of /healthz, /readyz and /metrics'],

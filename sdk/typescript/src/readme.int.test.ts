@@ -1,4 +1,4 @@
-// The README's SDK and CLI examples, exactly as written there, run against real processes.
+// The SDK and CLI examples of docs/sdk.md and docs/cli.md, exactly as written there, run against real processes.
 import { execFile, spawn } from 'node:child_process';
 import { cpSync, existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
@@ -8,7 +8,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort, listenOnLoopback, waitFor } from '@agentspec/e2e';
 
 const root = resolve(import.meta.dirname, '..', '..', '..');
-const readme = readFileSync(join(root, 'README.md'), 'utf8');
+const sdkDoc = readFileSync(join(root, 'docs', 'sdk.md'), 'utf8');
+const cliDoc = readFileSync(join(root, 'docs', 'cli.md'), 'utf8');
 const bin = join(root, 'sdk', 'typescript', 'dist', 'bin', 'agentspec.js');
 
 /** A fresh copy of examples/fitness-coach to run the examples in. */
@@ -30,8 +31,8 @@ function runNode(
   });
 }
 
-describe('README snippets', () => {
-  const snippets = [...readme.matchAll(/<!-- snippet: (\S+) -->\n```ts\n([\s\S]*?)```/g)];
+describe('docs/sdk.md snippets', () => {
+  const snippets = [...sdkDoc.matchAll(/<!-- snippet: (\S+) -->\n```ts\n([\s\S]*?)```/g)];
 
   it('are the example files, word for word', () => {
     expect(snippets.map((m) => m[1])).toEqual([
@@ -107,8 +108,8 @@ describe('README snippets', () => {
   });
 });
 
-describe('README CLI example', () => {
-  const block = /<!-- cli-example -->\n```bash\n([\s\S]*?)```/.exec(readme)?.[1] ?? '';
+describe('docs/cli.md CLI example', () => {
+  const block = /<!-- cli-example -->\n```bash\n([\s\S]*?)```/.exec(cliDoc)?.[1] ?? '';
   const commands = block.split('\n').filter((line) => line.startsWith('agentspec '));
 
   it('lists commands', () => {
