@@ -8,6 +8,7 @@ FROM node:${NODE_VERSION}-bookworm-slim AS build
 WORKDIR /src
 COPY package.json package-lock.json .node-version tsconfig.base.json tsconfig.json ./
 COPY sdk/typescript/package.json sdk/typescript/
+COPY service-kit/package.json service-kit/
 COPY control-plane/package.json control-plane/
 COPY operator/package.json operator/
 COPY webhook/package.json webhook/

@@ -27,7 +27,7 @@ RESULTS := .test-results
 # Each tier also writes a JSON report so that `make test` can close with one "N passed, N failed" line.
 VITEST = npx vitest run --reporter=default --reporter=json --outputFile.json=$(RESULTS)/$(1).json --config vitest.$(1).config.ts
 
-.PHONY: help node deps build bench soak crds demo images typecheck lint chart-lint format test test-unit test-int e2e testbin cluster-up cluster-down clean
+.PHONY: help node deps build bench soak docs crds demo images typecheck lint chart-lint format test test-unit test-int e2e testbin cluster-up cluster-down clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -45,6 +45,9 @@ deps: $(DEPS_STAMP) ## npm ci (only when the lockfile changed)
 
 build: deps ## Compile every package (tsc -b)
 	npx tsc -b
+
+docs: build ## Regenerate the settings tables of docs/*.md from the services' settings rows (a unit test fails when stale)
+	node e2e/dist/cli/write-docs.js
 
 crds: build ## Regenerate crds/ from the SDK's schema (a unit test fails when the committed CRD is stale)
 	node sdk/typescript/dist/bin/write-crd.js crds/agentspec.io_agents.yaml

@@ -1,4 +1,6 @@
 import { resolve } from 'node:path';
+import { ENV } from '@agentspec/sdk';
+import { readSettings, SettingsError, type SettingsTable } from '@agentspec/service-kit';
 
 export interface ControlPlaneConfig {
   port: number;
@@ -18,54 +20,93 @@ export interface ControlPlaneConfig {
   logLevel: string;
 }
 
-export class ConfigError extends Error {
-  constructor(readonly problems: string[]) {
-    super(`invalid control-plane configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+export class ConfigError extends SettingsError {
+  constructor(problems: string[]) {
+    super(problems, 'control-plane configuration');
     this.name = 'ConfigError';
   }
 }
 
 export const MIN_JWT_SECRET_LENGTH = 32;
 
+/** Every setting (environment only), written once: the reader, --help and docs/control-plane.md use these rows. */
+export const SETTINGS = {
+  port: { type: 'int', env: 'PORT', default: 8080, min: 0, max: 65_535, help: 'listen port' },
+  databaseUrl: {
+    type: 'optional',
+    env: 'DATABASE_URL',
+    shown: 'unset',
+    help: 'PostgreSQL ≥ 13 URL; unset: embedded PGlite in AGENTSPEC_DATA_DIR (announced in the log)',
+  },
+  dataDir: { type: 'string', env: 'AGENTSPEC_DATA_DIR', default: './.agentspec-data', help: "PGlite's directory" },
+  adminKey: {
+    type: 'secret',
+    env: ENV.adminKey,
+    help: 'admin key for registration and the read API (unset: they answer 503)',
+  },
+  jwtSecret: {
+    type: 'secret',
+    env: 'JWT_SECRET',
+    help: `signs the agents' tokens; required, at least ${MIN_JWT_SECRET_LENGTH} characters, or the process exits saying how to make one`,
+  },
+  tokenTtlSeconds: {
+    type: 'int',
+    env: 'AGENTSPEC_TOKEN_TTL_SECONDS',
+    default: 86_400,
+    min: 60,
+    max: 31_536_000,
+    help: 'token lifetime',
+  },
+  minHeartbeatIntervalSeconds: {
+    type: 'int',
+    env: 'AGENTSPEC_MIN_HEARTBEAT_INTERVAL_SECONDS',
+    default: 10,
+    min: 0,
+    max: 3_600,
+    help: 'faster heartbeats get 429',
+  },
+  heartbeatIntervalSeconds: {
+    type: 'int',
+    env: 'AGENTSPEC_HEARTBEAT_INTERVAL_SECONDS',
+    default: 30,
+    min: 1,
+    max: 3_600,
+    help: 'the interval registration tells instances to use',
+  },
+  historyLimit: {
+    type: 'int',
+    env: 'AGENTSPEC_HISTORY_LIMIT',
+    default: 100,
+    min: 1,
+    max: 100_000,
+    help: 'history rows kept per instance',
+  },
+  logLevel: { type: 'string', env: 'LOG_LEVEL', default: 'info', help: 'pino log level' },
+} as const satisfies SettingsTable;
+
 /** Reads the configuration from the environment; every problem is reported at once, naming the variable. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): ControlPlaneConfig {
-  const problems: string[] = [];
-  const int = (name: string, fallback: number, min: number, max: number): number => {
-    const raw = env[name];
-    if (raw === undefined || raw === '') return fallback;
-    const value = Number(raw);
-    if (!Number.isInteger(value) || value < min || value > max) {
-      problems.push(`${name} must be a whole number from ${min} to ${max}, got "${raw}"`);
-      return fallback;
-    }
-    return value;
-  };
-  const jwtSecret = env['JWT_SECRET'] ?? '';
-  if (jwtSecret.length < MIN_JWT_SECRET_LENGTH) {
-    problems.push(
-      `JWT_SECRET must be at least ${MIN_JWT_SECRET_LENGTH} characters (it signs the agents' tokens)` +
-        `${jwtSecret ? `; it has ${jwtSecret.length}` : ' and is not set'}. Generate one with: export JWT_SECRET=$(openssl rand -hex 32)`,
-    );
+  try {
+    const s = readSettings(SETTINGS, [], env, 'control-plane configuration', (v, problems) => {
+      const secret = v.jwtSecret ?? '';
+      if (secret.length < MIN_JWT_SECRET_LENGTH) {
+        problems.push(
+          `JWT_SECRET must be at least ${MIN_JWT_SECRET_LENGTH} characters (it signs the agents' tokens)` +
+            `${secret ? `; it has ${secret.length}` : ' and is not set'}. Generate one with: export JWT_SECRET=$(openssl rand -hex 32)`,
+        );
+      }
+      if (v.databaseUrl && !/^postgres(ql)?:\/\//.test(v.databaseUrl)) {
+        problems.push('DATABASE_URL must be a postgres:// or postgresql:// URL');
+      }
+      if (v.heartbeatIntervalSeconds < v.minHeartbeatIntervalSeconds) {
+        problems.push(
+          'AGENTSPEC_HEARTBEAT_INTERVAL_SECONDS must not be below AGENTSPEC_MIN_HEARTBEAT_INTERVAL_SECONDS',
+        );
+      }
+    });
+    return { ...s, dataDir: resolve(s.dataDir), jwtSecret: s.jwtSecret ?? '' };
+  } catch (err) {
+    if (err instanceof SettingsError) throw new ConfigError(err.problems);
+    throw err;
   }
-  const databaseUrl = env['DATABASE_URL'] || undefined;
-  if (databaseUrl && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
-    problems.push('DATABASE_URL must be a postgres:// or postgresql:// URL');
-  }
-  const config: ControlPlaneConfig = {
-    port: int('PORT', 8080, 0, 65535),
-    databaseUrl,
-    dataDir: resolve(env['AGENTSPEC_DATA_DIR'] || './.agentspec-data'),
-    adminKey: env['AGENTSPEC_ADMIN_KEY'] || undefined,
-    jwtSecret,
-    tokenTtlSeconds: int('AGENTSPEC_TOKEN_TTL_SECONDS', 86_400, 60, 31_536_000),
-    minHeartbeatIntervalSeconds: int('AGENTSPEC_MIN_HEARTBEAT_INTERVAL_SECONDS', 10, 0, 3_600),
-    heartbeatIntervalSeconds: int('AGENTSPEC_HEARTBEAT_INTERVAL_SECONDS', 30, 1, 3_600),
-    historyLimit: int('AGENTSPEC_HISTORY_LIMIT', 100, 1, 100_000),
-    logLevel: env['LOG_LEVEL'] || 'info',
-  };
-  if (config.heartbeatIntervalSeconds < config.minHeartbeatIntervalSeconds) {
-    problems.push('AGENTSPEC_HEARTBEAT_INTERVAL_SECONDS must not be below AGENTSPEC_MIN_HEARTBEAT_INTERVAL_SECONDS');
-  }
-  if (problems.length) throw new ConfigError(problems);
-  return config;
 }

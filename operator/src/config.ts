@@ -1,5 +1,6 @@
 import { hostname } from 'node:os';
-import { DEFAULT_SIDECAR_IMAGE, formatSettingsHelp, SettingsReader, SettingsError } from '@agentspec/sdk';
+import { DEFAULT_SIDECAR_IMAGE, ENV, REGISTRATION_SECRET } from '@agentspec/sdk';
+import { readSettings, settingsHelp, SettingsError, type SettingsTable } from '@agentspec/service-kit';
 
 export interface OperatorConfig {
   /** Watch one namespace; undefined: all. */
@@ -33,85 +34,150 @@ export class OperatorConfigError extends SettingsError {
   }
 }
 
-/** Flag, environment variable, default and description of every setting (also the --help text and docs/operator.md). */
-export const SETTINGS = [
-  ['namespace', 'WATCH_NAMESPACE', '(all namespaces)', 'watch only this namespace'],
-  [
-    'control-plane-url',
-    'AGENTSPEC_CONTROL_PLANE_URL',
-    '(none)',
-    'control plane for status, finalizer and deregistration',
-  ],
-  ['', 'AGENTSPEC_ADMIN_KEY', '(none)', "the control plane's admin key (environment only)"],
-  ['health-addr', 'HEALTH_ADDR', ':8081', '/healthz and /readyz; 0 turns them off'],
-  ['metrics-addr', 'METRICS_ADDR', ':8080', '/metrics; 0 turns it off'],
-  ['workers', 'WORKERS', '4', 'Agents reconciled at the same time'],
-  ['leader-elect', 'LEADER_ELECT', 'true', 'leader election on a Lease (true|false)'],
-  ['leader-election-namespace', 'LEADER_ELECTION_NAMESPACE', 'POD_NAMESPACE or default', 'namespace of the Lease'],
-  ['leader-election-id', 'LEADER_ELECTION_ID', 'agentspec-operator', 'name of the Lease'],
-  ['release-namespace', 'POD_NAMESPACE', '(none)', 'where the agentspec-control-plane Secret to copy lives'],
-  ['sidecar-image', 'AGENTSPEC_SIDECAR_IMAGE', DEFAULT_SIDECAR_IMAGE, 'sidecar image for Agents that name none'],
-  ['resync-seconds', 'RESYNC_SECONDS', '600', 'every cached Agent is reconciled again this often'],
-  ['control-plane-poll-seconds', 'CONTROL_PLANE_POLL_SECONDS', '15', 'how often the read API is polled'],
-  ['deregister-timeout-seconds', 'DEREGISTER_TIMEOUT_SECONDS', '60', 'finalizer gives up deregistering after this'],
-  ['kubeconfig', 'KUBECONFIG', '(in-cluster, then ~/.kube/config)', 'kubeconfig file'],
-  ['log-level', 'LOG_LEVEL', 'info', 'pino log level'],
-] as const;
+const ADDR = /^[^:]*:\d{1,5}$/;
+
+/** Every setting, written once: the reader, --help and the table in docs/operator.md are made from these rows. */
+export const SETTINGS = {
+  namespace: {
+    type: 'optional',
+    flag: 'namespace',
+    env: 'WATCH_NAMESPACE',
+    shown: '(all namespaces)',
+    help: 'watch only this namespace',
+  },
+  controlPlaneUrl: {
+    type: 'optional',
+    flag: 'control-plane-url',
+    env: ENV.controlPlaneUrl,
+    shown: '(none)',
+    help: 'control plane for status, finalizer and deregistration',
+  },
+  adminKey: { type: 'secret', env: ENV.adminKey, help: "the control plane's admin key (environment only)" },
+  healthAddr: {
+    type: 'string',
+    flag: 'health-addr',
+    env: 'HEALTH_ADDR',
+    default: ':8081',
+    help: '/healthz and /readyz; 0 turns them off',
+  },
+  metricsAddr: {
+    type: 'string',
+    flag: 'metrics-addr',
+    env: 'METRICS_ADDR',
+    default: ':8080',
+    help: '/metrics; 0 turns it off',
+  },
+  workers: {
+    type: 'int',
+    flag: 'workers',
+    env: 'WORKERS',
+    default: 4,
+    min: 1,
+    max: 256,
+    help: 'Agents reconciled at the same time',
+  },
+  leaderElect: {
+    type: 'bool',
+    flag: 'leader-elect',
+    env: 'LEADER_ELECT',
+    default: true,
+    help: 'leader election on a Lease (true|false)',
+  },
+  leaderElectionNamespace: {
+    type: 'optional',
+    flag: 'leader-election-namespace',
+    env: 'LEADER_ELECTION_NAMESPACE',
+    shown: 'POD_NAMESPACE or default',
+    help: 'namespace of the Lease',
+  },
+  leaderElectionId: {
+    type: 'string',
+    flag: 'leader-election-id',
+    env: 'LEADER_ELECTION_ID',
+    default: 'agentspec-operator',
+    help: 'name of the Lease',
+  },
+  releaseNamespace: {
+    type: 'optional',
+    flag: 'release-namespace',
+    env: 'POD_NAMESPACE',
+    shown: '(none)',
+    help: `where the ${REGISTRATION_SECRET} Secret to copy lives`,
+  },
+  sidecarImage: {
+    type: 'string',
+    flag: 'sidecar-image',
+    env: 'AGENTSPEC_SIDECAR_IMAGE',
+    default: DEFAULT_SIDECAR_IMAGE,
+    help: 'sidecar image for Agents that name none',
+  },
+  resyncSeconds: {
+    type: 'int',
+    flag: 'resync-seconds',
+    env: 'RESYNC_SECONDS',
+    default: 600,
+    min: 0,
+    max: 86_400,
+    help: 'every cached Agent is reconciled again this often',
+  },
+  controlPlanePollSeconds: {
+    type: 'int',
+    flag: 'control-plane-poll-seconds',
+    env: 'CONTROL_PLANE_POLL_SECONDS',
+    default: 15,
+    min: 1,
+    max: 3_600,
+    help: 'how often the read API is polled',
+  },
+  deregisterTimeoutSeconds: {
+    type: 'int',
+    flag: 'deregister-timeout-seconds',
+    env: 'DEREGISTER_TIMEOUT_SECONDS',
+    default: 60,
+    min: 0,
+    max: 3_600,
+    help: 'finalizer gives up deregistering after this',
+  },
+  kubeconfig: {
+    type: 'optional',
+    flag: 'kubeconfig',
+    env: 'KUBECONFIG',
+    shown: '(in-cluster, then ~/.kube/config)',
+    help: 'kubeconfig file',
+  },
+  logLevel: { type: 'string', flag: 'log-level', env: 'LOG_LEVEL', default: 'info', help: 'pino log level' },
+} as const satisfies SettingsTable;
 
 export function helpText(): string {
-  return formatSettingsHelp('reconciles agentspec.io/v1 Agent resources', 'agentspec-operator', SETTINGS);
+  return settingsHelp('reconciles agentspec.io/v1 Agent resources', 'agentspec-operator', SETTINGS);
 }
 
 /** Flags win over the environment; every problem is reported at once, naming the flag. */
 export function loadOperatorConfig(argv: string[], env: NodeJS.ProcessEnv = process.env): OperatorConfig {
-  // An unknown flag is a SettingsError at once; every other problem is collected, then thrown together.
-  const settings = SettingsReader.parse(
-    argv,
-    SETTINGS.filter(([flag]) => flag).map(([flag]) => flag),
-    env,
-    'operator configuration',
-  );
-  const problems = settings.problems;
-  const get = settings.get.bind(settings);
-  const int = settings.int.bind(settings);
-  const bool = settings.bool.bind(settings);
-  const addr = (flag: string, name: string, fallback: string): string => {
-    const raw = get(flag, name) ?? fallback;
-    if (raw !== '0' && !/^[^:]*:\d{1,5}$/.test(raw)) {
-      problems.push(`--${flag} (${name}) must be host:port, :port or 0, got "${raw}"`);
-      return fallback;
-    }
-    return raw;
-  };
-  const controlPlaneUrl = get('control-plane-url', 'AGENTSPEC_CONTROL_PLANE_URL');
-  if (controlPlaneUrl !== undefined && !/^https?:\/\/[^/]/.test(controlPlaneUrl)) {
-    problems.push(`--control-plane-url (AGENTSPEC_CONTROL_PLANE_URL) must be an http:// or https:// URL`);
+  try {
+    const s = readSettings(SETTINGS, argv, env, 'operator configuration', (v, problems) => {
+      for (const [key, flag] of [
+        ['healthAddr', 'health-addr'],
+        ['metricsAddr', 'metrics-addr'],
+      ] as const) {
+        const { env: name } = SETTINGS[key];
+        if (v[key] !== '0' && !ADDR.test(v[key]))
+          problems.push(`--${flag} (${name}) must be host:port, :port or 0, got "${v[key]}"`);
+      }
+      if (v.controlPlaneUrl !== undefined && !/^https?:\/\/[^/]/.test(v.controlPlaneUrl)) {
+        problems.push(`--control-plane-url (${ENV.controlPlaneUrl}) must be an http:// or https:// URL`);
+      }
+      if (v.controlPlaneUrl && !v.adminKey) {
+        problems.push(`${ENV.adminKey} must be set when a control plane URL is configured (the read API needs it)`);
+      }
+    });
+    return {
+      ...s,
+      leaderElectionNamespace: s.leaderElectionNamespace ?? s.releaseNamespace ?? 'default',
+      identity: `${env['POD_NAME'] ?? hostname()}_${Math.random().toString(36).slice(2, 10)}`,
+    };
+  } catch (err) {
+    if (err instanceof SettingsError) throw new OperatorConfigError(err.problems);
+    throw err;
   }
-  const adminKey = env['AGENTSPEC_ADMIN_KEY'] || undefined;
-  if (controlPlaneUrl && !adminKey) {
-    problems.push('AGENTSPEC_ADMIN_KEY must be set when a control plane URL is configured (the read API needs it)');
-  }
-  const releaseNamespace = get('release-namespace', 'POD_NAMESPACE');
-  const config: OperatorConfig = {
-    namespace: get('namespace', 'WATCH_NAMESPACE'),
-    controlPlaneUrl,
-    adminKey,
-    healthAddr: addr('health-addr', 'HEALTH_ADDR', ':8081'),
-    metricsAddr: addr('metrics-addr', 'METRICS_ADDR', ':8080'),
-    workers: int('workers', 'WORKERS', 4, 1, 256),
-    leaderElect: bool('leader-elect', 'LEADER_ELECT', true),
-    leaderElectionNamespace:
-      get('leader-election-namespace', 'LEADER_ELECTION_NAMESPACE') ?? releaseNamespace ?? 'default',
-    leaderElectionId: get('leader-election-id', 'LEADER_ELECTION_ID') ?? 'agentspec-operator',
-    identity: `${env['POD_NAME'] ?? hostname()}_${Math.random().toString(36).slice(2, 10)}`,
-    releaseNamespace,
-    sidecarImage: get('sidecar-image', 'AGENTSPEC_SIDECAR_IMAGE') ?? DEFAULT_SIDECAR_IMAGE,
-    resyncSeconds: int('resync-seconds', 'RESYNC_SECONDS', 600, 0, 86_400),
-    controlPlanePollSeconds: int('control-plane-poll-seconds', 'CONTROL_PLANE_POLL_SECONDS', 15, 1, 3_600),
-    deregisterTimeoutSeconds: int('deregister-timeout-seconds', 'DEREGISTER_TIMEOUT_SECONDS', 60, 0, 3_600),
-    kubeconfig: get('kubeconfig', 'KUBECONFIG'),
-    logLevel: get('log-level', 'LOG_LEVEL') ?? 'info',
-  };
-  if (problems.length) throw new OperatorConfigError(problems);
-  return config;
 }

@@ -1,10 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { KubeConfig, KubernetesObject } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { Registry, collectDefaultMetrics } from 'prom-client';
 import { redact } from '@agentspec/sdk';
+import { startOpsServer } from '@agentspec/service-kit';
 import { describeError, isConflict } from './api-error.js';
 import { runWorkers, type ReconcileResult } from './controller-runner.js';
 import { Informer, type InformerOptions } from './informer.js';
@@ -182,54 +181,19 @@ export class Manager {
   }
 }
 
-async function listen(addr: string, handler: Parameters<typeof createServer>[1]): Promise<Server | undefined> {
-  if (addr === '0') return undefined;
-  const [host, port] = [addr.slice(0, addr.lastIndexOf(':')), Number(addr.slice(addr.lastIndexOf(':') + 1))];
-  const server = createServer(handler);
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host || undefined, () => resolve());
-  });
-  return server;
-}
-
-const urlOf = (server: Server | undefined): string | undefined => {
-  if (!server) return undefined;
-  const address = server.address() as AddressInfo;
-  const host =
-    address.family === 'IPv6'
-      ? `[${address.address === '::' ? '::1' : address.address}]`
-      : address.address === '0.0.0.0'
-        ? '127.0.0.1'
-        : address.address;
-  return `http://${host}:${address.port}`;
-};
-
 /** /healthz and /readyz on healthAddr, /metrics on metricsAddr. */
 async function startOpsServers(
   options: Pick<ManagerOptions, 'healthAddr' | 'metricsAddr'>,
   registry: Registry,
   ready: () => boolean,
 ): Promise<{ healthUrl: string | undefined; metricsUrl: string | undefined; close(): Promise<void> }> {
-  const health = await listen(options.healthAddr, (req, res) => {
-    if (req.url === '/healthz') return void res.writeHead(200, { 'content-type': 'text/plain' }).end('ok');
-    if (req.url !== '/readyz') return void res.writeHead(404).end();
-    res.writeHead(ready() ? 200 : 503, { 'content-type': 'text/plain' }).end(ready() ? 'ok' : 'caches not synced');
-  });
-  const metrics = await listen(options.metricsAddr, (req, res) => {
-    if (req.url !== '/metrics') return void res.writeHead(404).end();
-    registry
-      .metrics()
-      .then((text) => res.writeHead(200, { 'content-type': registry.contentType }).end(text))
-      .catch(() => res.writeHead(500).end());
-  });
+  const health = await startOpsServer({ addr: options.healthAddr, ready, notReady: 'caches not synced' });
+  const metrics = await startOpsServer({ addr: options.metricsAddr, registry, health: false });
   return {
-    healthUrl: urlOf(health),
-    metricsUrl: urlOf(metrics),
+    healthUrl: health.url,
+    metricsUrl: metrics.url,
     close: async () => {
-      await Promise.all(
-        [health, metrics].map((server) => server && new Promise<void>((resolve) => server.close(() => resolve()))),
-      );
+      await Promise.all([health.close(), metrics.close()]);
     },
   };
 }

@@ -1,6 +1,6 @@
 import { KubeConfig } from '@kubernetes/client-node';
-import { pino, type Logger } from 'pino';
-import { redact } from '@agentspec/sdk';
+import type { Logger } from 'pino';
+import { createServiceLogger } from '@agentspec/service-kit';
 import { setupAgentController } from './agent-controller.js';
 import type { OperatorConfig } from './config.js';
 import { Manager, type RunningManager } from './manager.js';
@@ -15,20 +15,11 @@ export interface StartOperatorOptions {
 }
 
 export function createOperatorLogger(level: string, secrets: (string | undefined)[]): Logger {
-  return pino({
+  return createServiceLogger({
+    component: 'agentspec-operator',
     level,
-    base: { component: 'agentspec-operator' },
-    timestamp: pino.stdTimeFunctions.isoTime,
-    formatters: { level: (label) => ({ level: label }) },
-    redact: { paths: ['adminKey', '*.adminKey', 'apiKey', '*.apiKey'], censor: '[REDACTED]' },
-    hooks: {
-      logMethod(args, method) {
-        method.apply(
-          this,
-          args.map((a) => (typeof a === 'string' ? redact(a, secrets) : a)) as Parameters<typeof method>,
-        );
-      },
-    },
+    secrets,
+    redactPaths: ['adminKey', '*.adminKey', 'apiKey', '*.apiKey'],
   });
 }
 

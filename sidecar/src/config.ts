@@ -1,3 +1,6 @@
+import { DIAGNOSTICS_PORT, ENV, MANIFEST_FILE, MANIFEST_MOUNT_DIR, PROXY_PORT } from '@agentspec/sdk';
+import type { SettingsTable } from '@agentspec/service-kit';
+
 /** The sidecar's settings (seed 001): environment only. */
 export interface SidecarConfig {
   upstreamUrl: URL;
@@ -17,6 +20,62 @@ export class SidecarConfigError extends Error {
   }
 }
 
+/**
+ * Every setting (environment only, seed 001), written once: the defaults below, --help and the table in
+ * docs/sidecar.md come from these rows. The sidecar keeps seed 001's own error messages, so it reads them itself.
+ */
+export const SETTINGS = {
+  upstreamUrl: {
+    type: 'optional',
+    env: 'UPSTREAM_URL',
+    shown: 'required',
+    help: 'the agent\'s base URL, http: or https: (Invalid UPSTREAM_URL: "..." — must use http: or https: protocol)',
+  },
+  manifestPath: {
+    type: 'string',
+    env: 'MANIFEST_PATH',
+    default: `${MANIFEST_MOUNT_DIR}/${MANIFEST_FILE}`,
+    help: "the agent's agent.yaml (the operator mounts its ConfigMap there)",
+  },
+  proxyPort: { type: 'int', env: 'PROXY_PORT', default: PROXY_PORT, min: 0, max: 65_535, help: 'the proxy' },
+  controlPlanePort: {
+    type: 'int',
+    env: 'CONTROL_PLANE_PORT',
+    default: DIAGNOSTICS_PORT,
+    min: 0,
+    max: 65_535,
+    help: 'the diagnostics endpoints (/agentspec/...)',
+  },
+  auditRingSize: {
+    type: 'int',
+    env: 'AUDIT_RING_SIZE',
+    default: 1000,
+    min: 1,
+    max: 1_000_000,
+    help: 'audit entries kept in memory',
+  },
+  opaUrl: {
+    type: 'optional',
+    env: 'OPA_URL',
+    shown: 'none',
+    help: 'OPA base URL; the sidecar queries POST {OPA_URL}/v1/data/agentspec/deny (a set of violation names)',
+  },
+  opaProxyMode: {
+    type: 'string',
+    env: 'OPA_PROXY_MODE',
+    default: 'track',
+    values: ['track', 'enforce', 'off'],
+    help: 'track, enforce or off',
+  },
+  registration: {
+    type: 'optional',
+    env: `${ENV.controlPlaneUrl}, ${ENV.adminKey}, ${ENV.agentName}, ${ENV.namespace}, ${ENV.instanceId}`,
+    shown: 'none',
+    help: 'the registrar (the webhook injects them)',
+  },
+  logLevel: { type: 'string', env: 'LOG_LEVEL', default: 'info', help: 'JSON logs; the admin key never appears' },
+} as const satisfies SettingsTable;
+
 /** Reads the environment; the first problem ends the start with the message seed 001 documents. */
 export function loadSidecarConfig(env: NodeJS.ProcessEnv = process.env): SidecarConfig {
   const raw = env['UPSTREAM_URL'];
@@ -32,7 +91,8 @@ export function loadSidecarConfig(env: NodeJS.ProcessEnv = process.env): Sidecar
   if (!upstreamUrl || (upstreamUrl.protocol !== 'http:' && upstreamUrl.protocol !== 'https:')) {
     throw new SidecarConfigError(`Invalid UPSTREAM_URL: "${raw}" — must use http: or https: protocol`);
   }
-  const int = (name: string, fallback: number, min: number, max: number): number => {
+  const int = (row: { env: string; default: number; min: number; max: number }): number => {
+    const { env: name, default: fallback, min, max } = row;
     const value = env[name];
     if (value === undefined || value === '') return fallback;
     if (!/^\d+$/.test(value.trim()) || Number(value) < min || Number(value) > max) {
@@ -40,7 +100,7 @@ export function loadSidecarConfig(env: NodeJS.ProcessEnv = process.env): Sidecar
     }
     return Number(value);
   };
-  const mode = env['OPA_PROXY_MODE'] || 'track';
+  const mode = env['OPA_PROXY_MODE'] || SETTINGS.opaProxyMode.default;
   if (mode !== 'track' && mode !== 'enforce' && mode !== 'off') {
     throw new SidecarConfigError(`Invalid OPA_PROXY_MODE: "${mode}" — must be track, enforce or off`);
   }
@@ -50,12 +110,12 @@ export function loadSidecarConfig(env: NodeJS.ProcessEnv = process.env): Sidecar
   }
   return {
     upstreamUrl,
-    manifestPath: env['MANIFEST_PATH'] || '/manifest/agent.yaml',
-    proxyPort: int('PROXY_PORT', 4000, 0, 65_535),
-    controlPlanePort: int('CONTROL_PLANE_PORT', 4001, 0, 65_535),
-    auditRingSize: int('AUDIT_RING_SIZE', 1000, 1, 1_000_000),
+    manifestPath: env['MANIFEST_PATH'] || SETTINGS.manifestPath.default,
+    proxyPort: int(SETTINGS.proxyPort),
+    controlPlanePort: int(SETTINGS.controlPlanePort),
+    auditRingSize: int(SETTINGS.auditRingSize),
     opaUrl: opaUrl?.replace(/\/+$/, ''),
     opaProxyMode: mode,
-    logLevel: env['LOG_LEVEL'] || 'info',
+    logLevel: env['LOG_LEVEL'] || SETTINGS.logLevel.default,
   };
 }

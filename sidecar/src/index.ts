@@ -1,4 +1,4 @@
-export { loadSidecarConfig, SidecarConfigError, type SidecarConfig } from './config.js';
+export { loadSidecarConfig, SETTINGS, SidecarConfigError, type SidecarConfig } from './config.js';
 export { AuditRing, type AuditEntry } from './audit-ring.js';
 export { evaluateOpa, OPA_DENY_PATH, type OpaInput } from './opa.js';
 export { gapReport, SEVERITY_DEDUCTION, type GapIssue, type GapReport, type Source } from './gap.js';

@@ -1,11 +1,12 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { pino, type Logger } from 'pino';
+import type { Logger } from 'pino';
+import { createServiceLogger } from '@agentspec/service-kit';
 import {
   AutoRegistration,
   autoRegistrationConfig,
+  ENV,
   loadManifest,
-  redact,
   type AutoRegistrationStatus,
 } from '@agentspec/sdk';
 import { AuditRing } from './audit-ring.js';
@@ -22,20 +23,10 @@ export interface RunningSidecar {
 }
 
 export function createSidecarLogger(level: string, env: NodeJS.ProcessEnv = process.env): Logger {
-  const secrets = [env['AGENTSPEC_ADMIN_KEY'], env['ANTHROPIC_API_KEY']];
-  return pino({
+  return createServiceLogger({
+    component: 'agentspec-sidecar',
     level,
-    base: { component: 'agentspec-sidecar' },
-    timestamp: pino.stdTimeFunctions.isoTime,
-    formatters: { level: (label) => ({ level: label }) },
-    hooks: {
-      logMethod(args, method) {
-        method.apply(
-          this,
-          args.map((a) => (typeof a === 'string' ? redact(a, secrets) : a)) as Parameters<typeof method>,
-        );
-      },
-    },
+    secrets: [env[ENV.adminKey], env['ANTHROPIC_API_KEY']],
   });
 }
 

@@ -1,4 +1,11 @@
-import { formatSettingsHelp, SettingsReader, SettingsError } from '@agentspec/sdk';
+import { ENV } from '@agentspec/sdk';
+import {
+  readSettings,
+  settingsHelp,
+  SettingsError,
+  type SettingsTable,
+  type SettingsValues,
+} from '@agentspec/service-kit';
 
 export interface WebhookConfig {
   port: number;
@@ -30,93 +37,175 @@ export class WebhookConfigError extends SettingsError {
   }
 }
 
-/** Flag, environment variable, default, meaning: the --help text and the table in docs/webhook.md. */
-export const SETTINGS = [
-  ['port', 'PORT', '8443', 'HTTPS port of POST /mutate'],
-  ['health-port', 'HEALTH_PORT', '8081', 'HTTP port of /healthz, /readyz and /metrics'],
-  ['control-plane-url', 'AGENTSPEC_CONTROL_PLANE_URL', '(required)', 'the URL injected into pods'],
-  [
-    'exclude-namespaces',
-    'EXCLUDE_NAMESPACES',
-    'kube-system,kube-public,kube-node-lease + POD_NAMESPACE',
-    'never touched',
-  ],
-  ['tls-mode', 'TLS_MODE', 'rotator', 'rotator (built-in) or files (cert-manager)'],
-  ['cert-dir', 'CERT_DIR', '/tls', 'files mode: directory with tls.crt and tls.key'],
-  ['namespace', 'POD_NAMESPACE', 'default', "rotator: the webhook's namespace (Secret, Service)"],
-  ['secret-name', 'TLS_SECRET_NAME', 'agentspec-webhook-tls', 'rotator: Secret holding the CA and certificate'],
-  [
-    'webhook-configuration',
-    'WEBHOOK_CONFIGURATION_NAME',
-    'agentspec-webhook',
-    'rotator: MutatingWebhookConfiguration whose caBundle it keeps',
-  ],
-  ['service-name', 'SERVICE_NAME', 'agentspec-webhook', 'rotator: Service whose DNS names the certificate holds'],
-  ['cert-extra-hosts', 'CERT_EXTRA_HOSTS', '(none)', 'rotator: more DNS names or IPs, comma-separated'],
-  ['cert-validity-seconds', 'CERT_VALIDITY_SECONDS', '31536000', 'rotator: lifetime of a certificate (1 year)'],
-  ['cert-renew-before-seconds', 'CERT_RENEW_BEFORE_SECONDS', '7776000', 'rotator: renew when less is left (90 days)'],
-  ['cert-check-interval-seconds', 'CERT_CHECK_INTERVAL_SECONDS', '60', 'rotator: how often it checks'],
-  ['kubeconfig', 'KUBECONFIG', '(in-cluster, then ~/.kube/config)', 'kubeconfig file (rotator)'],
-  ['log-level', 'LOG_LEVEL', 'info', 'pino log level'],
-] as const;
+const SYSTEM_NAMESPACES = ['kube-system', 'kube-public', 'kube-node-lease'];
+
+/** Every setting, written once: the reader, --help and the table in docs/webhook.md are made from these rows. */
+export const SETTINGS = {
+  port: {
+    type: 'int',
+    flag: 'port',
+    env: 'PORT',
+    default: 8443,
+    min: 0,
+    max: 65_535,
+    help: 'HTTPS port of POST /mutate',
+  },
+  healthPort: {
+    type: 'int',
+    flag: 'health-port',
+    env: 'HEALTH_PORT',
+    default: 8081,
+    min: 0,
+    max: 65_535,
+    help: 'HTTP port of /healthz, /readyz and /metrics',
+  },
+  controlPlaneUrl: {
+    type: 'optional',
+    flag: 'control-plane-url',
+    env: ENV.controlPlaneUrl,
+    shown: '(required)',
+    help: 'the URL injected into pods',
+  },
+  excludeNamespaces: {
+    type: 'list',
+    flag: 'exclude-namespaces',
+    env: 'EXCLUDE_NAMESPACES',
+    shown: `${SYSTEM_NAMESPACES.join(',')} + POD_NAMESPACE`,
+    help: 'never touched',
+  },
+  tlsMode: {
+    type: 'string',
+    flag: 'tls-mode',
+    env: 'TLS_MODE',
+    default: 'rotator',
+    values: ['rotator', 'files'],
+    help: 'rotator (built-in) or files (cert-manager)',
+  },
+  certDir: {
+    type: 'string',
+    flag: 'cert-dir',
+    env: 'CERT_DIR',
+    default: '/tls',
+    help: 'files mode: directory with tls.crt and tls.key',
+  },
+  namespace: {
+    type: 'string',
+    flag: 'namespace',
+    env: 'POD_NAMESPACE',
+    default: 'default',
+    help: "rotator: the webhook's namespace (Secret, Service)",
+  },
+  secretName: {
+    type: 'string',
+    flag: 'secret-name',
+    env: 'TLS_SECRET_NAME',
+    default: 'agentspec-webhook-tls',
+    help: 'rotator: Secret holding the CA and certificate',
+  },
+  webhookConfigurationName: {
+    type: 'string',
+    flag: 'webhook-configuration',
+    env: 'WEBHOOK_CONFIGURATION_NAME',
+    default: 'agentspec-webhook',
+    help: 'rotator: MutatingWebhookConfiguration whose caBundle it keeps',
+  },
+  serviceName: {
+    type: 'string',
+    flag: 'service-name',
+    env: 'SERVICE_NAME',
+    default: 'agentspec-webhook',
+    help: 'rotator: Service whose DNS names the certificate holds',
+  },
+  extraHosts: {
+    type: 'list',
+    flag: 'cert-extra-hosts',
+    env: 'CERT_EXTRA_HOSTS',
+    shown: '(none)',
+    help: 'rotator: more DNS names or IPs, comma-separated',
+  },
+  validitySeconds: {
+    type: 'int',
+    flag: 'cert-validity-seconds',
+    env: 'CERT_VALIDITY_SECONDS',
+    default: 31_536_000,
+    min: 10,
+    max: 315_360_000,
+    help: 'rotator: lifetime of a certificate (1 year)',
+  },
+  renewBeforeSeconds: {
+    type: 'int',
+    flag: 'cert-renew-before-seconds',
+    env: 'CERT_RENEW_BEFORE_SECONDS',
+    default: 7_776_000,
+    min: 1,
+    max: 315_360_000,
+    help: 'rotator: renew when less is left (90 days)',
+  },
+  checkIntervalSeconds: {
+    type: 'int',
+    flag: 'cert-check-interval-seconds',
+    env: 'CERT_CHECK_INTERVAL_SECONDS',
+    default: 60,
+    min: 1,
+    max: 86_400,
+    help: 'rotator: how often it checks',
+  },
+  kubeconfig: {
+    type: 'optional',
+    flag: 'kubeconfig',
+    env: 'KUBECONFIG',
+    shown: '(in-cluster, then ~/.kube/config)',
+    help: 'kubeconfig file (rotator)',
+  },
+  logLevel: { type: 'string', flag: 'log-level', env: 'LOG_LEVEL', default: 'info', help: 'pino log level' },
+} as const satisfies SettingsTable;
 
 export function helpText(): string {
-  return formatSettingsHelp('injects control-plane registration into agent pods', 'agentspec-webhook', SETTINGS);
+  return settingsHelp('injects control-plane registration into agent pods', 'agentspec-webhook', SETTINGS);
 }
 
 export function loadWebhookConfig(argv: string[], env: NodeJS.ProcessEnv = process.env): WebhookConfig {
-  // An unknown flag is a SettingsError at once; every other problem is collected, then thrown together.
-  const settings = SettingsReader.parse(
-    argv,
-    SETTINGS.map(([flag]) => flag),
-    env,
-    'webhook configuration',
-  );
-  const problems = settings.problems;
-  const get = settings.get.bind(settings);
-  const int = settings.int.bind(settings);
-  const list = (flag: string, name: string): string[] => settings.list(flag, name) ?? [];
-  const controlPlaneUrl = get('control-plane-url', 'AGENTSPEC_CONTROL_PLANE_URL') ?? '';
-  if (!/^https?:\/\/[^/]/.test(controlPlaneUrl)) {
-    problems.push(
-      `--control-plane-url (AGENTSPEC_CONTROL_PLANE_URL) must be the control plane's http:// or https:// URL${controlPlaneUrl ? `, got "${controlPlaneUrl}"` : ''}`,
-    );
+  let s: SettingsValues<typeof SETTINGS>;
+  try {
+    s = readSettings(SETTINGS, argv, env, 'webhook configuration', (v, problems) => {
+      if (!/^https?:\/\/[^/]/.test(v.controlPlaneUrl ?? '')) {
+        const got = v.controlPlaneUrl ? `, got "${v.controlPlaneUrl}"` : '';
+        problems.push(
+          `--control-plane-url (${ENV.controlPlaneUrl}) must be the control plane's http:// or https:// URL${got}`,
+        );
+      }
+      if (v.renewBeforeSeconds >= v.validitySeconds) {
+        problems.push('--cert-renew-before-seconds must be less than --cert-validity-seconds');
+      }
+    });
+  } catch (err) {
+    if (err instanceof SettingsError) throw new WebhookConfigError(err.problems);
+    throw err;
   }
-  const namespace = get('namespace', 'POD_NAMESPACE') ?? 'default';
-  const excluded = settings.list('exclude-namespaces', 'EXCLUDE_NAMESPACES');
-  const excludedNamespaces = excluded
-    ? excluded
-    : ['kube-system', 'kube-public', 'kube-node-lease', ...(env['POD_NAMESPACE'] ? [env['POD_NAMESPACE']] : [])];
-  const mode = get('tls-mode', 'TLS_MODE') ?? 'rotator';
-  if (mode !== 'rotator' && mode !== 'files')
-    problems.push(`--tls-mode (TLS_MODE) must be rotator or files, got "${mode}"`);
-  const validitySeconds = int('cert-validity-seconds', 'CERT_VALIDITY_SECONDS', 31_536_000, 10, 315_360_000);
-  const renewBeforeSeconds = int('cert-renew-before-seconds', 'CERT_RENEW_BEFORE_SECONDS', 7_776_000, 1, 315_360_000);
-  if (renewBeforeSeconds >= validitySeconds) {
-    problems.push('--cert-renew-before-seconds must be less than --cert-validity-seconds');
-  }
-  const config: WebhookConfig = {
-    port: int('port', 'PORT', 8443, 0, 65_535),
-    healthPort: int('health-port', 'HEALTH_PORT', 8081, 0, 65_535),
-    controlPlaneUrl,
-    excludedNamespaces,
+  const { certDir, tlsMode, excludeNamespaces, extraHosts, ...rotator } = s;
+  return {
+    port: s.port,
+    healthPort: s.healthPort,
+    controlPlaneUrl: s.controlPlaneUrl ?? '',
+    excludedNamespaces: excludeNamespaces ?? [
+      ...SYSTEM_NAMESPACES,
+      ...(env['POD_NAMESPACE'] ? [env['POD_NAMESPACE']] : []),
+    ],
     tls:
-      mode === 'files'
-        ? { mode: 'files', certDir: get('cert-dir', 'CERT_DIR') ?? '/tls' }
+      tlsMode === 'files'
+        ? { mode: 'files', certDir }
         : {
             mode: 'rotator',
-            namespace,
-            secretName: get('secret-name', 'TLS_SECRET_NAME') ?? 'agentspec-webhook-tls',
-            webhookConfigurationName: get('webhook-configuration', 'WEBHOOK_CONFIGURATION_NAME') ?? 'agentspec-webhook',
-            serviceName: get('service-name', 'SERVICE_NAME') ?? 'agentspec-webhook',
-            extraHosts: list('cert-extra-hosts', 'CERT_EXTRA_HOSTS'),
-            validitySeconds,
-            renewBeforeSeconds,
-            checkIntervalSeconds: int('cert-check-interval-seconds', 'CERT_CHECK_INTERVAL_SECONDS', 60, 1, 86_400),
+            namespace: rotator.namespace,
+            secretName: rotator.secretName,
+            webhookConfigurationName: rotator.webhookConfigurationName,
+            serviceName: rotator.serviceName,
+            extraHosts: extraHosts ?? [],
+            validitySeconds: rotator.validitySeconds,
+            renewBeforeSeconds: rotator.renewBeforeSeconds,
+            checkIntervalSeconds: rotator.checkIntervalSeconds,
           },
-    kubeconfig: get('kubeconfig', 'KUBECONFIG'),
-    logLevel: get('log-level', 'LOG_LEVEL') ?? 'info',
+    kubeconfig: s.kubeconfig,
+    logLevel: s.logLevel,
   };
-  if (problems.length) throw new WebhookConfigError(problems);
-  return config;
 }

@@ -1,13 +1,9 @@
-import {
-  createServer as createHttpServer,
-  type IncomingMessage,
-  type Server as HttpServer,
-  type ServerResponse,
-} from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { startOpsServer } from '@agentspec/service-kit';
 import { admit } from './admission.js';
 import type { CertificateSource, ServingCertificate } from './certificates.js';
 import type { InjectOptions } from './inject.js';
@@ -155,24 +151,15 @@ export async function startWebhook(options: WebhookServerOptions): Promise<Runni
     firstCertificate();
   });
 
-  const health = options.healthPort === undefined ? undefined : await listenHealth(options.healthPort);
-  async function listenHealth(port: number): Promise<HttpServer> {
-    const server = createHttpServer((req, res) => {
-      if (req.url === '/healthz') return void res.writeHead(200).end('ok');
-      if (req.url === '/readyz') {
-        const ready = current !== undefined && current.notAfter > new Date() && tls.server?.listening === true;
-        return void res.writeHead(ready ? 200 : 503).end(ready ? 'ok' : 'no valid certificate served yet');
-      }
-      if (req.url === '/metrics') {
-        return void metrics.registry
-          .metrics()
-          .then((text) => res.writeHead(200, { 'content-type': metrics.registry.contentType }).end(text));
-      }
-      res.writeHead(404).end();
-    });
-    await new Promise<void>((resolve) => server.listen(port, options.host ?? '0.0.0.0', resolve));
-    return server;
-  }
+  const health =
+    options.healthPort === undefined
+      ? undefined
+      : await startOpsServer({
+          addr: `${options.host ?? '0.0.0.0'}:${options.healthPort}`,
+          ready: () => current !== undefined && current.notAfter > new Date() && tls.server?.listening === true,
+          notReady: 'no valid certificate served yet',
+          registry: metrics.registry,
+        });
 
   await haveCertificate;
   const certificate = current as ServingCertificate | undefined;
@@ -193,24 +180,20 @@ export async function startWebhook(options: WebhookServerOptions): Promise<Runni
   await new Promise<void>((resolve) => https.listen(options.port, options.host ?? '0.0.0.0', resolve));
   const address = https.address() as AddressInfo;
   const host = options.host && options.host !== '0.0.0.0' ? options.host : '127.0.0.1';
-  const healthAddress = health?.address() as AddressInfo | undefined;
   return {
     url: `https://${host}:${address.port}`,
-    healthUrl: healthAddress ? `http://${host}:${healthAddress.port}` : undefined,
+    healthUrl: health?.url?.replace('127.0.0.1', host),
     metrics,
     current: () => current,
     async stop() {
       options.certificates.stop();
-      await Promise.all(
-        [https, health].map(
-          (server) =>
-            server &&
-            new Promise<void>((resolve) => {
-              server.close(() => resolve());
-              server.closeIdleConnections();
-            }),
-        ),
-      );
+      await Promise.all([
+        new Promise<void>((resolve) => {
+          https.close(() => resolve());
+          https.closeIdleConnections();
+        }),
+        health?.close(),
+      ]);
     },
   };
 }

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // agentspec-control-plane [serve] | migrate | --help
-import { ConfigError, loadConfig } from '../config.js';
+import { settingsHelp } from '@agentspec/service-kit';
+import { ConfigError, loadConfig, SETTINGS } from '../config.js';
 import { migrateToLatest, openDatabase } from '../db/database.js';
 import { startControlPlane } from '../server.js';
 
@@ -9,10 +10,7 @@ const USAGE = `usage: agentspec-control-plane [serve|migrate]
   serve     run the API (default): migrates the database, then listens on PORT
   migrate   apply pending database migrations and exit
 
-environment: PORT (8080), DATABASE_URL (unset: embedded PGlite in AGENTSPEC_DATA_DIR, default ./.agentspec-data),
-AGENTSPEC_ADMIN_KEY, JWT_SECRET (>= 32 characters, required), AGENTSPEC_TOKEN_TTL_SECONDS (86400),
-AGENTSPEC_MIN_HEARTBEAT_INTERVAL_SECONDS (10), AGENTSPEC_HEARTBEAT_INTERVAL_SECONDS (30),
-AGENTSPEC_HISTORY_LIMIT (100), LOG_LEVEL (info)`;
+${settingsHelp('registration, heartbeats and the fleet read API', 'agentspec-control-plane', SETTINGS)}`;
 
 async function main(): Promise<number> {
   const command = process.argv[2] ?? 'serve';

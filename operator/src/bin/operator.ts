@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // agentspec-operator [flags]: reconciles Agent resources until SIGTERM.
-import { runCommand, stopOnSignal } from '@agentspec/sdk';
+import { runCommand, stopOnSignal } from '@agentspec/service-kit';
 import { helpText, loadOperatorConfig } from '../config.js';
 import { createOperatorLogger, startOperator } from '../operator.js';
 

@@ -33,14 +33,6 @@ export {
 } from './crd/status-schema.js';
 export { convertToAgentResource, type ConvertOptions } from './manifest/convert.js';
 export { runCli, EXIT_OK, EXIT_CHECK_FAILED, EXIT_BAD_INPUT, type CliIo } from './cli/agentspec.js';
-export { SettingsReader, SettingsError } from './cli/settings.js';
-export {
-  formatSettingsHelp,
-  keepServingOnUnhandledErrors,
-  runCommand,
-  stopOnSignal,
-  type SettingRow,
-} from './cli/service.js';
 export {
   summarize,
   type HealthReport,

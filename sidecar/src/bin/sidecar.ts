@@ -1,23 +1,14 @@
 #!/usr/bin/env node
 // agentspec-sidecar: proxy on PROXY_PORT, diagnostics on CONTROL_PLANE_PORT, registrar; configured by env (seed 001).
-import { keepServingOnUnhandledErrors, runCommand, stopOnSignal } from '@agentspec/sdk';
-import { loadSidecarConfig, SidecarConfigError } from '../config.js';
+import { keepServingOnUnhandledErrors, runCommand, settingsHelp, stopOnSignal } from '@agentspec/service-kit';
+import { loadSidecarConfig, SETTINGS, SidecarConfigError } from '../config.js';
 import { createSidecarLogger, startSidecar } from '../sidecar.js';
 
-const HELP = `agentspec-sidecar: runs beside an agent: proxy, live diagnostics, OPA, registrar
-
-environment:
-  UPSTREAM_URL        the agent's base URL (required, http: or https:)
-  MANIFEST_PATH       agent.yaml [/manifest/agent.yaml]
-  PROXY_PORT          proxy port [4000]
-  CONTROL_PLANE_PORT  diagnostics port (/agentspec/...) [4001]
-  AUDIT_RING_SIZE     audit entries kept in memory [1000]
-  OPA_URL             OPA base URL; unset: no policy checks
-  OPA_PROXY_MODE      track | enforce | off [track]
-  AGENTSPEC_CONTROL_PLANE_URL, AGENTSPEC_ADMIN_KEY, AGENTSPEC_AGENT_NAME, AGENTSPEC_NAMESPACE,
-  AGENTSPEC_INSTANCE_ID  registration (the webhook injects them)
-  LOG_LEVEL           [info]
-`;
+const HELP = settingsHelp(
+  'runs beside an agent: proxy, live diagnostics, OPA, registrar',
+  'agentspec-sidecar',
+  SETTINGS,
+);
 
 async function main(): Promise<number> {
   if (process.argv.includes('--help') || process.argv.includes('-h')) {

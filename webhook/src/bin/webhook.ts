@@ -1,9 +1,8 @@
 #!/usr/bin/env node
 // agentspec-webhook [flags]: the mutating admission webhook, until SIGTERM.
 import { KubeConfig } from '@kubernetes/client-node';
-import { pino } from 'pino';
 import { CertificateRotator, FileCertificates, type CertificateSource } from '../certificates.js';
-import { runCommand, stopOnSignal } from '@agentspec/sdk';
+import { createServiceLogger, runCommand, stopOnSignal } from '@agentspec/service-kit';
 import { helpText, loadWebhookConfig } from '../config.js';
 import { startWebhook } from '../server.js';
 
@@ -14,12 +13,7 @@ async function main(): Promise<number> {
     return 0;
   }
   const config = loadWebhookConfig(args);
-  const logger = pino({
-    level: config.logLevel,
-    base: { component: 'agentspec-webhook' },
-    timestamp: pino.stdTimeFunctions.isoTime,
-    formatters: { level: (label) => ({ level: label }) },
-  });
+  const logger = createServiceLogger({ component: 'agentspec-webhook', level: config.logLevel });
   let certificates: CertificateSource;
   if (config.tls.mode === 'files') {
     certificates = new FileCertificates(config.tls.certDir, logger);

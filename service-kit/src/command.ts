@@ -1,17 +1,5 @@
 import { SettingsError } from './settings.js';
 
-/** Rows of a command's settings: flag ('' for environment only), environment variable, default, meaning. */
-export type SettingRow = readonly [flag: string, env: string, defaultValue: string, meaning: string];
-
-/** The --help text of a long-running command, from its settings table. */
-export function formatSettingsHelp(title: string, command: string, rows: readonly SettingRow[]): string {
-  const lines = rows.map(
-    ([flag, env, def, what]) => `  ${(flag ? `--${flag}` : '').padEnd(30)} ${env.padEnd(28)} ${what} [${def}]`,
-  );
-  const header = `  ${'flag'.padEnd(30)} ${'environment'.padEnd(28)} meaning [default]`;
-  return `${command}: ${title}\n\nUsage: ${command} [flags]\n\n${header}\n${lines.join('\n')}\n  --help\n`;
-}
-
 /** Resolves 0 once SIGTERM or SIGINT arrived and `stop` finished (graceful shutdown of a service). */
 export function stopOnSignal(stop: () => Promise<void>, onSignal?: (signal: string) => void): Promise<number> {
   return new Promise((resolve) => {
