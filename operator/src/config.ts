@@ -1,6 +1,12 @@
 import { hostname } from 'node:os';
 import { DEFAULT_SIDECAR_IMAGE, ENV, REGISTRATION_SECRET } from '@agentspec/sdk';
-import { readSettings, settingsHelp, SettingsError, type SettingsTable } from '@agentspec/service-kit';
+import {
+  KUBE_COMMAND_SETTINGS,
+  readSettings,
+  settingsHelp,
+  SettingsError,
+  type SettingsTable,
+} from '@agentspec/service-kit';
 
 export interface OperatorConfig {
   /** Watch one namespace; undefined: all. */
@@ -138,14 +144,7 @@ export const SETTINGS = {
     max: 3_600,
     help: 'finalizer gives up deregistering after this',
   },
-  kubeconfig: {
-    type: 'optional',
-    flag: 'kubeconfig',
-    env: 'KUBECONFIG',
-    shown: '(in-cluster, then ~/.kube/config)',
-    help: 'kubeconfig file',
-  },
-  logLevel: { type: 'string', flag: 'log-level', env: 'LOG_LEVEL', default: 'info', help: 'pino log level' },
+  ...KUBE_COMMAND_SETTINGS,
 } as const satisfies SettingsTable;
 
 export function helpText(): string {

@@ -1,6 +1,7 @@
 import type { AgentSummary, ControlPlaneClient } from '@agentspec/sdk';
 import type { Logger } from 'pino';
 import { Counter, type Registry } from 'prom-client';
+import { Periodic } from '@agentspec/service-kit';
 import { registered } from './metric.js';
 
 export interface ControlPlaneStatusOptions {
@@ -25,11 +26,11 @@ export class ControlPlaneStatus {
   private agents = new Map<string, AgentSummary>();
   private reachable: boolean | undefined;
   private lastError: string | undefined;
-  private timer: NodeJS.Timeout | undefined;
-  private stopped = false;
+  private readonly periodic: Periodic;
   private readonly polls: Counter<'result'> | undefined;
 
   constructor(private readonly options: ControlPlaneStatusOptions) {
+    this.periodic = new Periodic(() => this.poll(), options.intervalMs);
     this.polls =
       options.registry &&
       registered(
@@ -59,19 +60,11 @@ export class ControlPlaneStatus {
   }
 
   start(): void {
-    const tick = async (): Promise<void> => {
-      await this.poll();
-      if (!this.stopped) {
-        this.timer = setTimeout(() => void tick(), this.options.intervalMs);
-        this.timer.unref();
-      }
-    };
-    void tick();
+    void this.periodic.start();
   }
 
   stop(): void {
-    this.stopped = true;
-    clearTimeout(this.timer);
+    this.periodic.stop();
   }
 
   /** One poll; exported for tests and for a refresh after a deregistration. */

@@ -1,6 +1,7 @@
 import { CoordinationV1Api, type KubeConfig, type V1Lease } from '@kubernetes/client-node';
 import { Gauge, type Registry } from 'prom-client';
 import type { Logger } from 'pino';
+import { ifFound } from '@agentspec/service-kit';
 import { describeError } from './api-error.js';
 import { registered } from './metric.js';
 
@@ -118,13 +119,8 @@ export class LeaderElector {
     }
   }
 
-  private async read(): Promise<V1Lease | undefined> {
-    try {
-      return await this.api.readNamespacedLease({ name: this.options.name, namespace: this.options.namespace });
-    } catch (err) {
-      if (isStatus(err, 404)) return undefined;
-      throw err;
-    }
+  private read(): Promise<V1Lease | undefined> {
+    return ifFound(() => this.api.readNamespacedLease({ name: this.options.name, namespace: this.options.namespace }));
   }
 
   private async attempt(): Promise<void> {

@@ -41,3 +41,10 @@ export function keepServingOnUnhandledErrors(
   process.on('uncaughtException', (err) => log(err, 'uncaughtException'));
   process.on('unhandledRejection', (err) => log(err, 'unhandledRejection'));
 }
+
+/** True (after printing `help`) when the arguments ask for help: `--help`, `-h`. */
+export function printedHelp(args: readonly string[], help: string): boolean {
+  if (!args.includes('--help') && !args.includes('-h')) return false;
+  process.stdout.write(help.endsWith('\n') ? help : `${help}\n`);
+  return true;
+}

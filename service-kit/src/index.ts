@@ -1,5 +1,6 @@
 // @agentspec/service-kit: what every AgentSpec service shares and the public SDK does not export.
 export {
+  KUBE_COMMAND_SETTINGS,
   readSettings,
   settingsHelp,
   settingsMarkdown,
@@ -13,4 +14,5 @@ export {
 } from './settings.js';
 export { createServiceLogger, type ServiceLoggerOptions } from './logger.js';
 export { startOpsServer, type OpsServer, type OpsServerOptions } from './ops-server.js';
-export { keepServingOnUnhandledErrors, runCommand, stopOnSignal } from './command.js';
+export { keepServingOnUnhandledErrors, printedHelp, runCommand, stopOnSignal } from './command.js';
+export { Periodic, ifFound } from './periodic.js';

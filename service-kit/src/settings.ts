@@ -155,3 +155,15 @@ export function withSettingsBlock(document: string, name: string, table: Setting
   if (from < 0 || to < 0) throw new Error(`no <!-- settings:${name} --> ... <!-- /settings --> block`);
   return `${document.slice(0, from + start.length)}${settingsMarkdown(table)}${document.slice(to)}`;
 }
+
+/** The rows every Kubernetes-facing command has: its kubeconfig and its log level. */
+export const KUBE_COMMAND_SETTINGS = {
+  kubeconfig: {
+    type: 'optional',
+    flag: 'kubeconfig',
+    env: 'KUBECONFIG',
+    shown: '(in-cluster, then ~/.kube/config)',
+    help: 'kubeconfig file',
+  },
+  logLevel: { type: 'string', flag: 'log-level', env: 'LOG_LEVEL', default: 'info', help: 'pino log level' },
+} as const satisfies SettingsTable;

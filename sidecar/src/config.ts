@@ -1,5 +1,5 @@
 import { DIAGNOSTICS_PORT, ENV, MANIFEST_FILE, MANIFEST_MOUNT_DIR, PROXY_PORT } from '@agentspec/sdk';
-import type { SettingsTable } from '@agentspec/service-kit';
+import { SettingsError, type SettingsTable } from '@agentspec/service-kit';
 
 /** The sidecar's settings (seed 001): environment only. */
 export interface SidecarConfig {
@@ -13,9 +13,11 @@ export interface SidecarConfig {
   logLevel: string;
 }
 
-export class SidecarConfigError extends Error {
+/** A bad setting, with seed 001's own message (the command prints it and exits 2). */
+export class SidecarConfigError extends SettingsError {
   constructor(message: string) {
-    super(message);
+    super([message], 'sidecar configuration');
+    this.message = message;
     this.name = 'SidecarConfigError';
   }
 }

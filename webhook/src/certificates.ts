@@ -11,6 +11,7 @@ import {
   type V1Secret,
 } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
+import { ifFound, Periodic } from '@agentspec/service-kit';
 import { createCertificateAuthority } from './pki.js';
 
 export interface ServingCertificate {
@@ -131,9 +132,8 @@ function validCas(bundlePem: string, keep: number, now = new Date()): string[] {
 export class CertificateRotator implements CertificateSource {
   private readonly core: CoreV1Api;
   private readonly admission: AdmissionregistrationV1Api;
-  private timer: NodeJS.Timeout | undefined;
+  private periodic: Periodic | undefined;
   private served: string | undefined;
-  private stopped = false;
 
   constructor(private readonly options: RotatorOptions) {
     this.core = options.kubeConfig.makeApiClient(CoreV1Api);
@@ -151,23 +151,16 @@ export class CertificateRotator implements CertificateSource {
   }
 
   async start(onChange: (certificate: ServingCertificate) => void): Promise<void> {
-    const tick = async (): Promise<void> => {
-      try {
-        await this.reconcile(onChange);
-      } catch (err) {
-        this.options.logger.warn({ err: (err as Error).message }, 'certificate rotation check failed');
-      }
-      if (!this.stopped) {
-        this.timer = setTimeout(() => void tick(), this.options.checkIntervalMs);
-        this.timer.unref();
-      }
-    };
-    await tick();
+    this.periodic = new Periodic(
+      () => this.reconcile(onChange),
+      this.options.checkIntervalMs,
+      (err) => this.options.logger.warn({ err: (err as Error).message }, 'certificate rotation check failed'),
+    );
+    await this.periodic.start();
   }
 
   stop(): void {
-    this.stopped = true;
-    clearTimeout(this.timer);
+    this.periodic?.stop();
   }
 
   /** One check: renew if needed, serve what the Secret holds, keep caBundle current. */
@@ -187,13 +180,10 @@ export class CertificateRotator implements CertificateSource {
     await this.ensureCaBundle(decode(secret.data?.['ca.crt']));
   }
 
-  private async readSecret(): Promise<V1Secret | undefined> {
-    try {
-      return await this.core.readNamespacedSecret({ name: this.options.secretName, namespace: this.options.namespace });
-    } catch (err) {
-      if (isStatus(err, 404)) return undefined;
-      throw err;
-    }
+  private readSecret(): Promise<V1Secret | undefined> {
+    return ifFound(() =>
+      this.core.readNamespacedSecret({ name: this.options.secretName, namespace: this.options.namespace }),
+    );
   }
 
   /** The Secret's certificate if it is valid, for our names, and not due for renewal. */

@@ -1,5 +1,6 @@
 import { ENV } from '@agentspec/sdk';
 import {
+  KUBE_COMMAND_SETTINGS,
   readSettings,
   settingsHelp,
   SettingsError,
@@ -150,14 +151,7 @@ export const SETTINGS = {
     max: 86_400,
     help: 'rotator: how often it checks',
   },
-  kubeconfig: {
-    type: 'optional',
-    flag: 'kubeconfig',
-    env: 'KUBECONFIG',
-    shown: '(in-cluster, then ~/.kube/config)',
-    help: 'kubeconfig file (rotator)',
-  },
-  logLevel: { type: 'string', flag: 'log-level', env: 'LOG_LEVEL', default: 'info', help: 'pino log level' },
+  ...KUBE_COMMAND_SETTINGS,
 } as const satisfies SettingsTable;
 
 export function helpText(): string {

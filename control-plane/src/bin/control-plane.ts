@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // agentspec-control-plane [serve] | migrate | --help
-import { settingsHelp } from '@agentspec/service-kit';
-import { ConfigError, loadConfig, SETTINGS } from '../config.js';
+import { printedHelp, runCommand, settingsHelp } from '@agentspec/service-kit';
+import { loadConfig, SETTINGS } from '../config.js';
 import { migrateToLatest, openDatabase } from '../db/database.js';
 import { startControlPlane } from '../server.js';
 
@@ -14,24 +14,12 @@ ${settingsHelp('registration, heartbeats and the fleet read API', 'agentspec-con
 
 async function main(): Promise<number> {
   const command = process.argv[2] ?? 'serve';
-  if (command === '--help' || command === '-h' || command === 'help') {
-    process.stdout.write(`${USAGE}\n`);
-    return 0;
-  }
+  if (printedHelp(command === 'help' ? ['--help'] : [command], USAGE)) return 0;
   if (command !== 'serve' && command !== 'migrate') {
     process.stderr.write(`agentspec-control-plane: unknown command "${command}"\n\n${USAGE}\n`);
     return 2;
   }
-  let config;
-  try {
-    config = loadConfig();
-  } catch (err) {
-    if (err instanceof ConfigError) {
-      process.stderr.write(`agentspec-control-plane: ${err.message}\n`);
-      return 2;
-    }
-    throw err;
-  }
+  const config = loadConfig();
   if (command === 'migrate') {
     const database = await openDatabase(config);
     try {
@@ -55,12 +43,4 @@ async function main(): Promise<number> {
   return 0;
 }
 
-main().then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (err: unknown) => {
-    process.stderr.write(`agentspec-control-plane: ${(err as Error).message}\n`);
-    process.exitCode = 1;
-  },
-);
+runCommand('agentspec-control-plane', main, () => USAGE);

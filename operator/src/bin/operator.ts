@@ -1,15 +1,12 @@
 #!/usr/bin/env node
 // agentspec-operator [flags]: reconciles Agent resources until SIGTERM.
-import { runCommand, stopOnSignal } from '@agentspec/service-kit';
+import { printedHelp, runCommand, stopOnSignal } from '@agentspec/service-kit';
 import { helpText, loadOperatorConfig } from '../config.js';
 import { createOperatorLogger, startOperator } from '../operator.js';
 
 async function main(): Promise<number> {
   const args = process.argv.slice(2);
-  if (args.includes('--help') || args.includes('-h')) {
-    process.stdout.write(helpText());
-    return 0;
-  }
+  if (printedHelp(args, helpText())) return 0;
   const config = loadOperatorConfig(args);
   const logger = createOperatorLogger(config.logLevel, [config.adminKey]);
   let operator;

@@ -1,7 +1,13 @@
 #!/usr/bin/env node
 // agentspec-sidecar: proxy on PROXY_PORT, diagnostics on CONTROL_PLANE_PORT, registrar; configured by env (seed 001).
-import { keepServingOnUnhandledErrors, runCommand, settingsHelp, stopOnSignal } from '@agentspec/service-kit';
-import { loadSidecarConfig, SETTINGS, SidecarConfigError } from '../config.js';
+import {
+  keepServingOnUnhandledErrors,
+  printedHelp,
+  runCommand,
+  settingsHelp,
+  stopOnSignal,
+} from '@agentspec/service-kit';
+import { loadSidecarConfig, SETTINGS } from '../config.js';
 import { createSidecarLogger, startSidecar } from '../sidecar.js';
 
 const HELP = settingsHelp(
@@ -11,20 +17,8 @@ const HELP = settingsHelp(
 );
 
 async function main(): Promise<number> {
-  if (process.argv.includes('--help') || process.argv.includes('-h')) {
-    process.stdout.write(HELP);
-    return 0;
-  }
-  let config;
-  try {
-    config = loadSidecarConfig();
-  } catch (err) {
-    if (err instanceof SidecarConfigError) {
-      process.stderr.write(`${err.message}\n`);
-      return 2;
-    }
-    throw err;
-  }
+  if (printedHelp(process.argv.slice(2), HELP)) return 0;
+  const config = loadSidecarConfig();
   const logger = createSidecarLogger(config.logLevel);
   keepServingOnUnhandledErrors((err, kind) =>
     logger.error({ err: (err as Error)?.message ?? String(err), kind }, 'unhandled error; still serving'),

@@ -2,16 +2,13 @@
 // agentspec-webhook [flags]: the mutating admission webhook, until SIGTERM.
 import { KubeConfig } from '@kubernetes/client-node';
 import { CertificateRotator, FileCertificates, type CertificateSource } from '../certificates.js';
-import { createServiceLogger, runCommand, stopOnSignal } from '@agentspec/service-kit';
+import { createServiceLogger, printedHelp, runCommand, stopOnSignal } from '@agentspec/service-kit';
 import { helpText, loadWebhookConfig } from '../config.js';
 import { startWebhook } from '../server.js';
 
 async function main(): Promise<number> {
   const args = process.argv.slice(2);
-  if (args.includes('--help') || args.includes('-h')) {
-    process.stdout.write(helpText());
-    return 0;
-  }
+  if (printedHelp(args, helpText())) return 0;
   const config = loadWebhookConfig(args);
   const logger = createServiceLogger({ component: 'agentspec-webhook', level: config.logLevel });
   let certificates: CertificateSource;
