@@ -1,5 +1,4 @@
 import { connect, type Socket } from 'node:net';
-import pg from 'pg';
 import type { Endpoint } from './endpoint.js';
 
 /** Opens a TCP connection and resolves with the time it took. */
@@ -70,6 +69,10 @@ export async function redisPing(endpoint: Endpoint, timeoutMs: number): Promise<
 /** Postgres `SELECT 1` with the connection string; resolves with the latency. */
 export async function postgresPing(connectionString: string, timeoutMs: number): Promise<number> {
   const started = performance.now();
+  // pg is an optional peer dependency, loaded only by agents that declare a PostgreSQL service.
+  const { default: pg } = await import('pg').catch(() => {
+    throw new Error('the PostgreSQL check needs the "pg" package: npm install pg');
+  });
   const client = new pg.Client({ connectionString, connectionTimeoutMillis: timeoutMs, query_timeout: timeoutMs });
   client.on('error', () => undefined);
   try {

@@ -3,13 +3,24 @@ import { z } from 'zod';
 /** `$func:` names a manifest may use. */
 export const REFERENCE_FUNCTIONS = ['now_iso', 'now_unix', 'now_date'] as const;
 
+export type ReferenceType = 'env' | 'secret' | 'file' | 'func';
+
+/** The one grammar of references: `$` + kind + `:` + target. */
+const REFERENCE = /^\$(env|secret|file|func):(.*)$/;
+
+/** The kind and target of a reference, or undefined for a literal (or a target left empty). */
+export function parseReference(value: string): { kind: ReferenceType; target: string } | undefined {
+  const [, kind, target] = REFERENCE.exec(value) ?? [];
+  return kind && target ? { kind: kind as ReferenceType, target } : undefined;
+}
+
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const SECRET_NAME = /^[A-Za-z0-9_.-]+$/;
 
 /** Why a reference string is malformed, or undefined when it is a literal or a well-formed reference. */
 export function referenceProblem(value: string): string | undefined {
   if (!value.startsWith('$')) return undefined;
-  const [, kind, rest] = /^\$(env|secret|file|func):(.*)$/.exec(value) ?? [];
+  const [, kind, rest] = REFERENCE.exec(value) ?? [];
   if (kind === undefined || rest === undefined) {
     if (/^\$[a-z]+:/.test(value))
       return `unknown reference "${value.split(':')[0]}:" (use $env:, $secret:, $file: or $func:)`;

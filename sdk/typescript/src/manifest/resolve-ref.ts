@@ -1,7 +1,8 @@
+import { parseReference, type ReferenceType } from './refs.js';
 import { readFileSync, realpathSync } from 'node:fs';
 import { isAbsolute, join, relative, resolve } from 'node:path';
 
-export type ReferenceKind = 'literal' | 'env' | 'secret' | 'file' | 'func';
+export type ReferenceKind = 'literal' | ReferenceType;
 
 export interface ResolvedReference {
   kind: ReferenceKind;
@@ -47,9 +48,9 @@ function readInside(baseDir: string, path: string): ResolvedReference {
 /** Resolves a literal-or-reference string at run time. */
 export function resolveRef(raw: string, options: ResolveOptions): ResolvedReference {
   const env = options.env ?? process.env;
-  const match = /^\$(env|secret|file|func):(.+)$/.exec(raw);
-  if (!match) return { kind: 'literal', value: raw };
-  const [, kind, target = ''] = match;
+  const reference = parseReference(raw);
+  if (!reference) return { kind: 'literal', value: raw };
+  const { kind, target } = reference;
   switch (kind) {
     case 'env': {
       const value = env[target];
