@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import { ENV } from '@agentspec/sdk';
-import { readSettings, SettingsError, type SettingsTable } from '@agentspec/service-kit';
+import { readSettings, settingsErrorClass, type SettingsTable, type SettingsValues } from '@agentspec/service-kit';
 
 export interface ControlPlaneConfig {
   port: number;
@@ -20,12 +20,8 @@ export interface ControlPlaneConfig {
   logLevel: string;
 }
 
-export class ConfigError extends SettingsError {
-  constructor(problems: string[]) {
-    super(problems, 'control-plane configuration');
-    this.name = 'ConfigError';
-  }
-}
+export const ConfigError = settingsErrorClass('ConfigError', 'control-plane configuration');
+export type ConfigError = InstanceType<typeof ConfigError>;
 
 export const MIN_JWT_SECRET_LENGTH = 32;
 
@@ -84,29 +80,25 @@ export const SETTINGS = {
   logLevel: { type: 'string', env: 'LOG_LEVEL', default: 'info', help: 'pino log level' },
 } as const satisfies SettingsTable;
 
+/** The checks that span settings. */
+function checkControlPlaneSettings(v: SettingsValues<typeof SETTINGS>, problems: string[]): void {
+  const secret = v.jwtSecret ?? '';
+  if (secret.length < MIN_JWT_SECRET_LENGTH) {
+    problems.push(
+      `JWT_SECRET must be at least ${MIN_JWT_SECRET_LENGTH} characters (it signs the agents' tokens)` +
+        `${secret ? `; it has ${secret.length}` : ' and is not set'}. Generate one with: export JWT_SECRET=$(openssl rand -hex 32)`,
+    );
+  }
+  if (v.databaseUrl && !/^postgres(ql)?:\/\//.test(v.databaseUrl)) {
+    problems.push('DATABASE_URL must be a postgres:// or postgresql:// URL');
+  }
+  if (v.heartbeatIntervalSeconds < v.minHeartbeatIntervalSeconds) {
+    problems.push('AGENTSPEC_HEARTBEAT_INTERVAL_SECONDS must not be below AGENTSPEC_MIN_HEARTBEAT_INTERVAL_SECONDS');
+  }
+}
+
 /** Reads the configuration from the environment; every problem is reported at once, naming the variable. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): ControlPlaneConfig {
-  try {
-    const s = readSettings(SETTINGS, [], env, 'control-plane configuration', (v, problems) => {
-      const secret = v.jwtSecret ?? '';
-      if (secret.length < MIN_JWT_SECRET_LENGTH) {
-        problems.push(
-          `JWT_SECRET must be at least ${MIN_JWT_SECRET_LENGTH} characters (it signs the agents' tokens)` +
-            `${secret ? `; it has ${secret.length}` : ' and is not set'}. Generate one with: export JWT_SECRET=$(openssl rand -hex 32)`,
-        );
-      }
-      if (v.databaseUrl && !/^postgres(ql)?:\/\//.test(v.databaseUrl)) {
-        problems.push('DATABASE_URL must be a postgres:// or postgresql:// URL');
-      }
-      if (v.heartbeatIntervalSeconds < v.minHeartbeatIntervalSeconds) {
-        problems.push(
-          'AGENTSPEC_HEARTBEAT_INTERVAL_SECONDS must not be below AGENTSPEC_MIN_HEARTBEAT_INTERVAL_SECONDS',
-        );
-      }
-    });
-    return { ...s, dataDir: resolve(s.dataDir), jwtSecret: s.jwtSecret ?? '' };
-  } catch (err) {
-    if (err instanceof SettingsError) throw new ConfigError(err.problems);
-    throw err;
-  }
+  const s = readSettings(SETTINGS, { env, validate: checkControlPlaneSettings, error: ConfigError });
+  return { ...s, dataDir: resolve(s.dataDir), jwtSecret: s.jwtSecret ?? '' };
 }

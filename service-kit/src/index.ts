@@ -2,11 +2,13 @@
 export {
   KUBE_COMMAND_SETTINGS,
   readSettings,
+  setting,
   settingsHelp,
   settingsMarkdown,
   shownDefault,
   withSettingsBlock,
   SettingsError,
+  settingsErrorClass,
   type Setting,
   type SettingsTable,
   type SettingsValues,

@@ -19,16 +19,21 @@ const table = {
 
 describe('readSettings', () => {
   it('prefers the flag, then the environment, then the default; empty counts as unset', () => {
-    const s = readSettings(table, ['--workers=8'], { WORKERS: '2', NAME: '', HOSTS: 'a, b,,c', KEY: 'k' }, 'test');
+    const s = readSettings(table, {
+      argv: ['--workers=8'],
+      env: { WORKERS: '2', NAME: '', HOSTS: 'a, b,,c', KEY: 'k' },
+    });
     expect(s).toEqual({ workers: 8, name: undefined, elect: true, mode: 'a', hosts: ['a', 'b', 'c'], key: 'k' });
   });
 
   it('collects every problem, naming flag and variable, with the checks that span rows', () => {
     let error: unknown;
     try {
-      readSettings(table, [], { WORKERS: 'x', ELECT: 'yes', MODE: 'c' }, 'operator configuration', (_v, problems) =>
-        problems.push('a rule across rows'),
-      );
+      readSettings(table, {
+        env: { WORKERS: 'x', ELECT: 'yes', MODE: 'c' },
+        what: 'operator configuration',
+        validate: (_v, problems) => problems.push('a rule across rows'),
+      });
     } catch (err) {
       error = err;
     }
@@ -43,8 +48,8 @@ describe('readSettings', () => {
   });
 
   it('refuses unknown flags, and never reads an environment-only setting from a flag', () => {
-    expect(() => readSettings(table, ['--nope'], {}, 'test')).toThrow(/Unknown option '--nope'/);
-    expect(() => readSettings(table, ['--key=x'], {}, 'test')).toThrow(/Unknown option '--key'/);
+    expect(() => readSettings(table, { argv: ['--nope'], env: {} })).toThrow(/Unknown option '--nope'/);
+    expect(() => readSettings(table, { argv: ['--key=x'], env: {} })).toThrow(/Unknown option '--key'/);
   });
 
   it('makes --help and the docs table from the same rows', () => {

@@ -87,20 +87,29 @@ function readOne(s: Setting, raw: string | undefined, problems: string[]): unkno
  * default. An unknown flag throws a SettingsError at once; every other problem is collected and thrown together, so a
  * command reports them all. `validate` adds the checks that span rows.
  */
-export function readSettings<T extends SettingsTable>(
-  table: T,
-  argv: readonly string[],
-  env: NodeJS.ProcessEnv,
-  what: string,
-  validate?: (values: SettingsValues<T>, problems: string[]) => void,
-): SettingsValues<T> {
+export interface ReadSettingsOptions<T extends SettingsTable> {
+  /** Command-line arguments (flags); none for environment-only services. */
+  argv?: readonly string[];
+  env: NodeJS.ProcessEnv;
+  /** What the errors call it, e.g. "operator configuration". */
+  what?: string;
+  /** Checks that span rows; push a problem per failure. */
+  validate?: (values: SettingsValues<T>, problems: string[]) => void;
+  /** The command's own SettingsError class (settingsErrorClass) for its problems. */
+  error?: new (problems: string[]) => Error;
+}
+
+export function readSettings<T extends SettingsTable>(table: T, options: ReadSettingsOptions<T>): SettingsValues<T> {
+  const { argv = [], env, validate } = options;
+  const error = (problems: string[]): Error =>
+    options.error ? new options.error(problems) : new SettingsError(problems, options.what);
   const flags = Object.values(table).flatMap((s) => ('flag' in s && s.flag ? [s.flag] : []));
   let given: Record<string, string | undefined>;
   try {
     const options = Object.fromEntries(flags.map((flag) => [flag, { type: 'string' as const }]));
     given = parseArgs({ args: [...argv], options, strict: true, allowPositionals: false }).values as typeof given;
   } catch (err) {
-    throw new SettingsError([(err as Error).message], what);
+    throw error([(err as Error).message]);
   }
   const problems: string[] = [];
   const values = Object.fromEntries(
@@ -110,7 +119,7 @@ export function readSettings<T extends SettingsTable>(
     }),
   ) as SettingsValues<T>;
   validate?.(values, problems);
-  if (problems.length) throw new SettingsError(problems, what);
+  if (problems.length) throw error(problems);
   return values;
 }
 
@@ -167,3 +176,30 @@ export const KUBE_COMMAND_SETTINGS = {
   },
   logLevel: { type: 'string', flag: 'log-level', env: 'LOG_LEVEL', default: 'info', help: 'pino log level' },
 } as const satisfies SettingsTable;
+
+/** Row constructors: one line a setting keeps the tables short enough to read at a glance. */
+export const setting = {
+  int: (flag: string | undefined, env: string, value: number, [min, max]: [number, number], help: string) =>
+    ({ type: 'int', ...(flag ? { flag } : {}), env, default: value, min, max, help }) as const,
+  bool: (flag: string | undefined, env: string, value: boolean, help: string) =>
+    ({ type: 'bool', ...(flag ? { flag } : {}), env, default: value, help }) as const,
+  string: (flag: string | undefined, env: string, value: string, help: string, values?: readonly string[]) =>
+    ({ type: 'string', ...(flag ? { flag } : {}), env, default: value, help, ...(values ? { values } : {}) }) as const,
+  optional: (flag: string | undefined, env: string, shown: string, help: string) =>
+    ({ type: 'optional', ...(flag ? { flag } : {}), env, shown, help }) as const,
+  list: (flag: string | undefined, env: string, shown: string, help: string) =>
+    ({ type: 'list', ...(flag ? { flag } : {}), env, shown, help }) as const,
+  secret: (env: string, help: string) => ({ type: 'secret', env, help }) as const,
+};
+
+/** A command's own SettingsError subclass, named for it (`instanceof` tells the commands' errors apart). */
+export function settingsErrorClass(name: string, what: string) {
+  const ErrorClass = class extends SettingsError {
+    constructor(problems: string[]) {
+      super(problems, what);
+      this.name = name;
+    }
+  };
+  Object.defineProperty(ErrorClass, 'name', { value: name });
+  return ErrorClass;
+}

@@ -1,12 +1,12 @@
 import { ENV } from '@agentspec/sdk';
 import {
-  KUBE_COMMAND_SETTINGS,
-  readSettings,
-  settingsHelp,
-  SettingsError,
   type SettingsTable,
   type SettingsValues,
+  KUBE_COMMAND_SETTINGS,
+  setting,
+  settingsErrorClass,
 } from '@agentspec/service-kit';
+import { readSettings, settingsHelp } from '@agentspec/service-kit';
 
 export interface WebhookConfig {
   port: number;
@@ -31,151 +31,107 @@ export interface WebhookConfig {
   logLevel: string;
 }
 
-export class WebhookConfigError extends SettingsError {
-  constructor(problems: string[]) {
-    super(problems, 'webhook configuration');
-    this.name = 'WebhookConfigError';
-  }
-}
+export const WebhookConfigError = settingsErrorClass('WebhookConfigError', 'webhook configuration');
+export type WebhookConfigError = InstanceType<typeof WebhookConfigError>;
 
 const SYSTEM_NAMESPACES = ['kube-system', 'kube-public', 'kube-node-lease'];
 
 /** Every setting, written once: the reader, --help and the table in docs/webhook.md are made from these rows. */
 export const SETTINGS = {
-  port: {
-    type: 'int',
-    flag: 'port',
-    env: 'PORT',
-    default: 8443,
-    min: 0,
-    max: 65_535,
-    help: 'HTTPS port of POST /mutate',
-  },
-  healthPort: {
-    type: 'int',
-    flag: 'health-port',
-    env: 'HEALTH_PORT',
-    default: 8081,
-    min: 0,
-    max: 65_535,
-    help: 'HTTP port of /healthz, /readyz and /metrics',
-  },
-  controlPlaneUrl: {
-    type: 'optional',
-    flag: 'control-plane-url',
-    env: ENV.controlPlaneUrl,
-    shown: '(required)',
-    help: 'the URL injected into pods',
-  },
-  excludeNamespaces: {
-    type: 'list',
-    flag: 'exclude-namespaces',
-    env: 'EXCLUDE_NAMESPACES',
-    shown: `${SYSTEM_NAMESPACES.join(',')} + POD_NAMESPACE`,
-    help: 'never touched',
-  },
-  tlsMode: {
-    type: 'string',
-    flag: 'tls-mode',
-    env: 'TLS_MODE',
-    default: 'rotator',
-    values: ['rotator', 'files'],
-    help: 'rotator (built-in) or files (cert-manager)',
-  },
-  certDir: {
-    type: 'string',
-    flag: 'cert-dir',
-    env: 'CERT_DIR',
-    default: '/tls',
-    help: 'files mode: directory with tls.crt and tls.key',
-  },
-  namespace: {
-    type: 'string',
-    flag: 'namespace',
-    env: 'POD_NAMESPACE',
-    default: 'default',
-    help: "rotator: the webhook's namespace (Secret, Service)",
-  },
-  secretName: {
-    type: 'string',
-    flag: 'secret-name',
-    env: 'TLS_SECRET_NAME',
-    default: 'agentspec-webhook-tls',
-    help: 'rotator: Secret holding the CA and certificate',
-  },
-  webhookConfigurationName: {
-    type: 'string',
-    flag: 'webhook-configuration',
-    env: 'WEBHOOK_CONFIGURATION_NAME',
-    default: 'agentspec-webhook',
-    help: 'rotator: MutatingWebhookConfiguration whose caBundle it keeps',
-  },
-  serviceName: {
-    type: 'string',
-    flag: 'service-name',
-    env: 'SERVICE_NAME',
-    default: 'agentspec-webhook',
-    help: 'rotator: Service whose DNS names the certificate holds',
-  },
-  extraHosts: {
-    type: 'list',
-    flag: 'cert-extra-hosts',
-    env: 'CERT_EXTRA_HOSTS',
-    shown: '(none)',
-    help: 'rotator: more DNS names or IPs, comma-separated',
-  },
-  validitySeconds: {
-    type: 'int',
-    flag: 'cert-validity-seconds',
-    env: 'CERT_VALIDITY_SECONDS',
-    default: 31_536_000,
-    min: 10,
-    max: 315_360_000,
-    help: 'rotator: lifetime of a certificate (1 year)',
-  },
-  renewBeforeSeconds: {
-    type: 'int',
-    flag: 'cert-renew-before-seconds',
-    env: 'CERT_RENEW_BEFORE_SECONDS',
-    default: 7_776_000,
-    min: 1,
-    max: 315_360_000,
-    help: 'rotator: renew when less is left (90 days)',
-  },
-  checkIntervalSeconds: {
-    type: 'int',
-    flag: 'cert-check-interval-seconds',
-    env: 'CERT_CHECK_INTERVAL_SECONDS',
-    default: 60,
-    min: 1,
-    max: 86_400,
-    help: 'rotator: how often it checks',
-  },
+  port: setting.int('port', 'PORT', 8443, [0, 65_535], 'HTTPS port of POST /mutate'),
+  healthPort: setting.int(
+    'health-port',
+    'HEALTH_PORT',
+    8081,
+    [0, 65_535],
+    'HTTP port of /healthz, /readyz and /metrics',
+  ),
+  controlPlaneUrl: setting.optional(
+    'control-plane-url',
+    ENV.controlPlaneUrl,
+    '(required)',
+    'the URL injected into pods',
+  ),
+  excludeNamespaces: setting.list(
+    'exclude-namespaces',
+    'EXCLUDE_NAMESPACES',
+    `${SYSTEM_NAMESPACES.join(',')} + POD_NAMESPACE`,
+    'never touched',
+  ),
+  tlsMode: setting.string('tls-mode', 'TLS_MODE', 'rotator', 'rotator (built-in) or files (cert-manager)', [
+    'rotator',
+    'files',
+  ]),
+  certDir: setting.string('cert-dir', 'CERT_DIR', '/tls', 'files mode: directory with tls.crt and tls.key'),
+  namespace: setting.string(
+    'namespace',
+    'POD_NAMESPACE',
+    'default',
+    "rotator: the webhook's namespace (Secret, Service)",
+  ),
+  secretName: setting.string(
+    'secret-name',
+    'TLS_SECRET_NAME',
+    'agentspec-webhook-tls',
+    'rotator: Secret holding the CA and certificate',
+  ),
+  webhookConfigurationName: setting.string(
+    'webhook-configuration',
+    'WEBHOOK_CONFIGURATION_NAME',
+    'agentspec-webhook',
+    'rotator: MutatingWebhookConfiguration whose caBundle it keeps',
+  ),
+  serviceName: setting.string(
+    'service-name',
+    'SERVICE_NAME',
+    'agentspec-webhook',
+    'rotator: Service whose DNS names the certificate holds',
+  ),
+  extraHosts: setting.list(
+    'cert-extra-hosts',
+    'CERT_EXTRA_HOSTS',
+    '(none)',
+    'rotator: more DNS names or IPs, comma-separated',
+  ),
+  validitySeconds: setting.int(
+    'cert-validity-seconds',
+    'CERT_VALIDITY_SECONDS',
+    31_536_000,
+    [10, 315_360_000],
+    'rotator: lifetime of a certificate (1 year)',
+  ),
+  renewBeforeSeconds: setting.int(
+    'cert-renew-before-seconds',
+    'CERT_RENEW_BEFORE_SECONDS',
+    7_776_000,
+    [1, 315_360_000],
+    'rotator: renew when less is left (90 days)',
+  ),
+  checkIntervalSeconds: setting.int(
+    'cert-check-interval-seconds',
+    'CERT_CHECK_INTERVAL_SECONDS',
+    60,
+    [1, 86_400],
+    'rotator: how often it checks',
+  ),
   ...KUBE_COMMAND_SETTINGS,
 } as const satisfies SettingsTable;
 
-export function helpText(): string {
-  return settingsHelp('injects control-plane registration into agent pods', 'agentspec-webhook', SETTINGS);
+/** The checks that span settings. */
+function checkWebhookSettings(v: SettingsValues<typeof SETTINGS>, problems: string[]): void {
+  if (!/^https?:\/\/[^/]/.test(v.controlPlaneUrl ?? '')) {
+    const got = v.controlPlaneUrl ? `, got "${v.controlPlaneUrl}"` : '';
+    problems.push(
+      `--control-plane-url (${ENV.controlPlaneUrl}) must be the control plane's http:// or https:// URL${got}`,
+    );
+  }
+  if (v.renewBeforeSeconds >= v.validitySeconds) {
+    problems.push('--cert-renew-before-seconds must be less than --cert-validity-seconds');
+  }
 }
 
 export function loadWebhookConfig(argv: string[], env: NodeJS.ProcessEnv = process.env): WebhookConfig {
-  let s: SettingsValues<typeof SETTINGS>;
-  try {
-    s = readSettings(SETTINGS, argv, env, 'webhook configuration', (v, problems) => {
-      if (!/^https?:\/\/[^/]/.test(v.controlPlaneUrl ?? '')) {
-        const got = v.controlPlaneUrl ? `, got "${v.controlPlaneUrl}"` : '';
-        problems.push(
-          `--control-plane-url (${ENV.controlPlaneUrl}) must be the control plane's http:// or https:// URL${got}`,
-        );
-      }
-      if (v.renewBeforeSeconds >= v.validitySeconds) {
-        problems.push('--cert-renew-before-seconds must be less than --cert-validity-seconds');
-      }
-    });
-  } catch (err) {
-    if (err instanceof SettingsError) throw new WebhookConfigError(err.problems);
-    throw err;
-  }
+  const s = readSettings(SETTINGS, { argv, env, validate: checkWebhookSettings, error: WebhookConfigError });
   const { certDir, tlsMode, excludeNamespaces, extraHosts, ...rotator } = s;
   return {
     port: s.port,
@@ -202,4 +158,8 @@ export function loadWebhookConfig(argv: string[], env: NodeJS.ProcessEnv = proce
     kubeconfig: s.kubeconfig,
     logLevel: s.logLevel,
   };
+}
+
+export function helpText(): string {
+  return settingsHelp('injects control-plane registration into agent pods', 'agentspec-webhook', SETTINGS);
 }
