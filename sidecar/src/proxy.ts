@@ -96,27 +96,53 @@ function forwardHeaders(headers: IncomingHttpHeaders, requestId: string, host: s
  * response is replaced by a 403 PolicyViolation. OPA unreachable: the response passes (fail open).
  */
 export function createProxyServer(options: ProxyOptions): Server {
-  const { upstream } = options;
-  const secure = upstream.protocol === 'https:';
-  const agent = secure
-    ? new HttpsAgent({ keepAlive: true, maxSockets: 256 })
-    : new HttpAgent({ keepAlive: true, maxSockets: 256 });
-  const send = secure ? httpsRequest : httpRequest;
-  const port = Number(upstream.port || (secure ? 443 : 80));
-  const basePath = upstream.pathname.replace(/\/+$/, '');
+  const proxy = new SidecarProxy(options);
+  const server = createServer((req, res) => proxy.request(req, res));
+  server.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => proxy.upgrade(req, socket, head));
+  server.keepAliveTimeout = 65_000;
+  return server;
+}
 
-  // One counter child per status code, looked up once (labels are hashed on every inc otherwise).
-  const byStatus = new Map<number, { inc(): void }>();
-  const countByStatus = (status: number): { inc(): void } => {
-    let child = byStatus.get(status);
+/** One exchange in flight: its audit entry and how to close it. */
+interface Exchange {
+  entry: AuditEntry;
+  res: ServerResponse;
+  requestId: string;
+  finish(): void;
+}
+
+class SidecarProxy {
+  private readonly secure: boolean;
+  private readonly agent: HttpAgent | HttpsAgent;
+  private readonly send: typeof httpRequest;
+  private readonly port: number;
+  private readonly basePath: string;
+  /** One counter child per status code, looked up once (labels are hashed on every inc otherwise). */
+  private readonly byStatus = new Map<number, { inc(): void }>();
+
+  constructor(private readonly options: ProxyOptions) {
+    const { upstream } = options;
+    this.secure = upstream.protocol === 'https:';
+    this.agent = this.secure
+      ? new HttpsAgent({ keepAlive: true, maxSockets: 256 })
+      : new HttpAgent({ keepAlive: true, maxSockets: 256 });
+    this.send = this.secure ? httpsRequest : httpRequest;
+    this.port = Number(upstream.port || (this.secure ? 443 : 80));
+    this.basePath = upstream.pathname.replace(/\/+$/, '');
+  }
+
+  private countByStatus(status: number): { inc(): void } {
+    let child = this.byStatus.get(status);
     if (!child) {
-      child = options.metrics.proxied.labels(String(status));
-      byStatus.set(status, child);
+      child = this.options.metrics.proxied.labels(String(status));
+      this.byStatus.set(status, child);
     }
     return child;
-  };
+  }
 
-  const server = createServer((req: IncomingMessage, res: ServerResponse) => {
+  /** Streams one request to the agent and its response back, recording it in the audit ring. */
+  request(req: IncomingMessage, res: ServerResponse): void {
+    const { options } = this;
     const started = performance.now();
     const requestId = (req.headers[REQUEST_ID_HEADER] as string | undefined) || randomUUID();
     const entry: AuditEntry = {
@@ -127,144 +153,163 @@ export function createProxyServer(options: ProxyOptions): Server {
       status: 0,
       durationMs: 0,
     };
-    const finish = (): void => {
-      entry.durationMs = Math.round((performance.now() - started) * 1000) / 1000;
-      options.ring.push(entry);
-      countByStatus(entry.status).inc();
-      options.metrics.proxyDuration.observe(entry.durationMs / 1000);
+    const exchange: Exchange = {
+      entry,
+      res,
+      requestId,
+      finish: () => {
+        entry.durationMs = Math.round((performance.now() - started) * 1000) / 1000;
+        options.ring.push(entry);
+        this.countByStatus(entry.status).inc();
+        options.metrics.proxyDuration.observe(entry.durationMs / 1000);
+      },
     };
-
-    const upstreamReq = send(
+    const upstreamReq = this.send(
       {
-        agent,
-        host: upstream.hostname,
-        port,
+        agent: this.agent,
+        host: options.upstream.hostname,
+        port: this.port,
         method: req.method,
-        path: `${basePath}${req.url ?? '/'}`,
-        headers: forwardHeaders(req.headers, requestId, upstream.host),
+        path: `${this.basePath}${req.url ?? '/'}`,
+        headers: forwardHeaders(req.headers, requestId, options.upstream.host),
       },
-      (upstreamRes) => {
-        // Never an unhandled error: log, and end this exchange only.
-        const relayFailed = (err: unknown): void => {
-          options.logger.error({ err: (err as Error).message, requestId }, 'proxy response failed');
-          entry.error = (err as Error).message;
-          if (res.headersSent) return void res.destroy();
-          entry.status = 502;
-          res.writeHead(502, { 'content-type': 'application/json', [REQUEST_ID_HEADER]: requestId });
-          res.end(
-            JSON.stringify({ error: 'BadGateway', message: 'the sidecar could not relay the response', requestId }),
-          );
-          finish();
-        };
-        const headers: OutgoingHttpHeaders = {};
-        for (const [name, value] of Object.entries(upstreamRes.headers)) {
-          if (value === undefined || HOP_BY_HOP.has(name)) continue;
-          if (name === GUARDRAILS_HEADER || name === TOOLS_HEADER || name === CONFIRMED_HEADER) continue;
-          headers[name] = value;
-        }
-        headers[REQUEST_ID_HEADER] = requestId;
-        entry.status = upstreamRes.statusCode ?? 502;
-        const guardrails = list(upstreamRes.headers[GUARDRAILS_HEADER]);
-        const tools = list(upstreamRes.headers[TOOLS_HEADER]);
-        const confirmed = upstreamRes.headers[CONFIRMED_HEADER];
-        const reported = guardrails !== undefined || tools !== undefined || confirmed !== undefined;
-        if (guardrails) entry.guardrailsInvoked = guardrails;
-        if (tools) entry.toolsCalled = tools;
-        if (confirmed !== undefined) entry.userConfirmed = String(confirmed).toLowerCase() === 'true';
-
-        const pass = (): void => {
-          try {
-            res.writeHead(upstreamRes.statusCode ?? 502, upstreamRes.statusMessage, headers);
-          } catch (err) {
-            // A header node refuses to send: the client gets a 502, the agent's body is drained.
-            upstreamRes.resume();
-            throw err;
-          }
-          upstreamRes.pipe(res);
-          // The agent's response ended early (connection closed mid-body): the client's must end too, not hang.
-          upstreamRes.once('error', (err) => {
-            entry.error = err.message;
-            res.destroy(err);
-          });
-          res.on('finish', finish);
-        };
-        // Enforce mode asks OPA about every response, so a policy can deny what an agent did not report (an agent that
-        // sends no X-AgentSpec-* headers is judged on empty lists); track mode only records what was reported.
-        if (!options.opaUrl || options.opaProxyMode === 'off' || (!reported && options.opaProxyMode !== 'enforce')) {
-          try {
-            pass();
-          } catch (err) {
-            relayFailed(err);
-          }
-          return;
-        }
-
-        // Hold the response (backpressure keeps the body in the socket) until OPA has answered.
-        void evaluateOpa(options.opaUrl, opaInputFor(options.agentName, entry))
-          .then((violations) => {
-            options.metrics.opaEvaluations.inc({
-              result: violations === undefined ? 'unreachable' : violations.length ? 'violations' : 'allowed',
-            });
-            if (violations === undefined) return pass(); // fail open
-            entry.opaViolations = violations;
-            if (violations.length === 0) return pass();
-            headers[VIOLATIONS_HEADER] = headerValue(violations.join(','));
-            if (options.opaProxyMode !== 'enforce') return pass();
-            upstreamRes.resume(); // the agent processed the request; only the client's view is replaced
-            entry.status = 403;
-            entry.blocked = true;
-            const body = JSON.stringify({
-              error: 'PolicyViolation',
-              blocked: true,
-              violations,
-              message: `Request blocked by OPA policy: ${violations.join(', ')}`,
-            });
-            res.writeHead(403, {
-              'content-type': 'application/json',
-              'content-length': Buffer.byteLength(body),
-              [VIOLATIONS_HEADER]: headerValue(violations.join(',')),
-              [REQUEST_ID_HEADER]: requestId,
-            });
-            res.end(body);
-            finish();
-          })
-          .catch(relayFailed);
-      },
+      (upstreamRes) => this.respond(exchange, upstreamRes),
     );
-    upstreamReq.on('error', (err) => {
-      entry.error = err.message;
-      if (!res.headersSent) {
-        entry.status = 502;
-        const body = JSON.stringify({
-          error: 'BadGateway',
-          message: `agent unreachable at ${upstream.origin}: ${err.message}`,
-          requestId,
-        });
-        res.writeHead(502, { 'content-type': 'application/json', [REQUEST_ID_HEADER]: requestId }).end(body);
-        finish();
-      } else {
-        res.destroy(err);
-      }
-    });
+    upstreamReq.on('error', (err) => this.unreachable(exchange, err));
     res.on('close', () => {
       if (!res.writableFinished) upstreamReq.destroy();
     });
     req.pipe(upstreamReq);
-  });
+  }
 
-  // WebSocket (and any other) upgrades: the request head is replayed to the agent, then bytes flow both ways.
-  server.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => {
+  /** The agent could not be reached (502), or failed mid-response (the client's response is cut too). */
+  private unreachable({ entry, res, requestId, finish }: Exchange, err: Error): void {
+    entry.error = err.message;
+    if (res.headersSent) return void res.destroy(err);
+    entry.status = 502;
+    const body = JSON.stringify({
+      error: 'BadGateway',
+      message: `agent unreachable at ${this.options.upstream.origin}: ${err.message}`,
+      requestId,
+    });
+    res.writeHead(502, { 'content-type': 'application/json', [REQUEST_ID_HEADER]: requestId }).end(body);
+    finish();
+  }
+
+  /** Never an unhandled error: log, and end this exchange only. */
+  private relayFailed({ entry, res, requestId, finish }: Exchange, err: unknown): void {
+    this.options.logger.error({ err: (err as Error).message, requestId }, 'proxy response failed');
+    entry.error = (err as Error).message;
+    if (res.headersSent) return void res.destroy();
+    entry.status = 502;
+    res.writeHead(502, { 'content-type': 'application/json', [REQUEST_ID_HEADER]: requestId });
+    res.end(JSON.stringify({ error: 'BadGateway', message: 'the sidecar could not relay the response', requestId }));
+    finish();
+  }
+
+  /** The agent's response: behaviour headers read and stripped, OPA asked when it must be, then relayed. */
+  private respond(exchange: Exchange, upstreamRes: IncomingMessage): void {
+    const { entry, requestId } = exchange;
+    const headers: OutgoingHttpHeaders = {};
+    for (const [name, value] of Object.entries(upstreamRes.headers)) {
+      if (value === undefined || HOP_BY_HOP.has(name)) continue;
+      if (name === GUARDRAILS_HEADER || name === TOOLS_HEADER || name === CONFIRMED_HEADER) continue;
+      headers[name] = value;
+    }
+    headers[REQUEST_ID_HEADER] = requestId;
+    entry.status = upstreamRes.statusCode ?? 502;
+    const guardrails = list(upstreamRes.headers[GUARDRAILS_HEADER]);
+    const tools = list(upstreamRes.headers[TOOLS_HEADER]);
+    const confirmed = upstreamRes.headers[CONFIRMED_HEADER];
+    const reported = guardrails !== undefined || tools !== undefined || confirmed !== undefined;
+    if (guardrails) entry.guardrailsInvoked = guardrails;
+    if (tools) entry.toolsCalled = tools;
+    if (confirmed !== undefined) entry.userConfirmed = String(confirmed).toLowerCase() === 'true';
+
+    const { opaUrl, opaProxyMode } = this.options;
+    // Enforce mode asks OPA about every response, so a policy can deny what an agent did not report (an agent that
+    // sends no X-AgentSpec-* headers is judged on empty lists); track mode only records what was reported.
+    if (!opaUrl || opaProxyMode === 'off' || (!reported && opaProxyMode !== 'enforce')) {
+      try {
+        this.pass(exchange, upstreamRes, headers);
+      } catch (err) {
+        this.relayFailed(exchange, err);
+      }
+      return;
+    }
+    // Hold the response (backpressure keeps the body in the socket) until OPA has answered.
+    void evaluateOpa(opaUrl, opaInputFor(this.options.agentName, entry))
+      .then((violations) => this.decide(exchange, upstreamRes, headers, violations))
+      .catch((err: unknown) => this.relayFailed(exchange, err));
+  }
+
+  /** Relays the agent's response as it is (headers already filtered). */
+  private pass({ entry, res, finish }: Exchange, upstreamRes: IncomingMessage, headers: OutgoingHttpHeaders): void {
+    try {
+      res.writeHead(upstreamRes.statusCode ?? 502, upstreamRes.statusMessage, headers);
+    } catch (err) {
+      // A header node refuses to send: the client gets a 502, the agent's body is drained.
+      upstreamRes.resume();
+      throw err;
+    }
+    upstreamRes.pipe(res);
+    // The agent's response ended early (connection closed mid-body): the client's must end too, not hang.
+    upstreamRes.once('error', (err) => {
+      entry.error = err.message;
+      res.destroy(err);
+    });
+    res.on('finish', finish);
+  }
+
+  /** OPA answered: pass (allowed, unreachable, or track mode) or replace the response with the 403 (enforce). */
+  private decide(
+    exchange: Exchange,
+    upstreamRes: IncomingMessage,
+    headers: OutgoingHttpHeaders,
+    violations: string[] | undefined,
+  ): void {
+    const { entry, res, requestId, finish } = exchange;
+    this.options.metrics.opaEvaluations.inc({
+      result: violations === undefined ? 'unreachable' : violations.length ? 'violations' : 'allowed',
+    });
+    if (violations === undefined) return this.pass(exchange, upstreamRes, headers); // fail open
+    entry.opaViolations = violations;
+    if (violations.length === 0) return this.pass(exchange, upstreamRes, headers);
+    headers[VIOLATIONS_HEADER] = headerValue(violations.join(','));
+    if (this.options.opaProxyMode !== 'enforce') return this.pass(exchange, upstreamRes, headers);
+    upstreamRes.resume(); // the agent processed the request; only the client's view is replaced
+    entry.status = 403;
+    entry.blocked = true;
+    const body = JSON.stringify({
+      error: 'PolicyViolation',
+      blocked: true,
+      violations,
+      message: `Request blocked by OPA policy: ${violations.join(', ')}`,
+    });
+    res.writeHead(403, {
+      'content-type': 'application/json',
+      'content-length': Buffer.byteLength(body),
+      [VIOLATIONS_HEADER]: headerValue(violations.join(',')),
+      [REQUEST_ID_HEADER]: requestId,
+    });
+    res.end(body);
+    finish();
+  }
+
+  /** WebSocket (and any other) upgrades: the request head is replayed to the agent, then bytes flow both ways. */
+  upgrade(req: IncomingMessage, socket: Socket, head: Buffer): void {
+    const { upstream } = this.options;
     const requestId = (req.headers[REQUEST_ID_HEADER] as string | undefined) || randomUUID();
     const started = performance.now();
-    const target = secure
-      ? tlsConnect({ host: upstream.hostname, port, servername: upstream.hostname })
-      : netConnect({ host: upstream.hostname, port });
+    const target = this.secure
+      ? tlsConnect({ host: upstream.hostname, port: this.port, servername: upstream.hostname })
+      : netConnect({ host: upstream.hostname, port: this.port });
     const fail = (): void => {
       socket.destroy();
       target.destroy();
     };
-    target.once(secure ? 'secureConnect' : 'connect', () => {
-      const lines = [`${req.method} ${basePath}${req.url} HTTP/1.1`];
+    target.once(this.secure ? 'secureConnect' : 'connect', () => {
+      const lines = [`${req.method} ${this.basePath}${req.url} HTTP/1.1`];
       for (let i = 0; i < req.rawHeaders.length; i += 2) {
         const name = req.rawHeaders[i] ?? '';
         if (name.toLowerCase() === 'host' || name.toLowerCase() === REQUEST_ID_HEADER) continue;
@@ -274,7 +319,7 @@ export function createProxyServer(options: ProxyOptions): Server {
       target.write(`${lines.join('\r\n')}\r\n\r\n`);
       if (head.length) target.write(head);
       socket.pipe(target).pipe(socket);
-      options.ring.push({
+      this.options.ring.push({
         requestId,
         at: Date.now(),
         method: req.method ?? 'GET',
@@ -287,7 +332,5 @@ export function createProxyServer(options: ProxyOptions): Server {
     socket.on('error', fail);
     target.on('close', () => socket.destroy());
     socket.on('close', () => target.destroy());
-  });
-  server.keepAliveTimeout = 65_000;
-  return server;
+  }
 }
