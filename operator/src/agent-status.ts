@@ -1,6 +1,6 @@
 import type { V1Deployment, V1Pod } from '@kubernetes/client-node';
 import { ENV, type AgentStatus, type AgentSummary } from '@agentspec/sdk';
-import { Reasons, type ConditionInput } from './conditions.js';
+import { GRADE_REASONS, Reasons, type ConditionInput } from './conditions.js';
 
 export type ConditionUpdate = Omit<ConditionInput, 'observedGeneration'>;
 
@@ -76,55 +76,52 @@ export function firstUninjectedPod(pods: readonly V1Pod[]): string | undefined {
 /** The grade an agent needs for Compliant=True. */
 export const COMPLIANT_GRADES = ['A', 'B'] as const;
 
-/**
- * Registered, Healthy and Compliant plus grade, score, source, lastHeartbeat and instances from what the control
- * plane reports. A Running Deployment whose agent reports Degraded or Unhealthy takes that phase.
- */
-export function controlPlaneStatus(view: ControlPlaneView, deploymentPhase: string | undefined): StatusPart {
-  const unknown = (reason: string, message: string): ConditionUpdate[] =>
-    (['Registered', 'Healthy', 'Compliant'] as const).map((type) => ({ type, status: 'Unknown', reason, message }));
-  if (!view.configured) {
+/** Registered=False with Healthy and Compliant Unknown, for the same reason. */
+function notRegistered(reason: string, message: string): StatusPart {
+  return {
+    fields: { instances: 0 },
+    conditions: [
+      { type: 'Registered', status: 'False', reason, message },
+      { type: 'Healthy', status: 'Unknown', reason, message },
+      { type: 'Compliant', status: 'Unknown', reason, message },
+    ],
+  };
+}
+
+function healthyCondition(agent: AgentSummary): ConditionUpdate {
+  if (agent.phase === 'Healthy') {
+    return { type: 'Healthy', status: 'True', reason: Reasons.Healthy, message: 'every instance reports healthy' };
+  }
+  if (agent.phase === 'Unknown') {
+    return { type: 'Healthy', status: 'Unknown', reason: Reasons.NoHeartbeat, message: 'no heartbeat yet' };
+  }
+  const reason = agent.phase === 'Degraded' ? Reasons.Degraded : Reasons.Unhealthy;
+  return {
+    type: 'Healthy',
+    status: 'False',
+    reason,
+    message: `at least one instance reports ${agent.phase.toLowerCase()}`,
+  };
+}
+
+function compliantCondition(agent: AgentSummary): ConditionUpdate {
+  if (agent.grade === null) {
     return {
-      fields: {},
-      conditions: unknown(Reasons.ControlPlaneNotConfigured, 'the operator runs without a control plane'),
+      type: 'Compliant',
+      status: 'Unknown',
+      reason: Reasons.NoScore,
+      message: 'no compliance score reported yet',
     };
   }
-  if (view.reachable !== true) {
-    return {
-      fields: {},
-      conditions: unknown(
-        Reasons.ControlPlaneUnreachable,
-        view.reachable === undefined
-          ? 'waiting for the control plane'
-          : `control plane unreachable: ${view.error ?? ''}`,
-      ),
-    };
-  }
-  const agent = view.agent;
-  if ((!agent || agent.instances === 0) && view.uninjectedPod) {
-    const message =
-      `pod ${view.uninjectedPod} was created without ${INJECTION_MARKER}: the agentspec webhook did not mutate it ` +
-      '(it admits pods unchanged when it is down or unreachable); check the webhook, then delete the pod to retry';
-    return {
-      fields: { instances: 0 },
-      conditions: [
-        { type: 'Registered', status: 'False', reason: Reasons.InjectionMissing, message },
-        { type: 'Healthy', status: 'Unknown', reason: Reasons.InjectionMissing, message },
-        { type: 'Compliant', status: 'Unknown', reason: Reasons.InjectionMissing, message },
-      ],
-    };
-  }
-  if (!agent || agent.instances === 0) {
-    const message = 'no instance has registered with the control plane yet';
-    return {
-      fields: { instances: 0 },
-      conditions: [
-        { type: 'Registered', status: 'False', reason: Reasons.NotRegistered, message },
-        { type: 'Healthy', status: 'Unknown', reason: Reasons.NotRegistered, message },
-        { type: 'Compliant', status: 'Unknown', reason: Reasons.NotRegistered, message },
-      ],
-    };
-  }
+  const reason = GRADE_REASONS[agent.grade as keyof typeof GRADE_REASONS] ?? Reasons.GradeF;
+  const figures = `score ${agent.score ?? ''} (grade ${agent.grade})`;
+  return (COMPLIANT_GRADES as readonly string[]).includes(agent.grade)
+    ? { type: 'Compliant', status: 'True', reason, message: figures }
+    : { type: 'Compliant', status: 'False', reason, message: `${figures}; grade B (75) or better is compliant` };
+}
+
+/** What the control plane's figures of a registered agent put in the status. */
+function reportedFields(agent: AgentSummary, deploymentPhase: string | undefined): Partial<AgentStatus> {
   const fields: Partial<AgentStatus> = { instances: agent.instances };
   if (agent.score !== null) fields.score = agent.score;
   if (agent.grade !== null) fields.grade = agent.grade;
@@ -133,45 +130,48 @@ export function controlPlaneStatus(view: ControlPlaneView, deploymentPhase: stri
   if (deploymentPhase === 'Running' && (agent.phase === 'Degraded' || agent.phase === 'Unhealthy')) {
     fields.phase = agent.phase;
   }
+  return fields;
+}
+
+/**
+ * Registered, Healthy and Compliant plus grade, score, source, lastHeartbeat and instances from what the control
+ * plane reports. A Running Deployment whose agent reports Degraded or Unhealthy takes that phase.
+ */
+export function controlPlaneStatus(view: ControlPlaneView, deploymentPhase: string | undefined): StatusPart {
+  const unknown = (reason: string, message: string): StatusPart => ({
+    fields: {},
+    conditions: (['Registered', 'Healthy', 'Compliant'] as const).map((type) => ({
+      type,
+      status: 'Unknown',
+      reason,
+      message,
+    })),
+  });
+  if (!view.configured) return unknown(Reasons.ControlPlaneNotConfigured, 'the operator runs without a control plane');
+  if (view.reachable !== true) {
+    const message =
+      view.reachable === undefined ? 'waiting for the control plane' : `control plane unreachable: ${view.error ?? ''}`;
+    return unknown(Reasons.ControlPlaneUnreachable, message);
+  }
+  const agent = view.agent;
+  if (!agent || agent.instances === 0) {
+    if (!view.uninjectedPod)
+      return notRegistered(Reasons.NotRegistered, 'no instance has registered with the control plane yet');
+    return notRegistered(
+      Reasons.InjectionMissing,
+      `pod ${view.uninjectedPod} was created without ${INJECTION_MARKER}: the agentspec webhook did not mutate it ` +
+        '(it admits pods unchanged when it is down or unreachable); check the webhook, then delete the pod to retry',
+    );
+  }
   const plural = agent.instances === 1 ? 'instance' : 'instances';
-  const healthy: ConditionUpdate =
-    agent.phase === 'Healthy'
-      ? { type: 'Healthy', status: 'True', reason: Reasons.Healthy, message: 'every instance reports healthy' }
-      : agent.phase === 'Unknown'
-        ? { type: 'Healthy', status: 'Unknown', reason: Reasons.NoHeartbeat, message: 'no heartbeat yet' }
-        : {
-            type: 'Healthy',
-            status: 'False',
-            reason: agent.phase,
-            message: `at least one instance reports ${agent.phase.toLowerCase()}`,
-          };
-  const compliant: ConditionUpdate =
-    agent.grade === null
-      ? { type: 'Compliant', status: 'Unknown', reason: Reasons.NoScore, message: 'no compliance score reported yet' }
-      : (COMPLIANT_GRADES as readonly string[]).includes(agent.grade)
-        ? {
-            type: 'Compliant',
-            status: 'True',
-            reason: `Grade${agent.grade}`,
-            message: `score ${agent.score ?? ''} (grade ${agent.grade})`,
-          }
-        : {
-            type: 'Compliant',
-            status: 'False',
-            reason: `Grade${agent.grade}`,
-            message: `score ${agent.score ?? ''} (grade ${agent.grade}); grade B (75) or better is compliant`,
-          };
+  const registered: ConditionUpdate = {
+    type: 'Registered',
+    status: 'True',
+    reason: Reasons.Registered,
+    message: `${agent.instances} ${plural} registered`,
+  };
   return {
-    fields,
-    conditions: [
-      {
-        type: 'Registered',
-        status: 'True',
-        reason: Reasons.Registered,
-        message: `${agent.instances} ${plural} registered`,
-      },
-      healthy,
-      compliant,
-    ],
+    fields: reportedFields(agent, deploymentPhase),
+    conditions: [registered, healthyCondition(agent), compliantCondition(agent)],
   };
 }

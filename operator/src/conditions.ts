@@ -16,6 +16,22 @@ export const Reasons = {
   Healthy: 'Healthy',
   NoHeartbeat: 'NoHeartbeat',
   NoScore: 'NoScore',
+  Degraded: 'Degraded',
+  Unhealthy: 'Unhealthy',
+  GradeA: 'GradeA',
+  GradeB: 'GradeB',
+  GradeC: 'GradeC',
+  GradeD: 'GradeD',
+  GradeF: 'GradeF',
+} as const;
+
+/** The Compliant condition's reason for each grade. */
+export const GRADE_REASONS = {
+  A: Reasons.GradeA,
+  B: Reasons.GradeB,
+  C: Reasons.GradeC,
+  D: Reasons.GradeD,
+  F: Reasons.GradeF,
 } as const;
 
 export type ConditionInput = Omit<AgentCondition, 'lastTransitionTime'>;
