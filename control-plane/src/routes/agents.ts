@@ -1,4 +1,4 @@
-import { Router, type Request } from 'express';
+import { Router, type Request, type Response } from 'express';
 import { sql } from 'kysely';
 import { ApiError } from '../api-error.js';
 import { isLabel, queryInt, requireLabelParam, strictQuery } from '../client-errors.js';
@@ -111,109 +111,111 @@ async function latestDocument(ctx: AppContext, agent: AgentRow, kind: DocumentKi
 
 const param = (req: Request, name: string): string => String(req.params[name] ?? '');
 
+type Handler = (ctx: AppContext, req: Request) => Promise<unknown>;
+
+/** GET /api/v1/agents: a page of agents, filtered by namespace and phase. */
+const listAgents: Handler = async (ctx, req) => {
+  const query = strictQuery(req, ['namespace', 'phase', 'limit', 'cursor']);
+  const { namespace, phase } = query;
+  if (namespace !== undefined && !isLabel(namespace)) {
+    throw new ApiError(400, 'InvalidQuery', 'namespace: must be an RFC 1123 label', 'namespace');
+  }
+  if (phase !== undefined && !(PHASE_ORDER as readonly string[]).includes(phase)) {
+    throw new ApiError(400, 'InvalidQuery', `phase: expected one of ${PHASE_ORDER.join(', ')}`, 'phase');
+  }
+  const limit = queryInt('limit', query.limit, 50, 1, 500);
+  const after = query.cursor !== undefined ? decodeCursor(query.cursor) : undefined;
+  const inner = agentsQuery(ctx, { ...(namespace !== undefined ? { namespace } : {}), ...(after ? { after } : {}) });
+  const rows = (
+    await sql<AgentRow>`select * from (${inner}) t ${phase ? sql`where t.phase = ${phase}` : sql``}
+      order by t.namespace, t.name limit ${limit + 1}`.execute(ctx.database.db)
+  ).rows;
+  const page = rows.slice(0, limit);
+  const last = page.at(-1);
+  return { items: page.map(summary), nextCursor: rows.length > limit && last ? encodeCursor(last) : null };
+};
+
+const iso = (date: Date | string | null): string | null => (date ? new Date(date).toISOString() : null);
+
+/** GET /api/v1/namespaces/{ns}/agents/{name}: the agent with its instances. */
+const getAgent: Handler = async (ctx, req) => {
+  const agent = await findAgent(ctx, param(req, 'namespace'), param(req, 'name'));
+  const instances = await ctx.database.db
+    .selectFrom('instances')
+    .select(['instance_id', 'runtime', 'registered_at', 'last_seen_at', 'connection_state', 'phase', 'score', 'grade'])
+    .select('health_status')
+    .where('agent_id', '=', agent.id)
+    .orderBy('instance_id')
+    .execute();
+  return {
+    ...summary(agent),
+    instances: instances.map((i) => ({
+      instanceId: i.instance_id,
+      runtime: i.runtime,
+      registeredAt: iso(i.registered_at),
+      lastSeen: iso(i.last_seen_at),
+      connectionState: i.connection_state,
+      status: i.health_status,
+      phase: i.phase,
+      score: i.score,
+      grade: i.grade,
+    })),
+  };
+};
+
+/** GET /api/v1/namespaces/{ns}/agents/{name}/history: the newest 500 history rows of its instances. */
+const getHistory: Handler = async (ctx, req) => {
+  const agent = await findAgent(ctx, param(req, 'namespace'), param(req, 'name'));
+  const rows = await ctx.database.db
+    .selectFrom('heartbeats')
+    .innerJoin('instances', 'instances.id', 'heartbeats.instance_pk')
+    .select(['instances.instance_id', 'heartbeats.received_at', 'heartbeats.phase', 'heartbeats.score'])
+    .select('heartbeats.grade')
+    .where('instances.agent_id', '=', agent.id)
+    .orderBy('heartbeats.id', 'desc')
+    .limit(500)
+    .execute();
+  return {
+    items: rows.map((r) => ({
+      instanceId: r.instance_id,
+      at: iso(r.received_at),
+      phase: r.phase,
+      score: r.score,
+      grade: r.grade,
+    })),
+  };
+};
+
+/** DELETE /api/v1/namespaces/{ns}/agents/{name}: instances (and with them every token) go with the agent. */
+async function deregister(ctx: AppContext, req: Request): Promise<void> {
+  const agent = await findAgent(ctx, param(req, 'namespace'), param(req, 'name'));
+  await ctx.database.db.deleteFrom('agents').where('id', '=', agent.id).execute();
+  ctx.events.emit('agent.deregistered', { agentId: agent.id, namespace: agent.namespace, name: agent.name });
+}
+
 /** Read API for operators and tools; every route needs the admin key. */
 export function agentRoutes(ctx: AppContext): Router {
   const router = Router();
   router.use(['/api/v1/agents', '/api/v1/namespaces'], ctx.adminAuth);
   router.param('namespace', requireLabelParam);
   router.param('name', requireLabelParam);
+  const json = (handler: Handler) => async (req: Request, res: Response) => void res.json(await handler(ctx, req));
 
-  router.get('/api/v1/agents', async (req, res) => {
-    const query = strictQuery(req, ['namespace', 'phase', 'limit', 'cursor']);
-    const { namespace, phase } = query;
-    if (namespace !== undefined && !isLabel(namespace)) {
-      throw new ApiError(400, 'InvalidQuery', 'namespace: must be an RFC 1123 label', 'namespace');
-    }
-    if (phase !== undefined && !(PHASE_ORDER as readonly string[]).includes(phase)) {
-      throw new ApiError(400, 'InvalidQuery', `phase: expected one of ${PHASE_ORDER.join(', ')}`, 'phase');
-    }
-    const limit = queryInt('limit', query.limit, 50, 1, 500);
-    const after = query.cursor !== undefined ? decodeCursor(query.cursor) : undefined;
-    const inner = agentsQuery(ctx, { ...(namespace !== undefined ? { namespace } : {}), ...(after ? { after } : {}) });
-    const rows = (
-      await sql<AgentRow>`select * from (${inner}) t ${phase ? sql`where t.phase = ${phase}` : sql``}
-        order by t.namespace, t.name limit ${limit + 1}`.execute(ctx.database.db)
-    ).rows;
-    const page = rows.slice(0, limit);
-    const last = page.at(-1);
-    res.json({ items: page.map(summary), nextCursor: rows.length > limit && last ? encodeCursor(last) : null });
-  });
-
-  router.get('/api/v1/namespaces/:namespace/agents/:name', async (req, res) => {
-    const agent = await findAgent(ctx, param(req, 'namespace'), param(req, 'name'));
-    const instances = await ctx.database.db
-      .selectFrom('instances')
-      .select([
-        'instance_id',
-        'runtime',
-        'registered_at',
-        'last_seen_at',
-        'connection_state',
-        'phase',
-        'score',
-        'grade',
-        'health_status',
-      ])
-      .where('agent_id', '=', agent.id)
-      .orderBy('instance_id')
-      .execute();
-    res.json({
-      ...summary(agent),
-      instances: instances.map((i) => ({
-        instanceId: i.instance_id,
-        runtime: i.runtime,
-        registeredAt: new Date(i.registered_at).toISOString(),
-        lastSeen: i.last_seen_at ? new Date(i.last_seen_at).toISOString() : null,
-        connectionState: i.connection_state,
-        status: i.health_status,
-        phase: i.phase,
-        score: i.score,
-        grade: i.grade,
-      })),
-    });
-  });
-
+  router.get('/api/v1/agents', json(listAgents));
+  router.get('/api/v1/namespaces/:namespace/agents/:name', json(getAgent));
   for (const kind of ['health', 'gap', 'proof'] as const) {
-    router.get(`/api/v1/namespaces/:namespace/agents/:name/${kind}`, async (req, res) => {
-      res.json(await latestDocument(ctx, await findAgent(ctx, param(req, 'namespace'), param(req, 'name')), kind));
-    });
-    router.get(`/api/v1/agents/:name/${kind}`, async (req, res) => {
-      res.json(await latestDocument(ctx, await findByName(ctx, param(req, 'name')), kind));
-    });
+    router.get(
+      `/api/v1/namespaces/:namespace/agents/:name/${kind}`,
+      json(async (c, req) => latestDocument(c, await findAgent(c, param(req, 'namespace'), param(req, 'name')), kind)),
+    );
+    router.get(
+      `/api/v1/agents/:name/${kind}`,
+      json(async (c, req) => latestDocument(c, await findByName(c, param(req, 'name')), kind)),
+    );
   }
-
-  router.get('/api/v1/namespaces/:namespace/agents/:name/history', async (req, res) => {
-    const agent = await findAgent(ctx, param(req, 'namespace'), param(req, 'name'));
-    const rows = await ctx.database.db
-      .selectFrom('heartbeats')
-      .innerJoin('instances', 'instances.id', 'heartbeats.instance_pk')
-      .select([
-        'instances.instance_id',
-        'heartbeats.received_at',
-        'heartbeats.phase',
-        'heartbeats.score',
-        'heartbeats.grade',
-      ])
-      .where('instances.agent_id', '=', agent.id)
-      .orderBy('heartbeats.id', 'desc')
-      .limit(500)
-      .execute();
-    res.json({
-      items: rows.map((r) => ({
-        instanceId: r.instance_id,
-        at: new Date(r.received_at).toISOString(),
-        phase: r.phase,
-        score: r.score,
-        grade: r.grade,
-      })),
-    });
-  });
-
+  router.get('/api/v1/namespaces/:namespace/agents/:name/history', json(getHistory));
   router.delete('/api/v1/namespaces/:namespace/agents/:name', async (req, res) => {
-    const agent = await findAgent(ctx, param(req, 'namespace'), param(req, 'name'));
-    // Instances (and with them every token) go with the agent: later heartbeats get 401.
-    await ctx.database.db.deleteFrom('agents').where('id', '=', agent.id).execute();
-    ctx.events.emit('agent.deregistered', { agentId: agent.id, namespace: agent.namespace, name: agent.name });
+    await deregister(ctx, req);
     res.status(204).end();
   });
   return router;
