@@ -164,94 +164,114 @@ function uniqueId(ids: Set<string>, id: string): string {
   return candidate;
 }
 
+type CheckContext = Parameters<typeof modelCheck>[4];
+
+/** Collects the checks of one run: those known at once, those still running, and their unique ids. */
+interface Collector {
+  checks: HealthCheck[];
+  pending: Promise<HealthCheck>[];
+  ids: Set<string>;
+  ctx: CheckContext;
+}
+
+function modelChecks(manifest: AgentManifest, c: Collector): void {
+  const { model } = manifest.spec;
+  c.pending.push(
+    modelCheck(uniqueId(c.ids, `model:${model.provider}/${model.id}`), model.provider, model.apiKey, 'error', c.ctx),
+  );
+  const fb = model.fallback;
+  if (fb)
+    c.pending.push(
+      modelCheck(uniqueId(c.ids, `model:${fb.provider}/${fb.id}`), fb.provider, fb.apiKey, 'warning', c.ctx),
+    );
+}
+
+function serviceChecks(manifest: AgentManifest, c: Collector): void {
+  for (const service of manifest.spec.requires?.services ?? []) {
+    const id = uniqueId(c.ids, `service:${service.type}`);
+    c.pending.push(connectionCheck(id, 'service', service.type, service.connection, c.ctx));
+  }
+}
+
+function memoryChecks(manifest: AgentManifest, c: Collector): void {
+  const { memory } = manifest.spec;
+  if (memory?.shortTerm?.backend === 'redis' && memory.shortTerm.connection) {
+    c.pending.push(connectionCheck('memory:shortTerm', 'memory', 'redis', memory.shortTerm.connection, c.ctx));
+  }
+  const longTerm = memory?.longTerm;
+  if (longTerm && longTerm.backend !== 'sqlite' && longTerm.connectionString) {
+    c.pending.push(connectionCheck('memory:longTerm', 'memory', longTerm.backend, longTerm.connectionString, c.ctx));
+  }
+  if (memory?.vector?.connectionString) {
+    c.pending.push(
+      connectionCheck('memory:vector', 'memory', memory.vector.backend, memory.vector.connectionString, c.ctx),
+    );
+  }
+}
+
+function mcpChecks(manifest: AgentManifest, c: Collector): void {
+  for (const server of manifest.spec.mcp?.servers ?? []) {
+    const id = uniqueId(c.ids, `mcp:${server.name}`);
+    if (server.transport === 'stdio') {
+      const found = server.command !== undefined && onPath(server.command, c.ctx.env);
+      c.checks.push(
+        found
+          ? { id, category: 'mcp', status: 'pass', severity: 'warning' }
+          : {
+              id,
+              category: 'mcp',
+              status: 'fail',
+              severity: 'warning',
+              message: `command ${server.command ?? '(none)'} not found on PATH`,
+              remediation: 'Install the MCP server in the agent image.',
+            },
+      );
+    } else if (server.url) {
+      const timeoutMs = (server.healthCheck?.timeoutSeconds ?? 5) * 1000;
+      c.pending.push(
+        connectionCheck(id, 'memory', 'http', server.url, { ...c.ctx, timeoutMs }).then((check) => ({
+          ...check,
+          category: 'mcp' as const,
+          severity: 'warning' as const,
+        })),
+      );
+    }
+  }
+}
+
+function toolChecks(manifest: AgentManifest, registeredTools: ReadonlySet<string>, c: Collector): void {
+  for (const tool of manifest.spec.tools ?? []) {
+    const registered = registeredTools.has(tool.name);
+    c.checks.push({
+      id: uniqueId(c.ids, `tool:${tool.name}`),
+      category: 'tool',
+      status: registered ? 'pass' : 'fail',
+      severity: 'info',
+      ...(registered
+        ? {}
+        : {
+            message: `no handler registered for tool ${tool.name}`,
+            remediation: `Call reporter.registerTool('${tool.name}').`,
+          }),
+    });
+  }
+}
+
 /** Runs the manifest's health checks (seed 002 ids: env:NAME, model:provider/id, service:type, tool:name, ...). */
 export async function runHealthChecks(manifest: AgentManifest, options: HealthCheckOptions): Promise<HealthCheck[]> {
   const env = options.env ?? process.env;
-  const timeoutMs = options.timeoutMs ?? 5_000;
-  const want = (c: CheckCategory): boolean => !options.categories || options.categories.includes(c);
-  const ctx = { baseDir: options.baseDir, env, timeoutMs, fetch: options.fetch ?? fetch };
-  const ids = new Set<string>();
-  const pending: Promise<HealthCheck>[] = [];
-
-  const checks: HealthCheck[] = want('env') ? envChecks(manifest, env) : [];
-  const { model, memory, requires, mcp, tools } = manifest.spec;
-  if (want('model')) {
-    pending.push(
-      modelCheck(uniqueId(ids, `model:${model.provider}/${model.id}`), model.provider, model.apiKey, 'error', ctx),
-    );
-    if (model.fallback) {
-      const fb = model.fallback;
-      pending.push(modelCheck(uniqueId(ids, `model:${fb.provider}/${fb.id}`), fb.provider, fb.apiKey, 'warning', ctx));
-    }
-  }
-  if (want('service')) {
-    for (const service of requires?.services ?? []) {
-      pending.push(
-        connectionCheck(uniqueId(ids, `service:${service.type}`), 'service', service.type, service.connection, ctx),
-      );
-    }
-  }
-  if (want('memory')) {
-    if (memory?.shortTerm?.backend === 'redis' && memory.shortTerm.connection) {
-      pending.push(connectionCheck('memory:shortTerm', 'memory', 'redis', memory.shortTerm.connection, ctx));
-    }
-    if (memory?.longTerm && memory.longTerm.backend !== 'sqlite' && memory.longTerm.connectionString) {
-      pending.push(
-        connectionCheck('memory:longTerm', 'memory', memory.longTerm.backend, memory.longTerm.connectionString, ctx),
-      );
-    }
-    if (memory?.vector?.connectionString) {
-      pending.push(
-        connectionCheck('memory:vector', 'memory', memory.vector.backend, memory.vector.connectionString, ctx),
-      );
-    }
-  }
-  if (want('mcp')) {
-    for (const server of mcp?.servers ?? []) {
-      const id = uniqueId(ids, `mcp:${server.name}`);
-      const serverTimeout = (server.healthCheck?.timeoutSeconds ?? 5) * 1000;
-      if (server.transport === 'stdio') {
-        const found = server.command !== undefined && onPath(server.command, env);
-        checks.push(
-          found
-            ? { id, category: 'mcp', status: 'pass', severity: 'warning' }
-            : {
-                id,
-                category: 'mcp',
-                status: 'fail',
-                severity: 'warning',
-                message: `command ${server.command ?? '(none)'} not found on PATH`,
-                remediation: 'Install the MCP server in the agent image.',
-              },
-        );
-      } else if (server.url) {
-        pending.push(
-          connectionCheck(id, 'memory', 'http', server.url, { ...ctx, timeoutMs: serverTimeout }).then((c) => ({
-            ...c,
-            category: 'mcp' as const,
-            severity: 'warning' as const,
-          })),
-        );
-      }
-    }
-  }
-  if (want('tool') && options.registeredTools) {
-    for (const tool of tools ?? []) {
-      const registered = options.registeredTools.has(tool.name);
-      checks.push({
-        id: uniqueId(ids, `tool:${tool.name}`),
-        category: 'tool',
-        status: registered ? 'pass' : 'fail',
-        severity: 'info',
-        ...(registered
-          ? {}
-          : {
-              message: `no handler registered for tool ${tool.name}`,
-              remediation: `Call reporter.registerTool('${tool.name}').`,
-            }),
-      });
-    }
-  }
-  checks.push(...(await Promise.all(pending)));
-  return checks;
+  const want = (category: CheckCategory): boolean => !options.categories || options.categories.includes(category);
+  const c: Collector = {
+    checks: want('env') ? envChecks(manifest, env) : [],
+    pending: [],
+    ids: new Set<string>(),
+    ctx: { baseDir: options.baseDir, env, timeoutMs: options.timeoutMs ?? 5_000, fetch: options.fetch ?? fetch },
+  };
+  if (want('model')) modelChecks(manifest, c);
+  if (want('service')) serviceChecks(manifest, c);
+  if (want('memory')) memoryChecks(manifest, c);
+  if (want('mcp')) mcpChecks(manifest, c);
+  if (want('tool') && options.registeredTools) toolChecks(manifest, options.registeredTools, c);
+  c.checks.push(...(await Promise.all(c.pending)));
+  return c.checks;
 }
