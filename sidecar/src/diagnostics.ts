@@ -195,12 +195,55 @@ const asyncRoute =
   (handler: (req: Request, res: Response) => Promise<void>) => (req: Request, res: Response, next: NextFunction) =>
     void handler(req, res).catch(next);
 
+/** GET /agentspec/audit?limit=N: the newest N audit entries, newest first. */
+function auditRoute(diagnostics: Diagnostics) {
+  const { ring } = diagnostics.options;
+  return (req: Request, res: Response): void => {
+    const raw = req.query['limit'];
+    const limit = raw === undefined ? ring.capacity : Number(raw);
+    if (typeof raw !== 'undefined' && (typeof raw !== 'string' || !Number.isInteger(limit) || limit < 1)) {
+      res.status(400).json({
+        error: 'InvalidQuery',
+        message: 'limit: expected a whole number of at least 1',
+        field: 'limit',
+        source: diagnostics.source,
+      });
+      return;
+    }
+    res.json({ source: diagnostics.source, total: ring.size, limit, entries: ring.latest(limit) });
+  };
+}
+
+const ERROR_NAMES: Record<number, string> = {
+  413: 'PayloadTooLarge',
+  415: 'UnsupportedMediaType',
+  500: 'InternalError',
+};
+
+/** 404 for unknown routes; client errors of the body parser as 4xx; anything else a logged 500. */
+function errorRoutes(app: Express, diagnostics: Diagnostics): void {
+  app.use((req, res) => {
+    res
+      .status(404)
+      .json({ error: 'NotFound', message: `no route ${req.method} ${req.path}`, source: diagnostics.source });
+  });
+  app.use((err: { status?: number; message?: string }, _req: Request, res: Response, _next: NextFunction) => {
+    const status = err.status && err.status < 500 ? err.status : 500;
+    if (status === 500) diagnostics.options.logger.error({ err: err.message }, 'diagnostics request failed');
+    res.status(status).json({
+      error: ERROR_NAMES[status] ?? 'BadRequest',
+      message: status === 500 ? 'internal error' : (err.message ?? 'bad request'),
+      source: diagnostics.source,
+    });
+  });
+}
+
 /** The diagnostics app on CONTROL_PLANE_PORT: every JSON answer carries `source`. */
 export function createDiagnosticsApp(diagnostics: Diagnostics): Express {
-  const { ring, metrics, opaUrl, logger } = diagnostics.options;
+  const { ring, metrics, opaUrl } = diagnostics.options;
   const app = express();
   app.disable('x-powered-by');
-
+  const json = (report: () => Promise<unknown>) => asyncRoute(async (_req, res) => void res.json(await report()));
   app.get(
     '/agentspec/health/ready',
     asyncRoute(async (_req, res) => {
@@ -213,72 +256,22 @@ export function createDiagnosticsApp(diagnostics: Diagnostics): Express {
   });
   app.get(
     '/agentspec/explore',
-    asyncRoute(async (_req, res) => {
-      res.json(await diagnostics.explore());
-    }),
+    json(() => diagnostics.explore()),
   );
   app.get(
     '/agentspec/gap',
-    asyncRoute(async (_req, res) => {
-      res.json(await diagnostics.gap());
-    }),
+    json(() => diagnostics.gap()),
   );
-  app.get('/agentspec/audit', (req, res) => {
-    const raw = req.query['limit'];
-    let limit = ring.capacity;
-    if (raw !== undefined) {
-      limit = Number(raw);
-      if (typeof raw !== 'string' || !Number.isInteger(limit) || limit < 1) {
-        res.status(400).json({
-          error: 'InvalidQuery',
-          message: 'limit: expected a whole number of at least 1',
-          field: 'limit',
-          source: diagnostics.source,
-        });
-        return;
-      }
-    }
-    const entries = ring.latest(limit);
-    res.json({ source: diagnostics.source, total: ring.size, limit, entries });
-  });
-  app.use(
-    eventsRoute({
-      ring,
-      metrics,
-      ...(opaUrl ? { opaUrl } : {}),
-      agentName: diagnostics.options.manifest.metadata.name,
-      source: () => diagnostics.source,
-    }),
-  );
-  app.get('/.well-known/agent-card.json', (_req, res) => {
-    res.json(diagnostics.agentCard());
-  });
+  app.get('/agentspec/audit', auditRoute(diagnostics));
+  const agentName = diagnostics.options.manifest.metadata.name;
+  app.use(eventsRoute({ ring, metrics, ...(opaUrl ? { opaUrl } : {}), agentName, source: () => diagnostics.source }));
+  app.get('/.well-known/agent-card.json', (_req, res) => void res.json(diagnostics.agentCard()));
   app.get(
     '/metrics',
     asyncRoute(async (_req, res) => {
       res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
     }),
   );
-  app.use((req, res) => {
-    res
-      .status(404)
-      .json({ error: 'NotFound', message: `no route ${req.method} ${req.path}`, source: diagnostics.source });
-  });
-  app.use((err: { status?: number; message?: string }, _req: Request, res: Response, _next: NextFunction) => {
-    const status = err.status && err.status < 500 ? err.status : 500;
-    if (status === 500) logger.error({ err: err.message }, 'diagnostics request failed');
-    res.status(status).json({
-      error:
-        status === 500
-          ? 'InternalError'
-          : status === 413
-            ? 'PayloadTooLarge'
-            : status === 415
-              ? 'UnsupportedMediaType'
-              : 'BadRequest',
-      message: status === 500 ? 'internal error' : (err.message ?? 'bad request'),
-      source: diagnostics.source,
-    });
-  });
+  errorRoutes(app, diagnostics);
   return app;
 }
