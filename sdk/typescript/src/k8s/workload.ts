@@ -4,6 +4,7 @@ import { createHash } from 'node:crypto';
 import { stringify } from 'yaml';
 import type { AgentResourceSpec, DeploymentSettings } from '../manifest/schema.js';
 import {
+  ENV,
   AGENT_CONTAINER,
   ANNOTATION_MANIFEST_HASH,
   DIAGNOSTICS_PORT,
@@ -117,48 +118,38 @@ export class WorkloadError extends Error {
   }
 }
 
-export function buildDeployment(input: WorkloadInput): K8sObject {
-  const deployment: DeploymentSettings = input.spec.deployment ?? { replicas: 1, port: 8000 };
-  const image = deployment.image ?? input.defaultImage;
-  if (!image)
-    throw new WorkloadError('MissingImage', 'spec.deployment.image is not set: there is no agent image to run');
-  // The pods restart when agent.yaml changes, but not when only the replica count does: scaling is not a roll-out.
-  const unscaled = buildManifestConfigMap({
-    ...input,
-    spec: { ...input.spec, deployment: { ...deployment, replicas: 1 } },
-  });
-  const manifestHash = createHash('sha256').update(JSON.stringify(unscaled['data'])).digest('hex').slice(0, 16);
-  const selector = { [LABEL_AGENT_NAME]: input.name };
-  const probe = (initialDelaySeconds: number, periodSeconds: number) => ({
-    httpGet: { path: '/agentspec/health/ready', port: DIAGNOSTICS_PORT },
-    initialDelaySeconds,
-    periodSeconds,
-  });
-  const manifestMount = { name: 'agentspec-manifest', mountPath: MANIFEST_MOUNT_DIR, readOnly: true };
-  const agentContainer = {
+const MANIFEST_VOLUME = 'agentspec-manifest';
+const manifestMount = { name: MANIFEST_VOLUME, mountPath: MANIFEST_MOUNT_DIR, readOnly: true };
+
+/** The user's agent container: their image, command, env and resources, the manifest mounted, restricted. */
+function agentContainer(input: WorkloadInput, deployment: DeploymentSettings, image: string) {
+  const envFrom = [
+    ...(deployment.envFrom ?? []),
+    ...(input.envSecretName ? [{ secretRef: { name: input.envSecretName, optional: true } }] : []),
+  ];
+  return {
     name: AGENT_CONTAINER,
     image,
     ...(deployment.imagePullPolicy ? { imagePullPolicy: deployment.imagePullPolicy } : {}),
     ...(deployment.command ? { command: deployment.command } : {}),
     ...(deployment.args ? { args: deployment.args } : {}),
     ports: [{ name: 'http', containerPort: deployment.port, protocol: 'TCP' }],
-    env: [
-      { name: 'AGENTSPEC_MANIFEST_PATH', value: `${MANIFEST_MOUNT_DIR}/${MANIFEST_FILE}` },
-      ...(deployment.env ?? []),
-    ],
-    ...(deployment.envFrom || input.envSecretName
-      ? {
-          envFrom: [
-            ...(deployment.envFrom ?? []),
-            ...(input.envSecretName ? [{ secretRef: { name: input.envSecretName, optional: true } }] : []),
-          ],
-        }
-      : {}),
+    env: [{ name: ENV.manifestPath, value: `${MANIFEST_MOUNT_DIR}/${MANIFEST_FILE}` }, ...(deployment.env ?? [])],
+    ...(envFrom.length ? { envFrom } : {}),
     ...(deployment.resources ? { resources: deployment.resources } : {}),
     securityContext: restrictedContainer,
     volumeMounts: [manifestMount],
   };
-  const sidecarContainer = {
+}
+
+/** The agentspec-sidecar container: proxy and diagnostics ports, readiness and liveness probes, restricted. */
+function sidecarContainer(input: WorkloadInput, deployment: DeploymentSettings) {
+  const probe = (initialDelaySeconds: number, periodSeconds: number) => ({
+    httpGet: { path: '/agentspec/health/ready', port: DIAGNOSTICS_PORT },
+    initialDelaySeconds,
+    periodSeconds,
+  });
+  return {
     name: SIDECAR_CONTAINER,
     image: deployment.sidecar?.image ?? input.sidecarImage,
     ports: [
@@ -172,6 +163,24 @@ export function buildDeployment(input: WorkloadInput): K8sObject {
     securityContext: { ...restrictedContainer, runAsNonRoot: true, readOnlyRootFilesystem: true },
     volumeMounts: [manifestMount],
   };
+}
+
+/** The hash of the rendered agent.yaml without the replica count: scaling is not a roll-out, a manifest change is. */
+function manifestHashOf(input: WorkloadInput, deployment: DeploymentSettings): string {
+  const unscaled = buildManifestConfigMap({
+    ...input,
+    spec: { ...input.spec, deployment: { ...deployment, replicas: 1 } },
+  });
+  return createHash('sha256').update(JSON.stringify(unscaled['data'])).digest('hex').slice(0, 16);
+}
+
+export function buildDeployment(input: WorkloadInput): K8sObject {
+  const deployment: DeploymentSettings = input.spec.deployment ?? { replicas: 1, port: 8000 };
+  const image = deployment.image ?? input.defaultImage;
+  if (!image)
+    throw new WorkloadError('MissingImage', 'spec.deployment.image is not set: there is no agent image to run');
+  const selector = { [LABEL_AGENT_NAME]: input.name };
+  const labels = { ...deployment.podLabels, ...selector, [LABEL_INJECT]: 'true', 'app.kubernetes.io/name': input.name };
   return {
     apiVersion: 'apps/v1',
     kind: 'Deployment',
@@ -181,19 +190,14 @@ export function buildDeployment(input: WorkloadInput): K8sObject {
       selector: { matchLabels: selector },
       template: {
         metadata: {
-          labels: {
-            ...deployment.podLabels,
-            ...selector,
-            [LABEL_INJECT]: 'true',
-            'app.kubernetes.io/name': input.name,
-          },
-          annotations: { ...deployment.podAnnotations, [ANNOTATION_MANIFEST_HASH]: manifestHash },
+          labels,
+          annotations: { ...deployment.podAnnotations, [ANNOTATION_MANIFEST_HASH]: manifestHashOf(input, deployment) },
         },
         spec: {
           ...(deployment.serviceAccountName ? { serviceAccountName: deployment.serviceAccountName } : {}),
           securityContext: { seccompProfile: { type: 'RuntimeDefault' } },
-          containers: [agentContainer, sidecarContainer],
-          volumes: [{ name: 'agentspec-manifest', configMap: { name: manifestConfigMapName(input.name) } }],
+          containers: [agentContainer(input, deployment, image), sidecarContainer(input, deployment)],
+          volumes: [{ name: MANIFEST_VOLUME, configMap: { name: manifestConfigMapName(input.name) } }],
         },
       },
     },
