@@ -1,3 +1,4 @@
+import type { KubernetesObject } from '@kubernetes/client-node';
 /** Annotation carrying a hash of what the operator applied: a field dropped from the desired object changes it. */
 export const DESIRED_HASH_ANNOTATION = 'agentspec.io/desired-hash';
 
@@ -19,10 +20,12 @@ export function containsFields(desired: unknown, live: unknown): boolean {
  * nothing was dropped from what we apply) and every field we set still has our value (so no hand edit to revert).
  * When in doubt the answer is false and the operator applies; a no-op apply is harmless, only not free.
  */
-export function isApplied(desired: { metadata: Record<string, unknown> }, live: unknown): boolean {
-  const annotations = (desired.metadata['annotations'] ?? {}) as Record<string, string>;
-  const liveAnnotations = ((live as { metadata?: { annotations?: Record<string, string> } }).metadata?.annotations ??
-    {}) as Record<string, string>;
+export function isApplied(
+  desired: { metadata: { annotations?: Record<string, string> } },
+  live: KubernetesObject,
+): boolean {
+  const annotations = desired.metadata.annotations ?? {};
+  const liveAnnotations = live.metadata?.annotations ?? {};
   const hash = annotations[DESIRED_HASH_ANNOTATION];
   return hash !== undefined && liveAnnotations[DESIRED_HASH_ANNOTATION] === hash && containsFields(desired, live);
 }

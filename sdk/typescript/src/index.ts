@@ -92,6 +92,7 @@ export {
   DEFAULT_SIDECAR_RESOURCES,
   type WorkloadInput,
   type K8sObject,
+  type ObjectMeta,
   type OwnerReference,
 } from './k8s/workload.js';
 export { generate, agentSpecOf, type GenerateOptions } from './cli/generate.js';

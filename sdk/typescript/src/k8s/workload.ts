@@ -16,10 +16,20 @@ import {
   SIDECAR_CONTAINER,
 } from './contract.js';
 
+/** The metadata of an object this package builds (the fields of Kubernetes' ObjectMeta it sets). */
+export interface ObjectMeta {
+  name: string;
+  namespace?: string;
+  labels: Record<string, string>;
+  annotations?: Record<string, string>;
+  ownerReferences?: OwnerReference[];
+}
+
+/** A Kubernetes object as built here: typed kind, version and metadata; the rest is the kind's own spec. */
 export type K8sObject = Record<string, unknown> & {
   apiVersion: string;
   kind: string;
-  metadata: Record<string, unknown>;
+  metadata: ObjectMeta;
 };
 
 export interface OwnerReference {
@@ -69,7 +79,7 @@ export function renderAgentYaml(name: string, spec: AgentResourceSpec, namespace
   return stringify(resource, { lineWidth: 0 });
 }
 
-function meta(input: WorkloadInput, name: string, component: string): Record<string, unknown> {
+function meta(input: WorkloadInput, name: string, component: string): ObjectMeta {
   return {
     name,
     ...(input.namespace ? { namespace: input.namespace } : {}),
