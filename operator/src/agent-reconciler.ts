@@ -45,6 +45,10 @@ import { isApplied, DESIRED_HASH_ANNOTATION } from './needs-apply.js';
 
 export const FIELD_MANAGER = 'agentspec-operator';
 export const MANAGED_BY_SELECTOR = `app.kubernetes.io/managed-by=${FIELD_MANAGER}`;
+/** What the server-side apply of the workload's Deployment answered (the generic objects API returns any kind). */
+const isDeployment = (object: KubernetesObject | undefined): object is V1Deployment =>
+  object?.kind === 'Deployment' && object.apiVersion === 'apps/v1';
+
 const GROUP = 'agentspec.io';
 const VERSION = 'v1';
 const PLURAL = 'agents';
@@ -170,9 +174,9 @@ export class AgentReconciler {
     let rolled = false;
     for (const object of workload) {
       const result = await this.apply(object);
-      if (result && object.kind === 'Deployment') {
-        deployment = result as V1Deployment;
-        rolled ||= (result.metadata?.generation ?? 0) > 1 && this.didChangeSpec(key, result as V1Deployment);
+      if (isDeployment(result)) {
+        deployment = result;
+        rolled ||= (result.metadata?.generation ?? 0) > 1 && this.didChangeSpec(key, result);
       }
     }
     if (rolled) this.options.events?.normal(agent, 'RollingOut', `generation ${generation}: Deployment updated`);
