@@ -1,5 +1,6 @@
 import type { V1Container, V1EnvVar, V1Pod } from '@kubernetes/client-node';
 import {
+  ANNOTATION_AGENT_NAME,
   ENV,
   LABEL_AGENT_NAME,
   LABEL_INJECT,
@@ -23,7 +24,7 @@ export type InjectDecision =
 
 /** The variables a container should have, in order: the pod's registration, then the registrar choice. */
 export function registrationEnv(pod: V1Pod, options: InjectOptions, container: V1Container): V1EnvVar[] {
-  const named = pod.metadata?.labels?.[LABEL_AGENT_NAME] ?? pod.metadata?.annotations?.[LABEL_AGENT_NAME];
+  const named = pod.metadata?.labels?.[LABEL_AGENT_NAME] ?? pod.metadata?.annotations?.[ANNOTATION_AGENT_NAME];
   const agentName = typeof named === 'string' ? named : undefined;
   const containers: unknown = pod.spec?.containers;
   const hasSidecar =

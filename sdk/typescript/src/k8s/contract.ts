@@ -8,6 +8,8 @@
 export const LABEL_INJECT = 'agentspec.io/inject';
 /** The Agent a pod (or an owned object) belongs to. */
 export const LABEL_AGENT_NAME = 'agentspec.io/agent-name';
+/** The same, as an annotation: for pods of your own whose labels you do not control (the label wins). */
+export const ANNOTATION_AGENT_NAME = 'agentspec.io/agent-name';
 /** The hash of the rendered manifest on the pod template: a changed manifest rolls the pods. */
 export const ANNOTATION_MANIFEST_HASH = 'agentspec.io/manifest-hash';
 /** The operator's finalizer on Agents: deregisters the agent from the control plane before it goes. */
