@@ -42,7 +42,7 @@ export function createApp(options: CreateAppOptions): ControlPlaneApp {
     logger,
     metrics,
     tokens: new TokenService(config.jwtSecret, config.tokenTtlSeconds),
-    adminAuth: requireAdminKey(config.adminKey),
+    adminAuth: requireAdminKey(config.adminKey, logger),
     events: new EventEmitter(),
     heartbeatWriter: new HeartbeatWriter(database.db, { minIntervalSeconds: config.minHeartbeatIntervalSeconds }),
   };

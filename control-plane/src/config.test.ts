@@ -13,7 +13,9 @@ describe('loadConfig', () => {
       minHeartbeatIntervalSeconds: 10,
       heartbeatIntervalSeconds: 30,
       historyLimit: 100,
+      host: '0.0.0.0',
     });
+    expect(loadConfig({ JWT_SECRET: secret, HOST: '127.0.0.1' }).host).toBe('127.0.0.1');
     expect(loadConfig({ JWT_SECRET: secret }).dataDir).toMatch(/\.agentspec-data$/);
   });
 

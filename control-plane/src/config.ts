@@ -4,6 +4,8 @@ import { readSettings, settingsErrorClass, type SettingsTable, type SettingsValu
 
 export interface ControlPlaneConfig {
   port: number;
+  /** Listen address. */
+  host: string;
   /** PostgreSQL URL; undefined: embedded PGlite under dataDir. */
   databaseUrl: string | undefined;
   dataDir: string;
@@ -28,6 +30,7 @@ export const MIN_JWT_SECRET_LENGTH = 32;
 /** Every setting (environment only), written once: the reader, --help and docs/control-plane.md use these rows. */
 export const SETTINGS = {
   port: { type: 'int', env: 'PORT', default: 8080, min: 0, max: 65_535, help: 'listen port' },
+  host: { type: 'string', env: 'HOST', default: '0.0.0.0', help: 'listen address (127.0.0.1: this machine only)' },
   databaseUrl: {
     type: 'optional',
     env: 'DATABASE_URL',

@@ -215,6 +215,28 @@ describe('control plane under hostile input (PostgreSQL)', () => {
     expect(answers[3]).toBe(400);
   });
 
+  it('writes an audit line for registrations, deregistrations and repeated authentication failures, never a key', async () => {
+    await register(cp.url, { agentName: 'audited', namespace: 'team-h', instanceId: 'a-0', runtime: 'k8s' });
+    const wrong = 'wrong-admin-key-that-must-not-be-logged';
+    for (let i = 0; i < 10; i++) {
+      statuses.push((await raw(cp.url, 'GET', '/api/v1/agents', { 'x-admin-key': wrong })).status);
+    }
+    statuses.push((await raw(cp.url, 'DELETE', '/api/v1/namespaces/team-h/agents/audited', admin)).status);
+    const lines = cp.logs.map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => l['audit']);
+    expect(lines).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ audit: 'register', namespace: 'team-h', agent: 'audited', instanceId: 'a-0' }),
+        expect.objectContaining({ audit: 'deregister', namespace: 'team-h', agent: 'audited' }),
+        expect.objectContaining({ audit: 'auth-failed', failures: 1, path: '/api/v1/agents' }),
+        expect.objectContaining({ audit: 'auth-failed', failures: 10 }),
+      ]),
+    );
+    expect(lines.filter((l) => l['audit'] === 'auth-failed')).toHaveLength(2);
+    const text = cp.logs.join('');
+    expect(text).not.toContain(wrong);
+    expect(text).not.toContain(ADMIN_KEY);
+  });
+
   it('logs client errors below error level', () => {
     const errors = cp.logs.map((l) => JSON.parse(l) as { level: number; msg: string }).filter((l) => l.level >= 50);
     expect(errors).toEqual([]);

@@ -24,6 +24,7 @@ function servedRoutes(): string[] {
     minHeartbeatIntervalSeconds: 0,
     historyLimit: 10,
     port: 0,
+    host: '127.0.0.1',
     databaseUrl: undefined,
     dataDir: '/tmp',
     adminKey: undefined,

@@ -108,7 +108,13 @@ describe('database outage under traffic', () => {
       await waitFor('/readyz to report the outage', async () => (await fetch(`${url}/readyz`)).status === 503, {
         timeoutMs: 20_000,
       });
-      await new Promise((r) => setTimeout(r, 500));
+      // The database's own error is logged, not told to an unauthenticated caller.
+      expect(await (await fetch(`${url}/readyz`)).json()).toEqual({
+        status: 'not-ready',
+        error: 'DatabaseUnavailable',
+        message: 'the database does not answer',
+      });
+      await waitFor('a heartbeat answered 503 during the outage', async () => statuses.has(503), { timeoutMs: 20_000 });
       await postgres.resume();
       await waitFor('/readyz to recover', async () => (await fetch(`${url}/readyz`)).status === 200, {
         timeoutMs: 30_000,

@@ -12,7 +12,8 @@ export interface RunningControlPlane {
 }
 
 /** Opens (and migrates) the database, then serves the API on config.port. */
-export async function startControlPlane(config: ControlPlaneConfig, host = '0.0.0.0'): Promise<RunningControlPlane> {
+export async function startControlPlane(config: ControlPlaneConfig): Promise<RunningControlPlane> {
+  const { host } = config;
   const logger = createLogger(config.logLevel, [config.adminKey, config.jwtSecret]);
   if (!config.databaseUrl) {
     logger.warn(

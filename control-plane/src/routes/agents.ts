@@ -3,6 +3,7 @@ import { sql } from 'kysely';
 import { ApiError } from '../api-error.js';
 import { isLabel, queryInt, requireLabelParam, strictQuery } from '../client-errors.js';
 import type { AppContext } from '../app-context.js';
+import { audit } from '../audit.js';
 import { gradeOf, PHASE_ORDER } from '../phase.js';
 
 interface AgentRow {
@@ -190,6 +191,7 @@ const getHistory: Handler = async (ctx, req) => {
 async function deregister(ctx: AppContext, req: Request): Promise<void> {
   const agent = await findAgent(ctx, param(req, 'namespace'), param(req, 'name'));
   await ctx.database.db.deleteFrom('agents').where('id', '=', agent.id).execute();
+  audit(ctx.logger, 'deregister', { namespace: agent.namespace, agent: agent.name, remote: req.socket.remoteAddress });
   ctx.events.emit('agent.deregistered', { agentId: agent.id, namespace: agent.namespace, name: agent.name });
 }
 

@@ -14,7 +14,11 @@ export function opsRoutes(ctx: AppContext): Router {
       ]);
       res.json({ status: 'ready', database: ctx.database.kind });
     } catch (err) {
-      res.status(503).json({ status: 'not-ready', error: 'DatabaseUnavailable', message: (err as Error).message });
+      // The cause goes to the log, not to an unauthenticated caller.
+      ctx.logger.warn({ err: (err as Error).message }, 'not ready: the database does not answer');
+      res
+        .status(503)
+        .json({ status: 'not-ready', error: 'DatabaseUnavailable', message: 'the database does not answer' });
     }
   });
   const openapi = openApiDocument();

@@ -4,6 +4,7 @@ import { sql } from 'kysely';
 import { z } from 'zod';
 import { DNS_LABEL, RUNTIMES } from '@agentspec/sdk';
 import type { AppContext } from '../app-context.js';
+import { audit } from '../audit.js';
 import { hashTokenId } from '../tokens.js';
 import { parseBody } from '../validation.js';
 
@@ -75,7 +76,18 @@ export function registerRoutes(ctx: AppContext): Router {
     const { token } = await ctx.tokens.issue(agentId, instancePk, jti);
     ctx.metrics.registrations.inc({ result: 'registered' });
     ctx.events.emit('agent.registered', { agentId, namespace, name: body.agentName, instanceId });
-    ctx.logger.info({ namespace, agent: body.agentName, instanceId, runtime: body.runtime }, 'instance registered');
+    audit(
+      ctx.logger,
+      'register',
+      {
+        namespace,
+        agent: body.agentName,
+        instanceId,
+        runtime: body.runtime,
+        remote: req.socket.remoteAddress,
+      },
+      'instance registered',
+    );
     res.status(201).json({
       agentId,
       instanceId,
