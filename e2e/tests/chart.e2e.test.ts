@@ -100,6 +100,26 @@ describe('charts/agentspec', () => {
     expect((wrong as { stderr: string }).stderr).toMatch(/webhook\/replicas.*got string, want integer/);
   });
 
+  it('renders a PodDisruptionBudget only for a component with more than one replica', async () => {
+    const render = async (replicas: number) =>
+      (
+        await helm(
+          'template',
+          'agentspec',
+          chart,
+          '--kube-version',
+          kubeVersion(),
+          ...USER_FLAGS.flatMap((flag) => ['--set', flag]),
+          '--set',
+          `webhook.replicas=${replicas}`,
+          '--set',
+          `controlPlane.replicas=${replicas}`,
+        )
+      ).stdout.match(/^kind: PodDisruptionBudget$/gm)?.length ?? 0;
+    expect(await render(2)).toBe(2);
+    expect(await render(1)).toBe(0);
+  });
+
   it('installs without flags, then upgrades with the control plane and the webhook, keeping the keys', async () => {
     const ns = testNamespace();
     await installChart(testKubeconfigPath(), ns);
