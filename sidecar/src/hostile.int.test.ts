@@ -6,10 +6,10 @@ import { createServer as createTcpServer, type Server as TcpServer } from 'node:
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort, listenOnLoopback, ManagedProcess, recordFigures } from '@agentspec/e2e';
+import { freePort, listenOnLoopback, recordFigures, type ManagedProcess } from '@agentspec/e2e';
 import { MAX_EVENTS_BODY_BYTES, MAX_EVENTS_PER_ENTRY } from './events-route.js';
+import { startSidecarProcess } from '../tests/support.js';
 
-const root = resolve(import.meta.dirname, '..', '..');
 const manifestPath = resolve(import.meta.dirname, '..', 'tests', 'fixtures', 'agent.yaml');
 const logDir = mkdtempSync(join(tmpdir(), 'sidecar-hostile-'));
 const processes: ManagedProcess[] = [];
@@ -32,31 +32,8 @@ async function serve(handler: (req: IncomingMessage, res: ServerResponse) => voi
   return listenOnLoopback(server);
 }
 
-async function startSidecar(
-  upstream: string,
-  env: NodeJS.ProcessEnv,
-): Promise<{ proxy: string; diagnostics: string; process: ManagedProcess }> {
-  const [proxyPort, diagnosticsPort] = [await freePort(), await freePort()];
-  const sidecar = new ManagedProcess({
-    name: 'agentspec-sidecar',
-    command: process.execPath,
-    args: [join(root, 'sidecar', 'dist', 'bin', 'sidecar.js')],
-    logPath: join(logDir, `sidecar-${proxyPort}.log`),
-    env: {
-      PATH: process.env['PATH'] ?? '',
-      UPSTREAM_URL: upstream,
-      MANIFEST_PATH: manifestPath,
-      PROXY_PORT: String(proxyPort),
-      CONTROL_PLANE_PORT: String(diagnosticsPort),
-      LOG_LEVEL: 'warn',
-      ...env,
-    },
-  });
-  processes.push(sidecar);
-  const diagnostics = `http://127.0.0.1:${diagnosticsPort}`;
-  await sidecar.waitUntil('listening', async () => (await fetch(`${diagnostics}/agentspec/health/live`)).ok, 20_000);
-  return { proxy: `http://127.0.0.1:${proxyPort}`, diagnostics, process: sidecar };
-}
+const startSidecar = (upstream: string, env: NodeJS.ProcessEnv) =>
+  startSidecarProcess(upstream, { manifestPath, logDir, processes, env });
 
 describe('sidecar with a hostile OPA', () => {
   let agent = '';

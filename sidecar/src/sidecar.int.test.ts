@@ -11,6 +11,7 @@ import {
   testbinPaths,
   type ControlPlaneProcess,
 } from '@agentspec/e2e';
+import { startSidecarProcess, type SidecarProcess } from '../tests/support.js';
 
 const root = resolve(import.meta.dirname, '..', '..');
 const fixtures = resolve(import.meta.dirname, '..', 'tests', 'fixtures');
@@ -38,35 +39,10 @@ async function startAgent(env: NodeJS.ProcessEnv = {}): Promise<string> {
   return url;
 }
 
-interface Sidecar {
-  proxy: string;
-  diagnostics: string;
-  process: ManagedProcess;
-}
+type Sidecar = SidecarProcess;
 
-async function startSidecar(upstream: string, env: NodeJS.ProcessEnv = {}): Promise<Sidecar> {
-  const [proxyPort, diagnosticsPort] = [await freePort(), await freePort()];
-  const sidecar = new ManagedProcess({
-    name: 'agentspec-sidecar',
-    command: process.execPath,
-    args: [join(root, 'sidecar', 'dist', 'bin', 'sidecar.js')],
-    logPath: join(logDir, `sidecar-${proxyPort}.log`),
-    env: {
-      PATH: process.env['PATH'] ?? '',
-      UPSTREAM_URL: upstream,
-      MANIFEST_PATH: manifestPath,
-      PROXY_PORT: String(proxyPort),
-      CONTROL_PLANE_PORT: String(diagnosticsPort),
-      TEST_MODEL_KEY: 'sk-test',
-      LOG_LEVEL: 'warn',
-      ...env,
-    },
-  });
-  processes.push(sidecar);
-  const diagnostics = `http://127.0.0.1:${diagnosticsPort}`;
-  await sidecar.waitUntil('listening', async () => (await fetch(`${diagnostics}/agentspec/health/live`)).ok, 20_000);
-  return { proxy: `http://127.0.0.1:${proxyPort}`, diagnostics, process: sidecar };
-}
+const startSidecar = (upstream: string, env: NodeJS.ProcessEnv = {}): Promise<Sidecar> =>
+  startSidecarProcess(upstream, { manifestPath, logDir, processes, env: { TEST_MODEL_KEY: 'sk-test', ...env } });
 
 const json = async (url: string, init?: RequestInit) => {
   const response = await fetch(url, init);
