@@ -58,7 +58,14 @@ export function createApp(options: CreateAppOptions): ControlPlaneApp {
     });
     next();
   });
-  // Bodies over 64 KiB are refused from Content-Length, or as soon as the stream passes the limit.
+  // Bodies over 64 KiB are refused from Content-Length before any of the body is read (and the connection closed, as
+  // the rest of the body will not be read), or as soon as a stream without one passes the limit.
+  app.use((req, res, next) => {
+    const declared = req.headers['content-length'];
+    if (declared === undefined || Number(declared) <= MAX_BODY_BYTES) return next();
+    res.set('connection', 'close');
+    next(Object.assign(new Error('declared body too large'), { type: 'entity.too.large' }));
+  });
   app.use(express.json({ limit: MAX_BODY_BYTES, strict: true }));
   app.use(rejectUnsafeJson);
   app.use(opsRoutes(context));

@@ -237,6 +237,25 @@ describe('control plane under hostile input (PostgreSQL)', () => {
     expect(text).not.toContain(ADMIN_KEY);
   });
 
+  it('answers 413 to a declared Content-Length over 64 KiB before any of the body arrives', async () => {
+    const { connect } = await import('node:net');
+    const url = new URL(cp.url);
+    const socket = connect(Number(url.port), url.hostname);
+    const answer = new Promise<string>((resolvePromise, reject) => {
+      socket.once('data', (chunk: Buffer) => resolvePromise(chunk.toString('latin1')));
+      socket.once('error', reject);
+    });
+    socket.write(
+      'POST /api/v1/heartbeat HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n' +
+        `Authorization: Bearer ${token}\r\nContent-Length: 65537\r\n\r\n`,
+    );
+    const head = await answer; // no body is ever sent: only a refusal from the headers can answer
+    socket.destroy();
+    statuses.push(Number(head.split(' ')[1]));
+    expect(head).toMatch(/^HTTP\/1\.1 413 /);
+    expect(head.toLowerCase()).toContain('connection: close');
+  });
+
   it('logs client errors below error level', () => {
     const errors = cp.logs.map((l) => JSON.parse(l) as { level: number; msg: string }).filter((l) => l.level >= 50);
     expect(errors).toEqual([]);
