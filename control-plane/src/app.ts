@@ -6,7 +6,7 @@ import { ApiError } from './api-error.js';
 import { clientErrorOf, rejectUnsafeJson } from './client-errors.js';
 import type { AppContext } from './app-context.js';
 import type { ControlPlaneConfig } from './config.js';
-import type { ControlPlaneDatabase } from './db/database.js';
+import { isDatabaseOutage, type ControlPlaneDatabase } from './db/database.js';
 import { createLogger } from './logger.js';
 import { createMetrics, type ControlPlaneMetrics } from './metrics.js';
 import { agentRoutes } from './routes/agents.js';
@@ -100,17 +100,4 @@ export function createApp(options: CreateAppOptions): ControlPlaneApp {
   };
   app.use(errors);
   return { app, context };
-}
-
-export function isDatabaseOutage(err: unknown): boolean {
-  const code = (err as { code?: string }).code ?? '';
-  const message = (err as Error).message ?? '';
-  return (
-    ['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', '57P01', '57P02', '57P03', '08000', '08003', '08006'].includes(
-      code,
-    ) ||
-    /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error/.test(
-      message,
-    )
-  );
 }

@@ -1,4 +1,5 @@
 import { sql, type Kysely } from 'kysely';
+import { isDatabaseOutage } from './db/database.js';
 import type { Database } from './db/schema.js';
 
 /** One verified heartbeat, ready to be written. Documents are serialised JSON with their sha256. */
@@ -100,12 +101,12 @@ export class HeartbeatWriter {
         resolve(row ? { written: true, instanceId: row.instance_id, changed: row.changed } : { written: false });
       }
     } catch (error) {
-      if (batch.length === 1) {
-        batch[0]!.reject(error);
+      // One heartbeat the database refuses must not fail the others: write each on its own. An outage fails them all
+      // alike, so they are answered at once rather than with a statement each.
+      if (batch.length === 1 || isDatabaseOutage(error)) {
+        for (const { reject } of batch) reject(error);
         return;
       }
-      // One heartbeat the database refuses must not fail the others: write each on its own (an outage fails them all
-      // again, each with the database's own error).
       await Promise.all(batch.map((item) => this.flush([item])));
     }
   }

@@ -1,13 +1,17 @@
 // Hostile bytes against the control plane on PostgreSQL: every client error is a 4xx naming the field, never a 5xx,
 // and one bad heartbeat never fails another.
-import { request } from 'node:http';
 import { randomUUID } from 'node:crypto';
+import { request } from 'node:http';
+import { connect } from 'node:net';
+import { decodeJwt, SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { recordFigures } from '@agentspec/e2e';
 import { testDatabase } from '@agentspec/e2e/vitest';
 import { HeartbeatWriter, type HeartbeatWrite } from './heartbeat-writer.js';
+import { hashTokenId } from './tokens.js';
 import {
   ADMIN_KEY,
+  JWT_SECRET,
   heartbeat,
   post,
   register,
@@ -146,8 +150,6 @@ describe('control plane under hostile input (PostgreSQL)', () => {
   });
 
   it('401 for a correctly signed token whose claims are not the ids we issue', async () => {
-    const { SignJWT } = await import('jose');
-    const { JWT_SECRET } = await import('../tests/support.js');
     const odd = await new SignJWT({ ins: 'not-a-uuid' })
       .setProtectedHeader({ alg: 'HS256' })
       .setSubject(randomUUID())
@@ -168,8 +170,6 @@ describe('control plane under hostile input (PostgreSQL)', () => {
     );
     // Past the HTTP check (which would answer 400), straight into a writer of our own on the same database.
     const writer = new HeartbeatWriter(cp.context.database.db, { minIntervalSeconds: 0, maxInFlight: 1 });
-    const { hashTokenId } = await import('./tokens.js');
-    const { decodeJwt } = await import('jose');
     const writes: HeartbeatWrite[] = instances.map((reg, i) => {
       const claims = decodeJwt(reg.apiKey);
       const health = i === 7 ? '{"status":"healthy","note":"\\u0000"}' : '{"status":"healthy"}';
@@ -238,7 +238,6 @@ describe('control plane under hostile input (PostgreSQL)', () => {
   });
 
   it('answers 413 to a declared Content-Length over 64 KiB before any of the body arrives', async () => {
-    const { connect } = await import('node:net');
     const url = new URL(cp.url);
     const socket = connect(Number(url.port), url.hostname);
     const answer = new Promise<string>((resolvePromise, reject) => {

@@ -60,6 +60,13 @@ function expectRestricted(template: V1PodTemplateSpec | undefined, what: string)
   }
 }
 
+/** `helm template` of the chart with these values (`key=value`), only `showOnly` when given; its stdout. */
+async function renderChart(values: string[], showOnly?: string): Promise<string> {
+  const sets = values.flatMap((value) => ['--set', value]);
+  const only = showOnly ? ['--show-only', showOnly] : [];
+  return (await helm('template', 'agentspec', chart, '--kube-version', kubeVersion(), ...sets, ...only)).stdout;
+}
+
 describe('charts/agentspec', () => {
   afterAll(async () => {
     await helm('uninstall', 'agentspec', '-n', testNamespace()).catch(() => undefined);
@@ -102,20 +109,9 @@ describe('charts/agentspec', () => {
 
   it('renders a PodDisruptionBudget only for a component with more than one replica', async () => {
     const render = async (replicas: number) =>
-      (
-        await helm(
-          'template',
-          'agentspec',
-          chart,
-          '--kube-version',
-          kubeVersion(),
-          ...USER_FLAGS.flatMap((flag) => ['--set', flag]),
-          '--set',
-          `webhook.replicas=${replicas}`,
-          '--set',
-          `controlPlane.replicas=${replicas}`,
-        )
-      ).stdout.match(/^kind: PodDisruptionBudget$/gm)?.length ?? 0;
+      (await renderChart([...USER_FLAGS, `webhook.replicas=${replicas}`, `controlPlane.replicas=${replicas}`])).match(
+        /^kind: PodDisruptionBudget$/gm,
+      )?.length ?? 0;
     expect(await render(2)).toBe(2);
     expect(await render(1)).toBe(0);
   });
@@ -284,22 +280,11 @@ describe('charts/agentspec', () => {
   }, 180_000);
 
   it('derives jwtSecret from a given apiKey (seed 000)', async () => {
-    const render = async () =>
-      (
-        await helm(
-          'template',
-          'agentspec',
-          chart,
-          '--kube-version',
-          kubeVersion(),
-          '--set',
-          'controlPlane.enabled=true',
-          '--set',
-          'controlPlane.apiKey=given-admin-key-0123456789',
-          '--show-only',
-          'templates/secret.yaml',
-        )
-      ).stdout;
+    const render = () =>
+      renderChart(
+        ['controlPlane.enabled=true', 'controlPlane.apiKey=given-admin-key-0123456789'],
+        'templates/secret.yaml',
+      );
     const stdout = await render();
     const data = Object.fromEntries(
       [...stdout.matchAll(/^ {2}(\w+): "([^"]+)"$/gm)].map((m) => [m[1], Buffer.from(m[2] ?? '', 'base64').toString()]),
