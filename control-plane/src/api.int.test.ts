@@ -46,7 +46,7 @@ describe.each([
       ).status,
     ).toBe(204);
 
-    const list = await adminGet(cp.url, '/api/v1/agents?namespace=team-a');
+    const list = await adminGet(cp.url, '/api/v1/namespaces/team-a/agents');
     expect(list.body['items']).toEqual([
       expect.objectContaining({
         agentId: reg.agentId,
@@ -56,6 +56,7 @@ describe.each([
         score: 82,
         grade: 'B',
         instances: 1,
+        instancesTotal: 1,
       }),
     ]);
     const one = await adminGet(cp.url, '/api/v1/namespaces/team-a/agents/coach');
@@ -66,6 +67,9 @@ describe.each([
         phase: 'Degraded',
         score: 82,
         status: 'degraded',
+        connectionStatus: 'degraded',
+        intervalSeconds: 30,
+        transport: 'callback',
       }),
     ]);
     expect((await adminGet(cp.url, '/api/v1/namespaces/team-a/agents/coach/gap')).body).toMatchObject({
@@ -185,16 +189,36 @@ describe.each([
       runtime: 'local',
     });
     await heartbeat(cp.url, one.apiKey, { health: { status: 'healthy' }, gap: { score: 99 } });
-    expect((await adminGet(cp.url, '/api/v1/agents/unique-name/gap')).body).toMatchObject({
-      namespace: 'n1',
-      gap: { score: 99 },
+    // Upstream's shapes: the report at the top level, gap with receivedAt, proof records (empty when none was sent).
+    const gap = await adminGet(cp.url, '/api/v1/agents/unique-name/gap');
+    expect(gap.body).toEqual({ score: 99, receivedAt: expect.stringMatching(/^\d{4}-/) });
+    expect((await adminGet(cp.url, '/api/v1/agents/unique-name/health')).body).toEqual({ status: 'healthy' });
+    expect((await adminGet(cp.url, '/api/v1/agents/unique-name/proof')).body).toEqual({
+      records: [],
+      receivedAt: gap.body['receivedAt'],
     });
+    const upstreamList = (await adminGet(cp.url, '/api/v1/agents?namespace=n1')).body as unknown as unknown[];
+    expect(upstreamList).toEqual([
+      {
+        agentId: one.agentId,
+        agentName: 'unique-name',
+        namespace: 'n1',
+        runtime: 'local',
+        phase: 'Healthy',
+        grade: 'A',
+        score: 99,
+        lastSeen: expect.any(String),
+      },
+    ]);
     await register(cp.url, { agentName: 'twin', namespace: 'n2', instanceId: 'a', runtime: 'local' });
     await register(cp.url, { agentName: 'twin', namespace: 'n1', instanceId: 'a', runtime: 'local' });
     const ambiguous = await adminGet(cp.url, '/api/v1/agents/twin/health');
     expect(ambiguous.status).toBe(409);
     expect(ambiguous.body['message']).toContain('exists in namespaces n1, n2');
     expect((await adminGet(cp.url, '/api/v1/agents/nobody/proof')).status).toBe(404);
+    // Registered, no heartbeat yet: 404 as upstream.
+    await register(cp.url, { agentName: 'silent-one', namespace: 'n1', runtime: 'local' });
+    expect((await adminGet(cp.url, '/api/v1/agents/silent-one/proof')).status).toBe(404);
   });
 
   it('filters by namespace and phase and pages with a cursor', async () => {
@@ -205,21 +229,27 @@ describe.each([
         gap: { score: 50 },
       });
     }
-    const first = await adminGet(cp.url, '/api/v1/agents?namespace=paging&limit=2');
+    const first = await adminGet(cp.url, '/api/v1/namespaces/paging/agents?limit=2');
     expect((first.body['items'] as { name: string }[]).map((a) => a.name)).toEqual(['p-a', 'p-b']);
     const second = await adminGet(
       cp.url,
-      `/api/v1/agents?namespace=paging&limit=2&cursor=${String(first.body['nextCursor'])}`,
+      `/api/v1/namespaces/paging/agents?limit=2&cursor=${String(first.body['nextCursor'])}`,
     );
     expect((second.body['items'] as { name: string }[]).map((a) => a.name)).toEqual(['p-c']);
     expect(second.body['nextCursor']).toBeNull();
-    const unhealthy = await adminGet(cp.url, '/api/v1/agents?namespace=paging&phase=Unhealthy');
+    const unhealthy = await adminGet(cp.url, '/api/v1/namespaces/paging/agents?phase=Unhealthy');
     expect((unhealthy.body['items'] as { name: string }[]).map((a) => a.name)).toEqual(['p-b']);
-    expect((await adminGet(cp.url, '/api/v1/agents?phase=Sleepy')).body).toMatchObject({
+    const everywhere = await adminGet(cp.url, '/api/v1/namespaces/-/agents?name=p-c');
+    expect((everywhere.body['items'] as { namespace: string }[]).map((a) => a.namespace)).toEqual(['paging']);
+    expect((await adminGet(cp.url, '/api/v1/namespaces/-/agents?phase=Sleepy')).body).toMatchObject({
       error: 'InvalidQuery',
       field: 'phase',
     });
-    expect((await adminGet(cp.url, '/api/v1/agents?cursor=garbage')).body).toMatchObject({
+    expect((await adminGet(cp.url, '/api/v1/namespaces/-/agents/p-c')).body).toMatchObject({
+      error: 'NotFound',
+      message: expect.stringContaining('name the namespace of p-c'),
+    });
+    expect((await adminGet(cp.url, '/api/v1/namespaces/-/agents?cursor=garbage')).body).toMatchObject({
       error: 'InvalidQuery',
       field: 'cursor',
     });

@@ -1,8 +1,8 @@
-import type { EventEmitter } from 'node:events';
 import type { RequestHandler } from 'express';
 import type { Logger } from 'pino';
 import type { ControlPlaneConfig } from './config.js';
 import type { ControlPlaneDatabase } from './db/database.js';
+import type { EventHub, EventLog } from './events.js';
 import type { HeartbeatWriter } from './heartbeat-writer.js';
 import type { ControlPlaneMetrics } from './metrics.js';
 import type { TokenService } from './tokens.js';
@@ -18,6 +18,8 @@ export interface AppContext {
   adminAuth: RequestHandler;
   /** Coalesces concurrent heartbeats into one statement. */
   heartbeatWriter: HeartbeatWriter;
-  /** agent.registered, agent.heartbeat, agent.deregistered: in-process for now. */
-  events: EventEmitter;
+  /** Appends fleet events (agent.registered, agent.heartbeat, …) to the event table every replica streams from. */
+  events: EventLog;
+  /** This replica's fan-out of committed events to its /api/v1/events subscribers. */
+  hub: EventHub;
 }

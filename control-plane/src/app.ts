@@ -1,4 +1,3 @@
-import { EventEmitter } from 'node:events';
 import express, { type ErrorRequestHandler, type Express } from 'express';
 import type { Logger } from 'pino';
 import { requireAdminKey } from './admin-auth.js';
@@ -16,6 +15,11 @@ import { openApiDocument, servedMethods } from './openapi.js';
 import { opsRoutes } from './routes/ops.js';
 import { registerRoutes } from './routes/register.js';
 import { TokenService } from './tokens.js';
+import { Coordinator } from './coordination.js';
+import { EventHub, EventLog } from './events.js';
+import { Reaper } from './reaper.js';
+import { eventRoutes } from './routes/events.js';
+import { connectionRoutes } from './routes/connections.js';
 
 export const MAX_BODY_BYTES = 64 * 1024;
 
@@ -29,6 +33,10 @@ export interface CreateAppOptions {
 export interface ControlPlaneApp {
   app: Express;
   context: AppContext;
+  /** Starts the background work: the event fan-out, its LISTEN connection and the reaper. */
+  start(): Promise<void>;
+  /** Stops it (event streams end; pending events are written first). */
+  stop(): Promise<void>;
 }
 
 /** The control plane as an express app (tests use it without listening). The database must be migrated. */
@@ -36,6 +44,7 @@ export function createApp(options: CreateAppOptions): ControlPlaneApp {
   const { config, database } = options;
   const logger = options.logger ?? createLogger(config.logLevel, [config.adminKey, config.jwtSecret]);
   const metrics = options.metrics ?? createMetrics(database.pool);
+  const hub = new EventHub(database.db, logger);
   const context: AppContext = {
     config,
     database,
@@ -43,7 +52,8 @@ export function createApp(options: CreateAppOptions): ControlPlaneApp {
     metrics,
     tokens: new TokenService(config.jwtSecret, config.tokenTtlSeconds),
     adminAuth: requireAdminKey(config.adminKey, logger),
-    events: new EventEmitter(),
+    events: new EventLog(database.db, logger, () => void hub.poll()),
+    hub,
     heartbeatWriter: new HeartbeatWriter(database.db, { minIntervalSeconds: config.minHeartbeatIntervalSeconds }),
   };
 
@@ -71,6 +81,8 @@ export function createApp(options: CreateAppOptions): ControlPlaneApp {
   app.use(opsRoutes(context));
   app.use(registerRoutes(context));
   app.use(heartbeatRoutes(context));
+  app.use(eventRoutes(context));
+  app.use(connectionRoutes(context));
   app.use(agentRoutes(context));
   const served = servedMethods(openApiDocument());
   app.use((req, res, next) => {
@@ -99,5 +111,21 @@ export function createApp(options: CreateAppOptions): ControlPlaneApp {
     res.status(error.status).set(error.headers).json(error.toJSON());
   };
   app.use(errors);
-  return { app, context };
+  const coordinator = new Coordinator({ databaseUrl: config.databaseUrl, logger, onNotify: () => void hub.poll() });
+  const reaper = new Reaper(context, coordinator);
+  return {
+    app,
+    context,
+    async start() {
+      await hub.start();
+      await coordinator.start();
+      reaper.start();
+    },
+    async stop() {
+      reaper.stop();
+      await context.events.flushed();
+      hub.stop();
+      await coordinator.stop();
+    },
+  };
 }

@@ -9,14 +9,28 @@ describe('loadConfig', () => {
       port: 8080,
       databaseUrl: undefined,
       adminKey: undefined,
-      tokenTtlSeconds: 86_400,
+      tokenTtlSeconds: 2_592_000,
       minHeartbeatIntervalSeconds: 10,
       heartbeatIntervalSeconds: 30,
       historyLimit: 100,
       host: '0.0.0.0',
+      instanceRetentionSeconds: 86_400,
+      reaperIntervalSeconds: 10,
+      eventsMaxSubscribers: 100,
     });
     expect(loadConfig({ JWT_SECRET: secret, HOST: '127.0.0.1' }).host).toBe('127.0.0.1');
     expect(loadConfig({ JWT_SECRET: secret }).dataDir).toMatch(/\.agentspec-data$/);
+  });
+
+  it('reads the instance retention as a duration and names the variable when it is not one', () => {
+    const retention = (text: string) =>
+      loadConfig({ JWT_SECRET: secret, AGENTSPEC_INSTANCE_RETENTION: text }).instanceRetentionSeconds;
+    expect([retention('90'), retention('90s'), retention('30m'), retention('24h'), retention('7d')]).toEqual([
+      90, 90, 1_800, 86_400, 604_800,
+    ]);
+    for (const bad of ['1w', '-5s', '1.5h', 'soon']) {
+      expect(() => retention(bad)).toThrow(/AGENTSPEC_INSTANCE_RETENTION must be a duration/);
+    }
   });
 
   it('refuses a short or missing JWT_SECRET, saying how to make one, without echoing it', () => {

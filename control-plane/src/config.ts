@@ -19,6 +19,16 @@ export interface ControlPlaneConfig {
   heartbeatIntervalSeconds: number;
   /** Heartbeat history rows kept per instance. */
   historyLimit: number;
+  /** Instances offline for longer than this are deleted. */
+  instanceRetentionSeconds: number;
+  /** How often the reaper runs (in one replica). */
+  reaperIntervalSeconds: number;
+  /** Events kept for Last-Event-ID resumption. */
+  eventRetention: number;
+  /** Concurrent /api/v1/events streams per replica; more get 503. */
+  eventsMaxSubscribers: number;
+  /** Seconds between keep-alive comments on an idle event stream. */
+  eventsKeepAliveSeconds: number;
   logLevel: string;
 }
 
@@ -51,10 +61,10 @@ export const SETTINGS = {
   tokenTtlSeconds: {
     type: 'int',
     env: 'AGENTSPEC_TOKEN_TTL_SECONDS',
-    default: 86_400,
+    default: 2_592_000,
     min: 60,
     max: 31_536_000,
-    help: 'token lifetime',
+    help: 'token lifetime (30 days, as upstream); clients refresh at two thirds of it',
   },
   minHeartbeatIntervalSeconds: {
     type: 'int',
@@ -80,6 +90,44 @@ export const SETTINGS = {
     max: 100_000,
     help: 'history rows kept per instance',
   },
+  instanceRetention: {
+    type: 'string',
+    env: 'AGENTSPEC_INSTANCE_RETENTION',
+    default: '24h',
+    help: 'instances offline for longer are deleted (the agent and its history stay); e.g. 90s, 30m, 24h, 7d',
+  },
+  reaperIntervalSeconds: {
+    type: 'int',
+    env: 'AGENTSPEC_REAPER_INTERVAL_SECONDS',
+    default: 10,
+    min: 1,
+    max: 3_600,
+    help: 'how often the reaper marks silent instances offline (one replica at a time)',
+  },
+  eventRetention: {
+    type: 'int',
+    env: 'AGENTSPEC_EVENT_RETENTION',
+    default: 100_000,
+    min: 100,
+    max: 100_000_000,
+    help: 'events kept for resuming a stream with Last-Event-ID',
+  },
+  eventsMaxSubscribers: {
+    type: 'int',
+    env: 'AGENTSPEC_EVENTS_MAX_SUBSCRIBERS',
+    default: 100,
+    min: 1,
+    max: 100_000,
+    help: 'concurrent /api/v1/events streams per replica; more get 503',
+  },
+  eventsKeepAliveSeconds: {
+    type: 'int',
+    env: 'AGENTSPEC_EVENTS_KEEPALIVE_SECONDS',
+    default: 15,
+    min: 1,
+    max: 300,
+    help: 'keep-alive comment interval on an idle event stream',
+  },
   logLevel: { type: 'string', env: 'LOG_LEVEL', default: 'info', help: 'pino log level' },
 } as const satisfies SettingsTable;
 
@@ -95,13 +143,30 @@ function checkControlPlaneSettings(v: SettingsValues<typeof SETTINGS>, problems:
   if (v.databaseUrl && !/^postgres(ql)?:\/\//.test(v.databaseUrl)) {
     problems.push('DATABASE_URL must be a postgres:// or postgresql:// URL');
   }
+  if (parseDuration(v.instanceRetention) === undefined) {
+    problems.push('AGENTSPEC_INSTANCE_RETENTION must be a duration such as 90s, 30m, 24h or 7d (or plain seconds)');
+  }
   if (v.heartbeatIntervalSeconds < v.minHeartbeatIntervalSeconds) {
     problems.push('AGENTSPEC_HEARTBEAT_INTERVAL_SECONDS must not be below AGENTSPEC_MIN_HEARTBEAT_INTERVAL_SECONDS');
   }
 }
 
+const UNIT_SECONDS: Record<string, number> = { '': 1, s: 1, m: 60, h: 3_600, d: 86_400 };
+
+/** Seconds of `90`, `90s`, `30m`, `24h` or `7d`; undefined for anything else. */
+export function parseDuration(text: string): number | undefined {
+  const match = /^(\d{1,9})([smhd]?)$/.exec(text.trim());
+  return match ? Number(match[1]) * UNIT_SECONDS[match[2]!]! : undefined;
+}
+
 /** Reads the configuration from the environment; every problem is reported at once, naming the variable. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): ControlPlaneConfig {
   const s = readSettings(SETTINGS, { env, validate: checkControlPlaneSettings, error: ConfigError });
-  return { ...s, dataDir: resolve(s.dataDir), jwtSecret: s.jwtSecret ?? '' };
+  const { instanceRetention, ...rest } = s;
+  return {
+    ...rest,
+    dataDir: resolve(s.dataDir),
+    jwtSecret: s.jwtSecret ?? '',
+    instanceRetentionSeconds: parseDuration(instanceRetention)!,
+  };
 }

@@ -16,10 +16,40 @@ export interface HeartbeatWrite {
   gapHash: string;
   proofJson: string | null;
   proofHash: string | null;
+  /** The first failing checks and violations (JSON), stored with the documents. */
+  problemsJson: string;
+  /** The interval the instance says it heartbeats at (already clamped); null keeps the registered one. */
+  intervalSeconds: number | null;
 }
 
-/** Written: `changed` tells whether phase, score or a document moved (history gets a row). Refused: token or rate limit. */
-export type HeartbeatWriteResult = { written: true; instanceId: string; changed: boolean } | { written: false };
+/** What one written heartbeat changed. */
+export interface WrittenHeartbeat {
+  written: true;
+  instanceId: string;
+  agentId: string;
+  namespace: string;
+  name: string;
+  /** Phase, score or a document moved: history gets a row. */
+  changed: boolean;
+  /** The instance's phase moved, or it came back from offline: the agent's phase may have. */
+  phaseChanged: boolean;
+  /** An agent.heartbeat event is due (one per interval, and whenever phase or score moved). */
+  announce: boolean;
+}
+
+/** Written, or refused (the token was revoked, or the rate limit). */
+export type HeartbeatWriteResult = WrittenHeartbeat | { written: false };
+
+interface Row {
+  id: string;
+  instance_id: string;
+  agent_id: string;
+  namespace: string;
+  name: string;
+  changed: boolean;
+  phase_changed: boolean;
+  announce: boolean;
+}
 
 interface Pending {
   write: HeartbeatWrite;
@@ -98,7 +128,20 @@ export class HeartbeatWriter {
       const byPk = new Map(rows.map((row) => [row.id, row]));
       for (const { write, resolve } of batch) {
         const row = byPk.get(write.instancePk);
-        resolve(row ? { written: true, instanceId: row.instance_id, changed: row.changed } : { written: false });
+        resolve(
+          row
+            ? {
+                written: true,
+                instanceId: row.instance_id,
+                agentId: row.agent_id,
+                namespace: row.namespace,
+                name: row.name,
+                changed: row.changed,
+                phaseChanged: row.phase_changed,
+                announce: row.announce,
+              }
+            : { written: false },
+        );
       }
     } catch (error) {
       // One heartbeat the database refuses must not fail the others: write each on its own. An outage fails them all
@@ -111,11 +154,11 @@ export class HeartbeatWriter {
     }
   }
 
-  private async execute(writes: HeartbeatWrite[]): Promise<{ id: string; instance_id: string; changed: boolean }[]> {
+  private async execute(writes: HeartbeatWrite[]): Promise<Row[]> {
     const column = <T>(pick: (w: HeartbeatWrite) => T): T[] => writes.map(pick);
     // Liveness always; documents only when their hash changed. clock_timestamp(), not now(): a concurrent heartbeat of
     // the same instance that waited for the row lock must compare against real time.
-    const result = await sql<{ id: string; instance_id: string; changed: boolean }>`
+    const result = await sql<Row>`
       with input as (
         select * from unnest(
           ${column((w) => w.instancePk)}::uuid[], ${column((w) => w.tokenIdHash)}::text[],
@@ -123,12 +166,15 @@ export class HeartbeatWriter {
           ${column((w) => w.score)}::integer[], ${column((w) => w.grade)}::text[],
           ${column((w) => w.healthHash)}::text[], ${column((w) => w.healthJson)}::text[],
           ${column((w) => w.gapHash)}::text[], ${column((w) => w.gapJson)}::text[],
-          ${column((w) => w.proofHash)}::text[], ${column((w) => w.proofJson)}::text[]
-        ) as t(pk, token_id_hash, health_status, phase, score, grade, health_hash, health, gap_hash, gap, proof_hash, proof)
+          ${column((w) => w.proofHash)}::text[], ${column((w) => w.proofJson)}::text[],
+          ${column((w) => w.problemsJson)}::text[], ${column((w) => w.intervalSeconds)}::integer[]
+        ) as t(pk, token_id_hash, health_status, phase, score, grade, health_hash, health, gap_hash, gap, proof_hash, proof,
+          problems, interval_seconds)
       ),
       old as (
-        select i.id, i.health_hash, i.gap_hash, i.proof_hash, i.phase, i.score
-        from instances i join input on input.pk = i.id
+        select i.id, i.health_hash, i.gap_hash, i.proof_hash, i.phase, i.score, i.connection_state, i.agent_id,
+          a.namespace, a.name
+        from instances i join input on input.pk = i.id join agents a on a.id = i.agent_id
       )
       update instances set
         last_seen_at = now(),
@@ -144,15 +190,25 @@ export class HeartbeatWriter {
         documents_updated_at = case
           when instances.health_hash is distinct from input.health_hash or instances.gap_hash is distinct from input.gap_hash
             or instances.proof_hash is distinct from input.proof_hash then now() else instances.documents_updated_at end,
-        health_hash = input.health_hash, gap_hash = input.gap_hash, proof_hash = input.proof_hash
+        problems = case when instances.health_hash is distinct from input.health_hash
+          or instances.gap_hash is distinct from input.gap_hash then input.problems::jsonb else instances.problems end,
+        health_hash = input.health_hash, gap_hash = input.gap_hash, proof_hash = input.proof_hash,
+        interval_seconds = coalesce(input.interval_seconds, instances.interval_seconds),
+        heartbeat_event_at = case
+          when old.phase is distinct from input.phase or old.score is distinct from input.score
+            or old.connection_state = 'offline' or instances.heartbeat_event_at is null
+            or instances.heartbeat_event_at <= now() - make_interval(secs => instances.interval_seconds)
+          then now() else instances.heartbeat_event_at end
       from input join old on old.id = input.pk
       where instances.id = input.pk
         and instances.token_id_hash = input.token_id_hash
         and (instances.last_heartbeat_at is null
              or instances.last_heartbeat_at <= clock_timestamp() - make_interval(secs => ${this.options.minIntervalSeconds}))
-      returning instances.id, instances.instance_id,
+      returning instances.id, instances.instance_id, old.agent_id, old.namespace, old.name,
         (old.health_hash is distinct from input.health_hash or old.gap_hash is distinct from input.gap_hash
-          or old.phase is distinct from input.phase or old.score is distinct from input.score) as changed
+          or old.phase is distinct from input.phase or old.score is distinct from input.score) as changed,
+        (old.phase is distinct from input.phase or old.connection_state = 'offline') as phase_changed,
+        (instances.heartbeat_event_at = now()) as announce
     `.execute(this.db);
     return result.rows;
   }

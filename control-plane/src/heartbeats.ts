@@ -2,22 +2,26 @@ import { createHash } from 'node:crypto';
 import { sql } from 'kysely';
 import { z } from 'zod';
 import type { AppContext } from './app-context.js';
+import { refreshAgentPhases } from './fleet.js';
+import type { WrittenHeartbeat } from './heartbeat-writer.js';
+import { problemsOf } from './liveness.js';
 import { gradeOf, phaseOf } from './phase.js';
 import { hashTokenId, type TokenClaims } from './tokens.js';
 import { parseBody } from './validation.js';
 
 const score = z.number().min(0).max(100);
 
-/** {health, gap, proof?}; `gap.overallScore` and health status ready/unavailable are accepted for older clients. */
+/** {health, gap, proof?, intervalSeconds?}; `gap.overallScore` and health status ready/unavailable are accepted for older clients. */
 export const heartbeatBodySchema = z.looseObject({
   health: z.looseObject({ status: z.string().max(32).optional() }),
   gap: z.looseObject({ score: score.optional(), overallScore: score.optional() }),
   proof: z.unknown().optional(),
+  intervalSeconds: z.number().int().min(1).max(3_600).optional(),
 });
 
 /** What became of one authenticated heartbeat. */
 export type HeartbeatOutcome =
-  | { result: 'written'; instanceId: string; phase: string; score: number | null }
+  | { result: 'written'; instanceId: string; agentId: string; phase: string; score: number | null }
   | { result: 'revoked' }
   | { result: 'rate-limited'; retryAfterSeconds: number }
   | { result: 'invalid'; error: unknown };
@@ -59,10 +63,27 @@ export async function recordHeartbeat(ctx: AppContext, claims: TokenClaims, raw:
     gapHash: sha256(gapJson),
     proofJson,
     proofHash: proofJson === null ? null : sha256(proofJson),
+    problemsJson: JSON.stringify(problemsOf(body.health, body.gap)),
+    intervalSeconds:
+      body.intervalSeconds === undefined
+        ? null
+        : Math.max(body.intervalSeconds, ctx.config.minHeartbeatIntervalSeconds),
   });
   if (!written.written) return refusal(ctx, claims.instancePk, tokenIdHash);
-  if (written.changed) await appendHistory(ctx, claims.instancePk, phase, scoreValue, grade);
-  return { result: 'written', instanceId: written.instanceId, phase, score: scoreValue };
+  if (written.changed) await appendHistory(ctx, written, claims.instancePk, phase, scoreValue, grade);
+  if (written.announce) {
+    ctx.events.append({
+      type: 'agent.heartbeat',
+      namespace: written.namespace,
+      name: written.name,
+      instanceId: written.instanceId,
+      phase,
+      score: scoreValue,
+      grade,
+    });
+  }
+  if (written.phaseChanged) await refreshAgentPhases(ctx, [written.agentId]);
+  return { result: 'written', instanceId: written.instanceId, agentId: written.agentId, phase, score: scoreValue };
 }
 
 /** Nothing was written: the token was revoked (or the instance is gone), or the instance reports too fast. */
@@ -83,13 +104,24 @@ async function refusal(ctx: AppContext, instancePk: string, tokenIdHash: string)
 /** One history row, keeping the newest historyLimit rows of the instance. */
 async function appendHistory(
   ctx: AppContext,
+  instance: WrittenHeartbeat,
   instancePk: string,
   phase: string,
   score: number | null,
   grade: string | null,
 ): Promise<void> {
   const { db } = ctx.database;
-  await db.insertInto('heartbeats').values({ instance_pk: instancePk, phase, score, grade }).execute();
+  await db
+    .insertInto('heartbeats')
+    .values({
+      instance_pk: instancePk,
+      agent_id: instance.agentId,
+      instance_id: instance.instanceId,
+      phase,
+      score,
+      grade,
+    })
+    .execute();
   await sql`
     delete from heartbeats where instance_pk = ${instancePk} and id < (
       select id from heartbeats where instance_pk = ${instancePk} order by id desc offset ${ctx.config.historyLimit - 1} limit 1

@@ -1,6 +1,9 @@
 import { z } from 'zod';
 import { heartbeatBodySchema } from './heartbeats.js';
 import { registerBodySchema } from './routes/register.js';
+import { connectionStatsBodySchema, getConnectionBodySchema } from './routes/connections.js';
+import { EVENT_TYPES } from './events.js';
+import { CONNECTION_STATUSES } from './liveness.js';
 
 type Schema = Record<string, unknown>;
 const ref = (name: string): Schema => ({ $ref: `#/components/schemas/${name}` });
@@ -10,7 +13,21 @@ const nullable = (type: string): Schema => ({ type: [type, 'null'] });
 
 const agentSummary: Schema = {
   type: 'object',
-  required: ['agentId', 'namespace', 'name', 'runtime', 'phase', 'score', 'grade', 'lastSeen', 'instances', 'source'],
+  required: [
+    'agentId',
+    'namespace',
+    'name',
+    'runtime',
+    'phase',
+    'score',
+    'grade',
+    'lastSeen',
+    'instances',
+    'instancesTotal',
+    'source',
+    'failingChecks',
+    'violations',
+  ],
   properties: {
     agentId: { type: 'string', format: 'uuid' },
     namespace: { type: 'string' },
@@ -18,13 +35,27 @@ const agentSummary: Schema = {
     runtime: { type: 'string' },
     phase: {
       type: 'string',
-      enum: ['Healthy', 'Degraded', 'Unhealthy', 'Unknown'],
-      description: 'The worst phase of its instances.',
+      enum: ['Healthy', 'Degraded', 'Unhealthy', 'Unknown', 'Offline'],
+      description: 'The worst phase of its live instances; Offline when none is live.',
     },
-    score: { ...nullable('integer'), description: 'The lowest score of its instances.' },
+    score: {
+      ...nullable('integer'),
+      description: 'The lowest score of its live instances; with none live, the last known score.',
+    },
     grade: { ...nullable('string'), enum: ['A', 'B', 'C', 'D', 'F', null] },
     lastSeen: { ...nullable('string'), format: 'date-time' },
-    instances: { type: 'integer' },
+    instances: { type: 'integer', description: 'Live instances (not offline).' },
+    instancesTotal: { type: 'integer', description: 'Registered instances, offline ones included.' },
+    failingChecks: {
+      type: 'array',
+      items: ref('Problem'),
+      description: 'The failing (then warning) checks of the live instance with the worst phase, at most 5.',
+    },
+    violations: {
+      type: 'array',
+      items: ref('Problem'),
+      description: 'The violations of the live instance with the lowest score, most severe first, at most 5.',
+    },
     source: {
       ...nullable('string'),
       description: 'Where the lowest score came from (agent-sdk or manifest-static), as its gap report says.',
@@ -47,7 +78,16 @@ function documentOperation(kind: string, byName: boolean): Schema {
     security: admin,
     parameters: byName ? [namespaceAndName[1]] : namespaceAndName,
     responses: {
-      200: json(ref('Document'), `the ${kind} document with the instance that reported it`),
+      200: byName
+        ? json(
+            { type: 'object', additionalProperties: true },
+            {
+              health: 'the health report as the agent sent it (upstream AgentSpec shape)',
+              gap: 'the gap report with receivedAt (upstream AgentSpec shape)',
+              proof: '{records, receivedAt}: the proof records, empty when none was sent (upstream AgentSpec shape)',
+            }[kind]!,
+          )
+        : json(ref('Document'), `the ${kind} document with the instance that reported it`),
       404: error('not registered, or not reported yet'),
       ...(byName ? { 409: error('the name exists in more than one namespace') } : {}),
     },
@@ -84,6 +124,8 @@ function withClientErrors(paths: Record<string, Record<string, Operation>>): Rec
   }
   return paths;
 }
+
+const typesAlternation = EVENT_TYPES.map((t) => t.replace('.', '\\.')).join('|');
 
 /** The OpenAPI 3.1 description of every endpoint, served at /api/v1/openapi.json. */
 export function openApiDocument(): Schema {
@@ -132,6 +174,63 @@ export function openApiDocument(): Schema {
           },
         },
         HeartbeatRequest: toSchema(heartbeatBodySchema),
+        Problem: {
+          type: 'object',
+          required: ['id', 'message'],
+          properties: {
+            id: { type: 'string' },
+            status: { type: 'string', description: 'fail or warn (checks)' },
+            severity: { type: 'string' },
+            message: { type: 'string' },
+            remediation: { type: 'string' },
+          },
+        },
+        UpstreamAgent: {
+          type: 'object',
+          required: ['agentId', 'agentName', 'runtime', 'phase', 'grade', 'score', 'lastSeen'],
+          properties: {
+            agentId: { type: 'string' },
+            agentName: { type: 'string' },
+            namespace: { type: 'string' },
+            runtime: { type: 'string' },
+            phase: { type: 'string' },
+            grade: nullable('string'),
+            score: nullable('integer'),
+            lastSeen: { ...nullable('string'), format: 'date-time' },
+          },
+        },
+        GetConnectionRequest: toSchema(getConnectionBodySchema),
+        ConnectionStatsRequest: toSchema(connectionStatsBodySchema),
+        Connection: {
+          type: 'object',
+          required: ['instance_id', 'agent_type', 'namespace', 'deployment_mode', 'transport', 'connection_status'],
+          properties: {
+            instance_id: { type: 'string' },
+            agent_id: { type: 'string', format: 'uuid' },
+            agent_type: { type: 'string', description: 'The agent name.' },
+            namespace: { type: 'string' },
+            deployment_mode: { type: 'string', enum: ['connected', 'hosted'] },
+            transport: { type: 'string', enum: ['callback', 'ws'] },
+            connection_status: { type: 'string', enum: [...CONNECTION_STATUSES] },
+            last_seen: { ...nullable('string'), format: 'date-time' },
+            last_heartbeat: { ...nullable('string'), format: 'date-time' },
+            registered_at: { type: 'string', format: 'date-time' },
+            heartbeat_interval_seconds: { type: 'integer' },
+            phase: { type: 'string' },
+            score: nullable('integer'),
+            grade: nullable('string'),
+          },
+        },
+        ConnectionStats: {
+          type: 'object',
+          required: ['total', 'by_deployment_mode', 'by_connection_status', 'by_transport'],
+          properties: {
+            total: { type: 'integer' },
+            by_deployment_mode: { type: 'object', additionalProperties: { type: 'integer' } },
+            by_connection_status: { type: 'object', additionalProperties: { type: 'integer' } },
+            by_transport: { type: 'object', additionalProperties: { type: 'integer' } },
+          },
+        },
         AgentSummary: agentSummary,
         AgentList: {
           type: 'object',
@@ -140,9 +239,10 @@ export function openApiDocument(): Schema {
         },
         AgentDetail: {
           type: 'object',
-          required: agentSummary['required'],
+          required: (agentSummary['required'] as string[]).filter((k) => k !== 'instances'),
           properties: {
             ...(agentSummary['properties'] as Schema),
+            instancesLive: { type: 'integer', description: 'Live instances (the list’s `instances`).' },
             instances: {
               type: 'array',
               description: 'Every registered instance of the agent.',
@@ -153,7 +253,10 @@ export function openApiDocument(): Schema {
                   runtime: { type: 'string' },
                   registeredAt: { type: 'string', format: 'date-time' },
                   lastSeen: { ...nullable('string'), format: 'date-time' },
-                  connectionState: { type: 'string' },
+                  connectionStatus: { type: 'string', enum: [...CONNECTION_STATUSES] },
+                  intervalSeconds: { type: 'integer' },
+                  transport: { type: 'string' },
+                  deploymentMode: { type: 'string' },
                   status: nullable('string'),
                   phase: { type: 'string' },
                   score: nullable('integer'),
@@ -227,17 +330,45 @@ export function openApiDocument(): Schema {
           },
         },
       },
+      '/api/v1/token/refresh': {
+        post: {
+          summary: 'Swap a valid token for a fresh one of the same instance (the old one is revoked)',
+          security: [{ instanceToken: [] }],
+          responses: {
+            200: json(ref('RegisterResponse'), 'the new token'),
+            401: error('missing, invalid, expired or revoked token'),
+            503: error('database unavailable; retry'),
+          },
+        },
+      },
       '/api/v1/agents': {
         get: {
-          summary: 'List agents',
+          summary: 'Every agent in upstream AgentSpec’s shape (a bare array with agentName)',
+          security: admin,
+          parameters: [{ name: 'namespace', in: 'query', schema: label }],
+          responses: {
+            200: json({ type: 'array', items: ref('UpstreamAgent') }, 'every agent'),
+            400: error('invalid query'),
+          },
+        },
+      },
+      '/api/v1/namespaces/{namespace}/agents': {
+        get: {
+          summary: 'A page of agents of one namespace, or of every namespace with -',
           security: admin,
           parameters: [
-            { name: 'namespace', in: 'query', schema: label },
+            {
+              name: 'namespace',
+              in: 'path',
+              required: true,
+              schema: { type: 'string', pattern: '^(-|[a-z0-9]([-a-z0-9]*[a-z0-9])?)$', maxLength: 63 },
+            },
             {
               name: 'phase',
               in: 'query',
-              schema: { type: 'string', enum: ['Healthy', 'Degraded', 'Unhealthy', 'Unknown'] },
+              schema: { type: 'string', enum: ['Healthy', 'Degraded', 'Unhealthy', 'Unknown', 'Offline'] },
             },
+            { name: 'name', in: 'query', schema: label },
             { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 500, default: 50 } },
             {
               name: 'cursor',
@@ -246,7 +377,65 @@ export function openApiDocument(): Schema {
               schema: { type: 'string', pattern: '^[a-z0-9]([-a-z0-9]*[a-z0-9])?/[a-z0-9]([-a-z0-9]*[a-z0-9])?$' },
             },
           ],
-          responses: { 200: json(ref('AgentList'), 'a page of agents'), 400: error('invalid query') },
+          responses: { 200: json(ref('AgentList'), 'a page of agents'), 400: error('invalid path or query') },
+        },
+      },
+      '/api/v1/agents/get_connection': {
+        post: {
+          summary: 'The connection envelope of one instance (seed 003)',
+          security: admin,
+          requestBody: { required: true, content: { 'application/json': { schema: ref('GetConnectionRequest') } } },
+          responses: {
+            200: json(ref('Connection'), 'the instance’s connection'),
+            404: error('no such instance'),
+            409: error('the instance id exists for more than one agent: add namespace and agent_type'),
+          },
+        },
+      },
+      '/api/v1/agents/get_connection_stats': {
+        post: {
+          summary: 'Instance counts by deployment mode, connection status and transport (seed 003)',
+          security: admin,
+          requestBody: { required: false, content: { 'application/json': { schema: ref('ConnectionStatsRequest') } } },
+          responses: { 200: json(ref('ConnectionStats'), 'the aggregates') },
+        },
+      },
+      '/api/v1/events': {
+        get: {
+          summary: 'Fleet events as Server-Sent Events, resumable with Last-Event-ID',
+          description: `Event types: ${EVENT_TYPES.join(', ')}. Each event's data is its JSON with id, type, at, namespace and name.`,
+          security: admin,
+          parameters: [
+            { name: 'namespace', in: 'query', schema: label },
+            {
+              name: 'types',
+              in: 'query',
+              description: 'comma-separated event types',
+              schema: { type: 'string', pattern: `^(${typesAlternation})(,(${typesAlternation}))*$` },
+            },
+            { name: 'Last-Event-ID', in: 'header', schema: { type: 'string', pattern: '^[0-9]{1,15}$' } },
+          ],
+          responses: {
+            200: {
+              description: 'the stream: events with id, event (the type) and data (the JSON), and keep-alive comments',
+              content: {
+                'text/event-stream': {
+                  schema: {
+                    type: 'object',
+                    properties: {
+                      id: { type: 'string' },
+                      event: { type: 'string', enum: [...EVENT_TYPES, 'reset'] },
+                      data: { type: 'string', contentMediaType: 'application/json' },
+                    },
+                  },
+                },
+              },
+            },
+            400: error('invalid query or Last-Event-ID'),
+            503: error(
+              'too many streams on this replica (Retry-After), no admin key configured, or the database is unavailable',
+            ),
+          },
         },
       },
       '/api/v1/namespaces/{namespace}/agents/{name}': {

@@ -5,7 +5,7 @@ import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { recordFigures, startControlPlaneProcess, type ControlPlaneProcess } from '@agentspec/e2e';
 import { testDatabase } from '@agentspec/e2e/vitest';
 
@@ -53,20 +53,30 @@ describe('schemathesis against the control plane on PostgreSQL', () => {
   beforeAll(async () => {
     expect(existsSync(schemathesis), `${schemathesis} (make installs it; set AGENTSPEC_PYTOOLS)`).toBe(true);
     cp = await startControlPlaneProcess({ databaseUrl: await testDatabase(), adminKey: 'schemathesis-admin-key' });
+    token = await freshToken();
+  }, 120_000);
+  // Each run starts with a valid token: POST /api/v1/token/refresh of an earlier run revoked the one before.
+  beforeEach(async () => {
+    token = await freshToken();
+  });
+  afterAll(() => cp?.stop());
+
+  /** Registers (or re-registers) the fuzzed instance and sends one heartbeat, so documents exist to be read. */
+  async function freshToken(): Promise<string> {
     const headers = { 'content-type': 'application/json', 'x-admin-key': cp.adminKey };
     const registered = await fetch(`${cp.url}/api/v1/register`, {
       method: 'POST',
       headers,
       body: JSON.stringify({ agentName: 'fuzzed', namespace: 'default', instanceId: 'fuzzed-0', runtime: 'k8s' }),
     });
-    token = ((await registered.json()) as { apiKey: string }).apiKey;
+    const apiKey = ((await registered.json()) as { apiKey: string }).apiKey;
     await fetch(`${cp.url}/api/v1/heartbeat`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${apiKey}` },
       body: JSON.stringify({ health: { status: 'healthy' }, gap: { score: 90 }, proof: { records: [] } }),
     });
-  }, 120_000);
-  afterAll(() => cp?.stop());
+    return apiKey;
+  }
 
   const credentials = (): string[] => [
     `--header=X-Admin-Key: ${cp.adminKey}`,

@@ -25,7 +25,8 @@ export async function startControlPlane(config: ControlPlaneConfig): Promise<Run
   const database = await openDatabase(config);
   const applied = await migrateToLatest(database.db);
   if (applied.length) logger.info({ migrations: applied }, 'database migrated');
-  const { app } = createApp({ config, database, logger });
+  const { app, start, stop } = createApp({ config, database, logger });
+  await start();
   const server = await new Promise<Server>((resolve, reject) => {
     const s = app.listen(config.port, host, () => resolve(s));
     s.once('error', reject);
@@ -42,10 +43,12 @@ export async function startControlPlane(config: ControlPlaneConfig): Promise<Run
     shutdown() {
       closing ??= (async () => {
         logger.info('shutting down: finishing in-flight requests');
-        await new Promise<void>((resolve) => {
+        const closed = new Promise<void>((resolve) => {
           server.close(() => resolve());
           server.closeIdleConnections();
         });
+        await stop(); // ends the event streams, which would otherwise hold the server open
+        await closed;
         await database.close();
         logger.info('stopped');
       })();

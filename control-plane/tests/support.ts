@@ -43,11 +43,12 @@ export async function startTestControlPlane(
       done();
     },
   });
-  const { app, context } = createApp({
+  const { app, context, start, stop } = createApp({
     config,
     database,
     logger: createLogger('debug', [config.adminKey, config.jwtSecret], sink),
   });
+  await start();
   const server: Server = createServer(app);
   const url = await listenOnLoopback(server);
   return {
@@ -55,7 +56,10 @@ export async function startTestControlPlane(
     context,
     logs,
     async close() {
-      await new Promise<void>((r) => server.close(() => r()));
+      const closed = new Promise<void>((r) => server.close(() => r()));
+      server.closeAllConnections();
+      await stop();
+      await closed;
       await database.close();
     },
   };

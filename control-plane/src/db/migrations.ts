@@ -62,6 +62,64 @@ export const migrations: Record<string, Migration> = {
       await db.schema.dropTable('agents').execute();
     },
   },
+  '0002_liveness_events': {
+    async up(db: Kysely<unknown>) {
+      await sql`
+        alter table instances
+          add column interval_seconds integer not null default 30,
+          add column deployment_mode text not null default 'connected',
+          add column transport text not null default 'callback',
+          add column heartbeat_event_at timestamptz,
+          add column problems jsonb
+      `.execute(db);
+      await sql`alter table agents add column phase text not null default 'Unknown', add column last_seen_at timestamptz`.execute(
+        db,
+      );
+      // History outlives the instances the reaper deletes: it belongs to the agent.
+      await sql`
+        alter table heartbeats
+          add column agent_id uuid references agents(id) on delete cascade,
+          add column instance_id text,
+          alter column instance_pk drop not null
+      `.execute(db);
+      await sql`
+        update heartbeats h set agent_id = i.agent_id, instance_id = i.instance_id from instances i where i.id = h.instance_pk
+      `.execute(db);
+      await sql`alter table heartbeats alter column agent_id set not null`.execute(db);
+      await sql`alter table heartbeats drop constraint heartbeats_instance_pk_fkey`.execute(db);
+      await sql`
+        alter table heartbeats add constraint heartbeats_instance_pk_fkey
+          foreign key (instance_pk) references instances(id) on delete set null
+      `.execute(db);
+      await db.schema.createIndex('heartbeats_agent_id_idx').on('heartbeats').columns(['agent_id', 'id']).execute();
+      await db.schema
+        .createTable('events')
+        .addColumn('id', 'bigint', (c) => c.primaryKey().generatedAlwaysAsIdentity())
+        .addColumn('at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
+        .addColumn('type', 'text', (c) => c.notNull())
+        .addColumn('namespace', 'text', (c) => c.notNull())
+        .addColumn('name', 'text', (c) => c.notNull())
+        .addColumn('data', 'text', (c) => c.notNull())
+        .execute();
+    },
+    async down(db: Kysely<unknown>) {
+      await db.schema.dropTable('events').execute();
+      await sql`alter table heartbeats drop constraint heartbeats_instance_pk_fkey`.execute(db);
+      await sql`delete from heartbeats where instance_pk is null`.execute(db);
+      await sql`
+        alter table heartbeats add constraint heartbeats_instance_pk_fkey
+          foreign key (instance_pk) references instances(id) on delete cascade
+      `.execute(db);
+      await sql`alter table heartbeats drop column agent_id, drop column instance_id, alter column instance_pk set not null`.execute(
+        db,
+      );
+      await sql`alter table agents drop column phase, drop column last_seen_at`.execute(db);
+      await sql`
+        alter table instances drop column interval_seconds, drop column deployment_mode, drop column transport,
+          drop column heartbeat_event_at, drop column problems
+      `.execute(db);
+    },
+  },
 };
 
 export const migrationProvider: MigrationProvider = { getMigrations: async () => migrations };

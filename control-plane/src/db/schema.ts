@@ -9,6 +9,10 @@ export interface AgentsTable {
   name: string;
   runtime: string;
   manifest: Json | null;
+  /** The aggregate phase last announced with agent.phase_changed. */
+  phase: Generated<string>;
+  /** The newest last_seen_at of instances the reaper deleted. */
+  last_seen_at: Timestamp | null;
   created_at: Timestamp;
   updated_at: Timestamp;
 }
@@ -36,19 +40,43 @@ export interface InstancesTable {
   gap: Json | null;
   proof: Json | null;
   documents_updated_at: Timestamp | null;
+  /** The interval the instance heartbeats at (liveness is judged against it). */
+  interval_seconds: Generated<number>;
+  /** connected (the agent dials out) or hosted. */
+  deployment_mode: Generated<string>;
+  /** callback (HTTP push) or ws. */
+  transport: Generated<string>;
+  /** When the last agent.heartbeat event of this instance was emitted (they are coalesced per interval). */
+  heartbeat_event_at: Timestamp | null;
+  /** The first failing checks and violations of its last report (small), for status messages. */
+  problems: Json | null;
 }
 
 export interface HeartbeatsTable {
   id: Generated<string>;
-  instance_pk: string;
+  /** Null once the reaper deleted the instance; the row stays with the agent. */
+  instance_pk: string | null;
+  agent_id: string;
+  instance_id: string;
   received_at: Timestamp;
   phase: string;
   score: number | null;
   grade: string | null;
 }
 
+export interface EventsTable {
+  id: Generated<string>;
+  at: Timestamp;
+  type: string;
+  namespace: string;
+  name: string;
+  /** The event's JSON, as delivered. */
+  data: string;
+}
+
 export interface Database {
   agents: AgentsTable;
   instances: InstancesTable;
   heartbeats: HeartbeatsTable;
+  events: EventsTable;
 }

@@ -4,24 +4,8 @@ import { ApiError } from '../api-error.js';
 import { isLabel, queryInt, requireLabelParam, strictQuery } from '../client-errors.js';
 import type { AppContext } from '../app-context.js';
 import { audit } from '../audit.js';
-import { gradeOf, PHASE_ORDER } from '../phase.js';
-
-interface AgentRow {
-  id: string;
-  namespace: string;
-  name: string;
-  runtime: string;
-  instances: number;
-  last_seen: Date | null;
-  score: number | null;
-  phase: string;
-  source: string | null;
-}
-
-const phaseRank = sql`case i.phase ${sql.join(
-  PHASE_ORDER.map((p, n) => sql`when ${p} then ${n}`),
-  sql` `,
-)} else ${PHASE_ORDER.length} end`;
+import { AGENT_PHASES, agentsQuery, agentSummary, type AgentRow } from '../fleet.js';
+import { connectionStatusSql, liveSql } from '../liveness.js';
 
 /** A page ends after `namespace/name`; the next page starts after it (any such position is a valid cursor). */
 function encodeCursor(row: { namespace: string; name: string }): string {
@@ -34,38 +18,16 @@ function decodeCursor(cursor: string): [string, string] {
   throw new ApiError(400, 'InvalidQuery', 'cursor: expected <namespace>/<name>, as nextCursor returns it', 'cursor');
 }
 
-function summary(row: AgentRow) {
-  return {
-    agentId: row.id,
-    namespace: row.namespace,
-    name: row.name,
-    runtime: row.runtime,
-    phase: row.phase,
-    score: row.score,
-    grade: gradeOf(row.score ?? undefined) ?? null,
-    lastSeen: row.last_seen ? new Date(row.last_seen).toISOString() : null,
-    instances: Number(row.instances),
-    source: row.source,
-  };
-}
-
-/** Agent-level figures: the worst phase and the lowest score of its instances, the latest time any was seen. */
-function agentsQuery(ctx: AppContext, filters: { namespace?: string; name?: string; after?: [string, string] }) {
-  return sql<AgentRow>`
-    select a.id, a.namespace, a.name, a.runtime, count(i.id)::int as instances, max(i.last_seen_at) as last_seen,
-      min(i.score) as score,
-      (array_agg(i.gap->>'source' order by i.score nulls last) filter (where i.gap ? 'source'))[1] as source,
-      coalesce((array_agg(i.phase order by ${phaseRank}) filter (where i.id is not null))[1], 'Unknown') as phase
-    from agents a left join instances i on i.agent_id = a.id
-    where true
-      ${filters.namespace !== undefined ? sql`and a.namespace = ${filters.namespace}` : sql``}
-      ${filters.name !== undefined ? sql`and a.name = ${filters.name}` : sql``}
-      ${filters.after ? sql`and (a.namespace, a.name) > (${filters.after[0]}, ${filters.after[1]})` : sql``}
-    group by a.id`;
-}
-
 async function findAgent(ctx: AppContext, namespace: string, name: string): Promise<AgentRow> {
-  const rows = await agentsQuery(ctx, { namespace, name }).execute(ctx.database.db);
+  if (namespace === ALL_NAMESPACES) {
+    // 404 rather than 400: the path is well-formed, there is just no agent there.
+    throw new ApiError(
+      404,
+      'NotFound',
+      `namespace - (every namespace) only lists agents: name the namespace of ${name}`,
+    );
+  }
+  const rows = await agentsQuery({ namespace, name }).execute(ctx.database.db);
   const row = rows.rows[0];
   if (!row) throw new ApiError(404, 'NotFound', `agent ${namespace}/${name} is not registered`);
   return row;
@@ -73,7 +35,7 @@ async function findAgent(ctx: AppContext, namespace: string, name: string): Prom
 
 /** The agent's name when it is unique across namespaces (older clients address agents by name alone). */
 async function findByName(ctx: AppContext, name: string): Promise<AgentRow> {
-  const rows = (await agentsQuery(ctx, { name }).execute(ctx.database.db)).rows;
+  const rows = (await agentsQuery({ name }).execute(ctx.database.db)).rows;
   if (rows.length === 0) throw new ApiError(404, 'NotFound', `agent ${name} is not registered`);
   if (rows.length > 1) {
     throw new ApiError(
@@ -90,15 +52,21 @@ async function findByName(ctx: AppContext, name: string): Promise<AgentRow> {
 
 type DocumentKind = 'health' | 'gap' | 'proof';
 
-async function latestDocument(ctx: AppContext, agent: AgentRow, kind: DocumentKind) {
-  const row = await ctx.database.db
-    .selectFrom('instances')
-    .select(['instance_id', kind, 'documents_updated_at', 'last_seen_at'])
-    .where('agent_id', '=', agent.id)
-    .where(kind, 'is not', null)
-    .orderBy('documents_updated_at', 'desc')
+/** The newest document of this kind any instance sent (live instances first). */
+async function newestDocument(ctx: AppContext, agent: AgentRow, kind: DocumentKind) {
+  return ctx.database.db
+    .selectFrom('instances as i')
+    .select(['i.instance_id', `i.${kind} as document`, 'i.documents_updated_at', 'i.last_heartbeat_at'])
+    .where('i.agent_id', '=', agent.id)
+    .where(`i.${kind}`, 'is not', null)
+    .orderBy(liveSql('i'), 'desc')
+    .orderBy('i.documents_updated_at', 'desc')
     .limit(1)
     .executeTakeFirst();
+}
+
+async function latestDocument(ctx: AppContext, agent: AgentRow, kind: DocumentKind) {
+  const row = await newestDocument(ctx, agent, kind);
   if (!row)
     throw new ApiError(404, 'NotFound', `agent ${agent.namespace}/${agent.name} has not reported its ${kind} yet`);
   return {
@@ -106,34 +74,103 @@ async function latestDocument(ctx: AppContext, agent: AgentRow, kind: DocumentKi
     name: agent.name,
     instanceId: row.instance_id,
     updatedAt: row.documents_updated_at,
-    [kind]: row[kind],
+    [kind]: row.document,
   };
+}
+
+/**
+ * The by-name routes kept for upstream AgentSpec clients answer in upstream's shapes: the health report itself, the
+ * gap report with `receivedAt`, and `{records, receivedAt}` for proof (empty records when none was sent). 404 until
+ * the agent's first heartbeat.
+ */
+async function upstreamDocument(ctx: AppContext, agent: AgentRow, kind: DocumentKind) {
+  const heartbeat = await ctx.database.db
+    .selectFrom('instances as i')
+    .select(['i.last_heartbeat_at'])
+    .where('i.agent_id', '=', agent.id)
+    .where('i.last_heartbeat_at', 'is not', null)
+    .orderBy('i.last_heartbeat_at', 'desc')
+    .limit(1)
+    .executeTakeFirst();
+  const row = await newestDocument(ctx, agent, kind);
+  if (!heartbeat && !row) throw new ApiError(404, 'NotFound', `No heartbeat received yet for '${agent.name}'`);
+  const receivedAt = iso(row?.last_heartbeat_at ?? heartbeat?.last_heartbeat_at ?? null);
+  switch (kind) {
+    case 'health':
+      if (!row) throw new ApiError(404, 'NotFound', `No heartbeat received yet for '${agent.name}'`);
+      return row.document;
+    case 'gap':
+      return { ...((row?.document as Record<string, unknown> | undefined) ?? {}), receivedAt };
+    case 'proof':
+      return { records: row?.document ?? [], receivedAt };
+  }
 }
 
 const param = (req: Request, name: string): string => String(req.params[name] ?? '');
 
 type Handler = (ctx: AppContext, req: Request) => Promise<unknown>;
 
-/** GET /api/v1/agents: a page of agents, filtered by namespace and phase. */
+/** `-` in the namespace position lists every namespace (as in AIP-159's wildcard collection). */
+export const ALL_NAMESPACES = '-';
+
+/** GET /api/v1/namespaces/{ns|-}/agents: a page of agents, filtered by phase and name. */
 const listAgents: Handler = async (ctx, req) => {
-  const query = strictQuery(req, ['namespace', 'phase', 'limit', 'cursor']);
-  const { namespace, phase } = query;
+  const namespaceParam = param(req, 'namespace');
+  const namespace = namespaceParam === ALL_NAMESPACES ? undefined : namespaceParam;
   if (namespace !== undefined && !isLabel(namespace)) {
-    throw new ApiError(400, 'InvalidQuery', 'namespace: must be an RFC 1123 label', 'namespace');
+    throw new ApiError(
+      400,
+      'InvalidPath',
+      'namespace: must be an RFC 1123 label, or - for every namespace',
+      'namespace',
+    );
   }
-  if (phase !== undefined && !(PHASE_ORDER as readonly string[]).includes(phase)) {
-    throw new ApiError(400, 'InvalidQuery', `phase: expected one of ${PHASE_ORDER.join(', ')}`, 'phase');
+  const query = strictQuery(req, ['phase', 'name', 'limit', 'cursor']);
+  const { phase, name } = query;
+  if (phase !== undefined && !(AGENT_PHASES as readonly string[]).includes(phase)) {
+    throw new ApiError(400, 'InvalidQuery', `phase: expected one of ${AGENT_PHASES.join(', ')}`, 'phase');
+  }
+  if (name !== undefined && !isLabel(name)) {
+    throw new ApiError(400, 'InvalidQuery', 'name: must be an RFC 1123 label', 'name');
   }
   const limit = queryInt('limit', query.limit, 50, 1, 500);
   const after = query.cursor !== undefined ? decodeCursor(query.cursor) : undefined;
-  const inner = agentsQuery(ctx, { ...(namespace !== undefined ? { namespace } : {}), ...(after ? { after } : {}) });
+  const inner = agentsQuery({
+    ...(namespace !== undefined ? { namespace } : {}),
+    ...(name !== undefined ? { name } : {}),
+    ...(after ? { after } : {}),
+  });
   const rows = (
     await sql<AgentRow>`select * from (${inner}) t ${phase ? sql`where t.phase = ${phase}` : sql``}
       order by t.namespace, t.name limit ${limit + 1}`.execute(ctx.database.db)
   ).rows;
   const page = rows.slice(0, limit);
   const last = page.at(-1);
-  return { items: page.map(summary), nextCursor: rows.length > limit && last ? encodeCursor(last) : null };
+  return { items: page.map(agentSummary), nextCursor: rows.length > limit && last ? encodeCursor(last) : null };
+};
+
+/** GET /api/v1/agents: upstream AgentSpec's list, a bare array (its MCP server and SDK read `agentName`). */
+const listAgentsUpstream: Handler = async (ctx, req) => {
+  const { namespace } = strictQuery(req, ['namespace']);
+  if (namespace !== undefined && !isLabel(namespace)) {
+    throw new ApiError(400, 'InvalidQuery', 'namespace: must be an RFC 1123 label', 'namespace');
+  }
+  const inner = agentsQuery(namespace !== undefined ? { namespace } : {});
+  const rows = (await sql<AgentRow>`select * from (${inner}) t order by t.namespace, t.name`.execute(ctx.database.db))
+    .rows;
+  return rows.map((row) => {
+    const s = agentSummary(row);
+    return {
+      agentId: s.agentId,
+      agentName: s.name,
+      namespace: s.namespace,
+      runtime: s.runtime,
+      phase: s.phase,
+      grade: s.grade,
+      score: s.score,
+      lastSeen: s.lastSeen,
+    };
+  });
 };
 
 const iso = (date: Date | string | null): string | null => (date ? new Date(date).toISOString() : null);
@@ -142,20 +179,26 @@ const iso = (date: Date | string | null): string | null => (date ? new Date(date
 const getAgent: Handler = async (ctx, req) => {
   const agent = await findAgent(ctx, param(req, 'namespace'), param(req, 'name'));
   const instances = await ctx.database.db
-    .selectFrom('instances')
-    .select(['instance_id', 'runtime', 'registered_at', 'last_seen_at', 'connection_state', 'phase', 'score', 'grade'])
-    .select('health_status')
-    .where('agent_id', '=', agent.id)
-    .orderBy('instance_id')
+    .selectFrom('instances as i')
+    .select(['i.instance_id', 'i.runtime', 'i.registered_at', 'i.last_seen_at', 'i.phase', 'i.score', 'i.grade'])
+    .select(['i.health_status', 'i.interval_seconds', 'i.transport', 'i.deployment_mode'])
+    .select(connectionStatusSql('i').as('connection_status'))
+    .where('i.agent_id', '=', agent.id)
+    .orderBy('i.instance_id')
     .execute();
+  const { instances: live, ...figures } = agentSummary(agent);
   return {
-    ...summary(agent),
+    ...figures,
+    instancesLive: live,
     instances: instances.map((i) => ({
       instanceId: i.instance_id,
       runtime: i.runtime,
       registeredAt: iso(i.registered_at),
       lastSeen: iso(i.last_seen_at),
-      connectionState: i.connection_state,
+      connectionStatus: i.connection_status,
+      intervalSeconds: i.interval_seconds,
+      transport: i.transport,
+      deploymentMode: i.deployment_mode,
       status: i.health_status,
       phase: i.phase,
       score: i.score,
@@ -169,10 +212,9 @@ const getHistory: Handler = async (ctx, req) => {
   const agent = await findAgent(ctx, param(req, 'namespace'), param(req, 'name'));
   const rows = await ctx.database.db
     .selectFrom('heartbeats')
-    .innerJoin('instances', 'instances.id', 'heartbeats.instance_pk')
-    .select(['instances.instance_id', 'heartbeats.received_at', 'heartbeats.phase', 'heartbeats.score'])
+    .select(['heartbeats.instance_id', 'heartbeats.received_at', 'heartbeats.phase', 'heartbeats.score'])
     .select('heartbeats.grade')
-    .where('instances.agent_id', '=', agent.id)
+    .where('heartbeats.agent_id', '=', agent.id)
     .orderBy('heartbeats.id', 'desc')
     .limit(500)
     .execute();
@@ -192,18 +234,21 @@ async function deregister(ctx: AppContext, req: Request): Promise<void> {
   const agent = await findAgent(ctx, param(req, 'namespace'), param(req, 'name'));
   await ctx.database.db.deleteFrom('agents').where('id', '=', agent.id).execute();
   audit(ctx.logger, 'deregister', { namespace: agent.namespace, agent: agent.name, remote: req.socket.remoteAddress });
-  ctx.events.emit('agent.deregistered', { agentId: agent.id, namespace: agent.namespace, name: agent.name });
+  ctx.events.append({ type: 'agent.deregistered', namespace: agent.namespace, name: agent.name });
 }
 
 /** Read API for operators and tools; every route needs the admin key. */
 export function agentRoutes(ctx: AppContext): Router {
   const router = Router();
   router.use(['/api/v1/agents', '/api/v1/namespaces'], ctx.adminAuth);
-  router.param('namespace', requireLabelParam);
+  router.param('namespace', (req, res, next, value: string, name: string) =>
+    value === ALL_NAMESPACES ? next() : requireLabelParam(req, res, next, value, name),
+  );
   router.param('name', requireLabelParam);
   const json = (handler: Handler) => async (req: Request, res: Response) => void res.json(await handler(ctx, req));
 
-  router.get('/api/v1/agents', json(listAgents));
+  router.get('/api/v1/agents', json(listAgentsUpstream));
+  router.get('/api/v1/namespaces/:namespace/agents', json(listAgents));
   router.get('/api/v1/namespaces/:namespace/agents/:name', json(getAgent));
   for (const kind of ['health', 'gap', 'proof'] as const) {
     router.get(
@@ -212,7 +257,7 @@ export function agentRoutes(ctx: AppContext): Router {
     );
     router.get(
       `/api/v1/agents/:name/${kind}`,
-      json(async (c, req) => latestDocument(c, await findByName(c, param(req, 'name')), kind)),
+      json(async (c, req) => upstreamDocument(c, await findByName(c, param(req, 'name')), kind)),
     );
   }
   router.get('/api/v1/namespaces/:namespace/agents/:name/history', json(getHistory));

@@ -1,8 +1,9 @@
+import { randomUUID } from 'node:crypto';
 import { Router } from 'express';
 import { ApiError } from '../api-error.js';
 import type { AppContext } from '../app-context.js';
 import { recordHeartbeat } from '../heartbeats.js';
-import type { TokenClaims } from '../tokens.js';
+import { hashTokenId, type TokenClaims } from '../tokens.js';
 
 async function authenticate(ctx: AppContext, header: string | undefined): Promise<TokenClaims> {
   const token = /^Bearer ([^\s]+)$/i.exec(header ?? '')?.[1];
@@ -14,7 +15,32 @@ async function authenticate(ctx: AppContext, header: string | undefined): Promis
   }
 }
 
-/** POST /api/v1/heartbeat: the HTTP face of recordHeartbeat. */
+/**
+ * A fresh token for the instance of a valid one, revoking it: the swap is one conditional UPDATE, so of two refreshes
+ * with the same token only one succeeds (the other gets 401, as any revoked token).
+ */
+async function refreshToken(ctx: AppContext, claims: TokenClaims) {
+  const jti = randomUUID();
+  const expiresAt = new Date(Date.now() + ctx.tokens.ttlSeconds * 1000);
+  const row = await ctx.database.db
+    .updateTable('instances')
+    .set({ token_id_hash: hashTokenId(jti), token_expires_at: expiresAt })
+    .where('id', '=', claims.instancePk)
+    .where('token_id_hash', '=', hashTokenId(claims.jti))
+    .returning(['instance_id', 'interval_seconds'])
+    .executeTakeFirst();
+  if (!row) throw new ApiError(401, 'Unauthorized', 'token revoked: register again');
+  const { token } = await ctx.tokens.issue(claims.agentId, claims.instancePk, jti);
+  return {
+    agentId: claims.agentId,
+    instanceId: row.instance_id,
+    apiKey: token,
+    expiresAt: expiresAt.toISOString(),
+    heartbeatIntervalSeconds: row.interval_seconds,
+  };
+}
+
+/** POST /api/v1/heartbeat (the HTTP face of recordHeartbeat) and POST /api/v1/token/refresh. */
 export function heartbeatRoutes(ctx: AppContext): Router {
   const router = Router();
   router.post('/api/v1/heartbeat', async (req, res) => {
@@ -42,14 +68,12 @@ export function heartbeatRoutes(ctx: AppContext): Router {
       }
       case 'written':
         ctx.metrics.heartbeats.inc({ result: 'accepted' });
-        ctx.events.emit('agent.heartbeat', {
-          agentId: claims.agentId,
-          instanceId: outcome.instanceId,
-          phase: outcome.phase,
-          score: outcome.score,
-        });
         res.status(204).end();
     }
+  });
+  router.post('/api/v1/token/refresh', async (req, res) => {
+    const claims = await authenticate(ctx, req.header('authorization'));
+    res.json(await refreshToken(ctx, claims));
   });
   return router;
 }

@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { DNS_LABEL, RUNTIMES } from '@agentspec/sdk';
 import type { AppContext } from '../app-context.js';
 import { audit } from '../audit.js';
+import { refreshAgentPhases } from '../fleet.js';
 import { hashTokenId } from '../tokens.js';
 import { parseBody } from '../validation.js';
 
@@ -22,17 +23,25 @@ export const registerBodySchema = z.looseObject({
     .optional(),
   runtime: z.enum(RUNTIMES),
   manifest: z.unknown().optional(),
+  intervalSeconds: z.number().int().min(1).max(3_600).optional(),
 });
 
 export const DEFAULT_NAMESPACE = 'default';
 
-/** POST /api/v1/register: one token per instance; re-registering an instance rotates only its own token. */
+/**
+ * POST /api/v1/register: one token per instance; re-registering an instance rotates only its own token. Without an
+ * instanceId the agent has one instance named after it (upstream's model): registering again rotates its key.
+ */
 export function registerRoutes(ctx: AppContext): Router {
   const router = Router();
   router.post('/api/v1/register', ctx.adminAuth, async (req, res) => {
     const body = parseBody(registerBodySchema, req.body);
     const namespace = body.namespace ?? DEFAULT_NAMESPACE;
-    const instanceId = body.instanceId ?? randomUUID();
+    const instanceId = body.instanceId ?? body.agentName;
+    const intervalSeconds = Math.max(
+      body.intervalSeconds ?? ctx.config.heartbeatIntervalSeconds,
+      ctx.config.minHeartbeatIntervalSeconds,
+    );
     const jti = randomUUID();
     const expiresAt = new Date(Date.now() + ctx.tokens.ttlSeconds * 1000);
     const manifest = body.manifest === undefined ? null : JSON.stringify(body.manifest);
@@ -58,6 +67,7 @@ export function registerRoutes(ctx: AppContext): Router {
           runtime: body.runtime,
           token_id_hash: hashTokenId(jti),
           token_expires_at: expiresAt,
+          interval_seconds: intervalSeconds,
         })
         .onConflict((oc) =>
           oc.columns(['agent_id', 'instance_id']).doUpdateSet({
@@ -65,6 +75,8 @@ export function registerRoutes(ctx: AppContext): Router {
             token_id_hash: hashTokenId(jti),
             token_expires_at: expiresAt,
             registered_at: sql`now()`,
+            last_heartbeat_at: null,
+            interval_seconds: intervalSeconds,
             connection_state: 'registered',
           }),
         )
@@ -75,7 +87,8 @@ export function registerRoutes(ctx: AppContext): Router {
 
     const { token } = await ctx.tokens.issue(agentId, instancePk, jti);
     ctx.metrics.registrations.inc({ result: 'registered' });
-    ctx.events.emit('agent.registered', { agentId, namespace, name: body.agentName, instanceId });
+    ctx.events.append({ type: 'agent.registered', namespace, name: body.agentName, instanceId, runtime: body.runtime });
+    await refreshAgentPhases(ctx, [agentId]);
     audit(
       ctx.logger,
       'register',
@@ -93,7 +106,7 @@ export function registerRoutes(ctx: AppContext): Router {
       instanceId,
       apiKey: token,
       expiresAt: expiresAt.toISOString(),
-      heartbeatIntervalSeconds: ctx.config.heartbeatIntervalSeconds,
+      heartbeatIntervalSeconds: intervalSeconds,
     });
   });
   return router;

@@ -1,0 +1,115 @@
+import { sql, type Kysely } from 'kysely';
+import type { AppContext } from './app-context.js';
+import type { Database } from './db/schema.js';
+import { connectionStatusSql, type Problem } from './liveness.js';
+import { gradeOf, PHASE_ORDER } from './phase.js';
+
+/** An agent's phase: its worst live instance's, or Offline when no instance is live. */
+export const AGENT_PHASES = [...PHASE_ORDER, 'Offline'] as const;
+export type AgentPhase = (typeof AGENT_PHASES)[number];
+
+export interface AgentRow {
+  id: string;
+  namespace: string;
+  name: string;
+  runtime: string;
+  instances: number;
+  instances_total: number;
+  last_seen: Date | null;
+  score: number | null;
+  phase: AgentPhase;
+  source: string | null;
+  checks: Problem[] | null;
+  violations: Problem[] | null;
+}
+
+const phaseRank = sql`case i.phase ${sql.join(
+  PHASE_ORDER.map((p, n) => sql`when ${p} then ${n}`),
+  sql` `,
+)} else ${PHASE_ORDER.length} end`;
+
+export interface AgentFilters {
+  namespace?: string;
+  name?: string;
+  ids?: string[];
+  after?: [string, string];
+}
+
+/**
+ * Agent-level figures over its live instances (not offline): the worst phase, the lowest score, where that score came
+ * from, the worst instance's failing checks and the lowest-scoring one's violations. With no live instance the agent
+ * is Offline with its last known score (the most recently seen instance's, or the newest history row's once the
+ * reaper deleted them) and the time it was last seen.
+ */
+export function agentsQuery(filters: AgentFilters) {
+  const live = sql`i.connection_status <> 'offline'`;
+  const liveCount = sql`count(i.id) filter (where ${live})`;
+  return sql<AgentRow>`
+    select a.id, a.namespace, a.name, a.runtime,
+      ${liveCount}::int as instances, count(i.id)::int as instances_total,
+      greatest(max(i.last_seen_at), a.last_seen_at) as last_seen,
+      case when ${liveCount} > 0 then min(i.score) filter (where ${live}) else coalesce(
+        (array_agg(i.score order by i.last_seen_at desc nulls last) filter (where i.score is not null))[1],
+        (select h.score from heartbeats h where h.agent_id = a.id and h.score is not null order by h.id desc limit 1)
+      ) end as score,
+      case when ${liveCount} > 0 then (array_agg(i.phase order by ${phaseRank}) filter (where ${live}))[1]
+        else 'Offline' end as phase,
+      (array_agg(i.gap->>'source' order by i.score nulls last) filter (where ${live} and i.gap ? 'source'))[1] as source,
+      (array_agg(i.problems->'checks' order by ${phaseRank}, i.instance_id)
+        filter (where ${live} and i.problems is not null))[1] as checks,
+      (array_agg(i.problems->'violations' order by i.score nulls last, i.instance_id)
+        filter (where ${live} and i.problems is not null))[1] as violations
+    from agents a
+    left join (select *, ${connectionStatusSql('instances')} as connection_status from instances) i on i.agent_id = a.id
+    where true
+      ${filters.namespace !== undefined ? sql`and a.namespace = ${filters.namespace}` : sql``}
+      ${filters.name !== undefined ? sql`and a.name = ${filters.name}` : sql``}
+      ${filters.ids !== undefined ? sql`and a.id = any(${filters.ids}::uuid[])` : sql``}
+      ${filters.after ? sql`and (a.namespace, a.name) > (${filters.after[0]}, ${filters.after[1]})` : sql``}
+    group by a.id`;
+}
+
+/** The namespaced API's agent summary. */
+export function agentSummary(row: AgentRow) {
+  return {
+    agentId: row.id,
+    namespace: row.namespace,
+    name: row.name,
+    runtime: row.runtime,
+    phase: row.phase,
+    score: row.score,
+    grade: gradeOf(row.score ?? undefined) ?? null,
+    lastSeen: row.last_seen ? new Date(row.last_seen).toISOString() : null,
+    instances: Number(row.instances),
+    instancesTotal: Number(row.instances_total),
+    source: row.source,
+    failingChecks: row.checks ?? [],
+    violations: row.violations ?? [],
+  };
+}
+
+/**
+ * Recomputes the phase of these agents and announces each change with agent.phase_changed. Called when an instance's
+ * phase moved, an instance registered or the reaper marked one offline.
+ */
+export async function refreshAgentPhases(ctx: Pick<AppContext, 'database' | 'events'>, ids: string[]): Promise<void> {
+  if (ids.length === 0) return;
+  const db: Kysely<Database> = ctx.database.db;
+  const changed = await sql<{ namespace: string; name: string; from: string; to: string; score: number | null }>`
+    with t as (select id, phase, score from (${agentsQuery({ ids })}) q)
+    update agents a set phase = t.phase
+    from t join agents old on old.id = t.id
+    where a.id = t.id and a.phase is distinct from t.phase
+    returning a.namespace, a.name, old.phase as from, t.phase as to, t.score`.execute(db);
+  for (const row of changed.rows) {
+    ctx.events.append({
+      type: 'agent.phase_changed',
+      namespace: row.namespace,
+      name: row.name,
+      from: row.from,
+      to: row.to,
+      score: row.score,
+      grade: gradeOf(row.score ?? undefined) ?? null,
+    });
+  }
+}
