@@ -49,7 +49,7 @@ function controlPlaneFor(
   const status = new ControlPlaneStatus({
     client,
     ...scope(config),
-    intervalMs: config.controlPlanePollSeconds * 1000,
+    resyncMs: config.controlPlaneResyncSeconds * 1000,
     logger: mgr.logger,
     onChange: (key) => agents.get(key) && enqueue(key),
     onReachabilityChange: () => agents.list().forEach((a) => enqueue(keyOf(a))),

@@ -13,7 +13,10 @@ const summary = (over: Partial<AgentSummary> = {}): AgentSummary => ({
   grade: 'A',
   lastSeen: '2026-11-23T10:00:00.123Z',
   instances: 2,
+  instancesTotal: 2,
   source: 'agent-sdk',
+  failingChecks: [],
+  violations: [],
   ...over,
 });
 
@@ -100,6 +103,7 @@ describe('controlPlaneStatus', () => {
     const part = controlPlaneStatus({ configured: true, reachable: true, agent: summary() }, 'Running');
     expect(part.fields).toEqual({
       instances: 2,
+      instancesTotal: 2,
       score: 92,
       grade: 'A',
       source: 'agent-sdk',
@@ -128,5 +132,50 @@ describe('controlPlaneStatus', () => {
     expect(
       controlPlaneStatus({ configured: true, reachable: true, agent: unhealthy }, 'Running').conditions[1],
     ).toMatchObject({ status: 'False', reason: 'Unhealthy' });
+  });
+
+  it('names the failing checks and violations in the conditions, bounded and in the order given', () => {
+    const checks = ['redis', 'postgres', 'model', 'mcp'].map((id) => ({
+      id,
+      status: 'fail',
+      message: `${id} does not answer`,
+      remediation: `start ${id}`,
+    }));
+    const agent = summary({
+      phase: 'Unhealthy',
+      grade: 'F',
+      score: 25,
+      failingChecks: checks,
+      violations: [{ id: 'SEC-001', severity: 'critical', message: 'x'.repeat(2_000) }],
+    });
+    const part = controlPlaneStatus({ configured: true, reachable: true, agent }, 'Running');
+    const healthy = part.conditions[1]!;
+    expect(healthy.message).toBe(
+      'at least one instance reports unhealthy: redis (fail): redis does not answer — fix: start redis; ' +
+        'postgres (fail): postgres does not answer — fix: start postgres; model (fail): model does not answer — fix: start model; and 1 more',
+    );
+    const compliant = part.conditions[2]!;
+    expect(
+      compliant.message.startsWith(
+        'score 25 (grade F); grade B (75) or better is compliant; violations: SEC-001 (critical): xxx',
+      ),
+    ).toBe(true);
+    expect(compliant.message.length).toBe(1024);
+    // The same report gives the same messages: an unchanged status writes nothing.
+    expect(controlPlaneStatus({ configured: true, reachable: true, agent }, 'Running')).toEqual(part);
+  });
+
+  it('says Offline when no instance is live, keeping the last known grade', () => {
+    const agent = summary({ phase: 'Offline', instances: 0, instancesTotal: 2, grade: 'F', score: 20 });
+    const part = controlPlaneStatus({ configured: true, reachable: true, agent }, 'Running');
+    expect(part.fields).toMatchObject({ phase: 'Offline', instances: 0, instancesTotal: 2, grade: 'F' });
+    expect(part.conditions.map((c) => [c.type, c.status, c.reason])).toEqual([
+      ['Registered', 'False', 'Offline'],
+      ['Healthy', 'False', 'Offline'],
+      ['Compliant', 'False', 'GradeF'],
+    ]);
+    expect(part.conditions[0]!.message).toBe(
+      'no live instance: 2 registered, none heartbeating within 3 intervals; last heartbeat 2026-11-23T10:00:00Z',
+    );
   });
 });

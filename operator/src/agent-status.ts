@@ -1,5 +1,5 @@
 import type { V1Deployment, V1Pod } from '@kubernetes/client-node';
-import { ENV, type AgentStatus, type AgentSummary } from '@agentspec/sdk';
+import { ENV, type AgentProblem, type AgentStatus, type AgentSummary } from '@agentspec/sdk';
 import { GRADE_REASONS, Reasons, type ConditionInput } from './conditions.js';
 
 export type ConditionUpdate = Omit<ConditionInput, 'observedGeneration'>;
@@ -88,6 +88,32 @@ function notRegistered(reason: string, message: string): StatusPart {
   };
 }
 
+/** Most problems named in a condition message, and the longest message. */
+export const MESSAGE_PROBLEMS = 3;
+export const MAX_MESSAGE_LENGTH = 1024;
+
+const bounded = (message: string): string =>
+  message.length <= MAX_MESSAGE_LENGTH ? message : `${message.slice(0, MAX_MESSAGE_LENGTH - 1)}…`;
+
+/** `id (status|severity): message — fix: remediation; …` for the first few problems, in the control plane's order. */
+function problemList(problems: readonly AgentProblem[], tag: (p: AgentProblem) => string | undefined): string {
+  const shown = problems.slice(0, MESSAGE_PROBLEMS).map((p) => {
+    const label = tag(p);
+    return `${p.id}${label ? ` (${label})` : ''}: ${p.message}${p.remediation ? ` — fix: ${p.remediation}` : ''}`;
+  });
+  const more = problems.length > MESSAGE_PROBLEMS ? `; and ${problems.length - MESSAGE_PROBLEMS} more` : '';
+  return shown.join('; ') + more;
+}
+
+function offlineConditions(agent: AgentSummary): ConditionUpdate[] {
+  const seen = agent.lastSeen ? `; last heartbeat ${agent.lastSeen.replace(/\.\d{3}Z$/, 'Z')}` : '';
+  const message = `no live instance: ${agent.instancesTotal} registered, none heartbeating within 3 intervals${seen}`;
+  return [
+    { type: 'Registered', status: 'False', reason: Reasons.Offline, message },
+    { type: 'Healthy', status: 'False', reason: Reasons.Offline, message },
+  ];
+}
+
 function healthyCondition(agent: AgentSummary): ConditionUpdate {
   if (agent.phase === 'Healthy') {
     return { type: 'Healthy', status: 'True', reason: Reasons.Healthy, message: 'every instance reports healthy' };
@@ -96,11 +122,13 @@ function healthyCondition(agent: AgentSummary): ConditionUpdate {
     return { type: 'Healthy', status: 'Unknown', reason: Reasons.NoHeartbeat, message: 'no heartbeat yet' };
   }
   const reason = agent.phase === 'Degraded' ? Reasons.Degraded : Reasons.Unhealthy;
+  const checks = agent.failingChecks ?? [];
+  const detail = checks.length ? `: ${problemList(checks, (p) => p.status)}` : '';
   return {
     type: 'Healthy',
     status: 'False',
     reason,
-    message: `at least one instance reports ${agent.phase.toLowerCase()}`,
+    message: bounded(`at least one instance reports ${agent.phase.toLowerCase()}${detail}`),
   };
 }
 
@@ -115,19 +143,30 @@ function compliantCondition(agent: AgentSummary): ConditionUpdate {
   }
   const reason = GRADE_REASONS[agent.grade as keyof typeof GRADE_REASONS] ?? Reasons.GradeF;
   const figures = `score ${agent.score ?? ''} (grade ${agent.grade})`;
-  return (COMPLIANT_GRADES as readonly string[]).includes(agent.grade)
-    ? { type: 'Compliant', status: 'True', reason, message: figures }
-    : { type: 'Compliant', status: 'False', reason, message: `${figures}; grade B (75) or better is compliant` };
+  if ((COMPLIANT_GRADES as readonly string[]).includes(agent.grade)) {
+    return { type: 'Compliant', status: 'True', reason, message: figures };
+  }
+  const violations = agent.violations ?? [];
+  const detail = violations.length ? `; violations: ${problemList(violations, (p) => p.severity)}` : '';
+  return {
+    type: 'Compliant',
+    status: 'False',
+    reason,
+    message: bounded(`${figures}; grade B (75) or better is compliant${detail}`),
+  };
 }
 
 /** What the control plane's figures of a registered agent put in the status. */
 function reportedFields(agent: AgentSummary, deploymentPhase: string | undefined): Partial<AgentStatus> {
-  const fields: Partial<AgentStatus> = { instances: agent.instances };
+  const fields: Partial<AgentStatus> = {
+    instances: agent.instances,
+    instancesTotal: agent.instancesTotal ?? agent.instances,
+  };
   if (agent.score !== null) fields.score = agent.score;
   if (agent.grade !== null) fields.grade = agent.grade;
   if (agent.source !== null) fields.source = agent.source;
   if (agent.lastSeen !== null) fields.lastHeartbeat = agent.lastSeen.replace(/\.\d{3}Z$/, 'Z');
-  if (deploymentPhase === 'Running' && (agent.phase === 'Degraded' || agent.phase === 'Unhealthy')) {
+  if (deploymentPhase === 'Running' && ['Degraded', 'Unhealthy', 'Offline'].includes(agent.phase)) {
     fields.phase = agent.phase;
   }
   return fields;
@@ -135,7 +174,7 @@ function reportedFields(agent: AgentSummary, deploymentPhase: string | undefined
 
 /**
  * Registered, Healthy and Compliant plus grade, score, source, lastHeartbeat and instances from what the control
- * plane reports. A Running Deployment whose agent reports Degraded or Unhealthy takes that phase.
+ * plane reports. A Running Deployment whose agent is Degraded, Unhealthy or Offline takes that phase.
  */
 export function controlPlaneStatus(view: ControlPlaneView, deploymentPhase: string | undefined): StatusPart {
   const unknown = (reason: string, message: string): StatusPart => ({
@@ -154,6 +193,12 @@ export function controlPlaneStatus(view: ControlPlaneView, deploymentPhase: stri
     return unknown(Reasons.ControlPlaneUnreachable, message);
   }
   const agent = view.agent;
+  if (agent && agent.instances === 0 && (agent.instancesTotal ?? 0) > 0) {
+    return {
+      fields: reportedFields(agent, deploymentPhase),
+      conditions: [...offlineConditions(agent), compliantCondition(agent)],
+    };
+  }
   if (!agent || agent.instances === 0) {
     if (!view.uninjectedPod)
       return notRegistered(Reasons.NotRegistered, 'no instance has registered with the control plane yet');
@@ -168,7 +213,9 @@ export function controlPlaneStatus(view: ControlPlaneView, deploymentPhase: stri
     type: 'Registered',
     status: 'True',
     reason: Reasons.Registered,
-    message: `${agent.instances} ${plural} registered`,
+    message:
+      `${agent.instances} live ${plural}` +
+      (agent.instancesTotal > agent.instances ? ` (${agent.instancesTotal - agent.instances} offline)` : ''),
   };
   return {
     fields: reportedFields(agent, deploymentPhase),

@@ -18,6 +18,7 @@ export const Reasons = {
   NoScore: 'NoScore',
   Degraded: 'Degraded',
   Unhealthy: 'Unhealthy',
+  Offline: 'Offline',
   GradeA: 'GradeA',
   GradeB: 'GradeB',
   GradeC: 'GradeC',

@@ -70,12 +70,12 @@ export const SETTINGS = {
     [0, 86_400],
     'every cached Agent is reconciled again this often',
   ),
-  controlPlanePollSeconds: setting.int(
-    'control-plane-poll-seconds',
-    'CONTROL_PLANE_POLL_SECONDS',
-    15,
-    [1, 3_600],
-    'how often the read API is polled',
+  controlPlaneResyncSeconds: setting.int(
+    'control-plane-resync-seconds',
+    'CONTROL_PLANE_RESYNC_SECONDS',
+    300,
+    [1, 86_400],
+    "how often every agent's figures are read again (the safety net under the event stream)",
   ),
   deregisterTimeoutSeconds: setting.int(
     'deregister-timeout-seconds',

@@ -1,4 +1,4 @@
-import type { AgentSummary, ControlPlaneClient } from '@agentspec/sdk';
+import { EventStream, type AgentSummary, type ControlPlaneClient, type FleetEvent } from '@agentspec/sdk';
 import type { Logger } from 'pino';
 import { Counter, type Registry } from 'prom-client';
 import { Periodic } from '@agentspec/service-kit';
@@ -8,7 +8,8 @@ export interface ControlPlaneStatusOptions {
   client: ControlPlaneClient;
   /** Only this namespace's agents, or all. */
   namespace?: string;
-  intervalMs: number;
+  /** How often every agent is read again: the safety net under the event stream. */
+  resyncMs: number;
   logger: Logger;
   /** An agent's figures changed (or appeared, or went). */
   onChange: (key: string) => void;
@@ -18,9 +19,10 @@ export interface ControlPlaneStatusOptions {
 }
 
 /**
- * What the control plane knows of each agent (registration, phase, score, grade), polled through its read API with
- * the admin key. Only changes are passed on, so a quiet fleet costs one list request per interval and no
- * reconciles. (A push-based event stream may replace the polling later.)
+ * What the control plane knows of each agent (registration, phase, score, grade). It follows the control plane's
+ * event stream (resuming by id after a break): an event about an agent re-reads that agent's summary, so a status
+ * follows a heartbeat within a round trip. A full list is read at start, after a reset of the stream, when the stream
+ * breaks (which also tells reachability) and every resync interval. Only changes are passed on.
  */
 export class ControlPlaneStatus {
   private agents = new Map<string, AgentSummary>();
@@ -28,9 +30,22 @@ export class ControlPlaneStatus {
   private lastError: string | undefined;
   private readonly periodic: Periodic;
   private readonly polls: Counter<'result'> | undefined;
+  private readonly stream: EventStream;
+  private readonly pending = new Set<string>();
+  private fetching = false;
 
   constructor(private readonly options: ControlPlaneStatusOptions) {
-    this.periodic = new Periodic(() => this.poll(), options.intervalMs);
+    this.periodic = new Periodic(() => this.poll(), options.resyncMs);
+    this.stream = new EventStream({
+      client: options.client,
+      ...(options.namespace !== undefined ? { namespace: options.namespace } : {}),
+      onEvent: (event) => this.onEvent(event),
+      onReset: () => void this.poll(),
+      onDisconnect: (error) => {
+        options.logger.debug({ err: error?.message }, 'control plane event stream broke; reconnecting');
+        void this.poll();
+      },
+    });
     this.polls =
       options.registry &&
       registered(
@@ -61,13 +76,55 @@ export class ControlPlaneStatus {
 
   start(): void {
     void this.periodic.start();
+    this.stream.start();
   }
 
   stop(): void {
     this.periodic.stop();
+    this.stream.stop();
   }
 
-  /** One poll; exported for tests and for a refresh after a deregistration. */
+  /** An event about an agent: its summary is read again (coalesced while a read of it is pending). */
+  private onEvent(event: FleetEvent): void {
+    this.pending.add(`${event.namespace}/${event.name}`);
+    if (!this.fetching) void this.fetchPending();
+  }
+
+  private async fetchPending(): Promise<void> {
+    this.fetching = true;
+    try {
+      while (this.pending.size > 0) {
+        const key = this.pending.values().next().value as string;
+        this.pending.delete(key);
+        const [namespace = '', name = ''] = key.split('/');
+        let agent: AgentSummary | undefined;
+        try {
+          agent = await this.options.client.getAgentSummary(namespace, name);
+        } catch (err) {
+          this.lastError = (err as Error).message;
+          continue; // the stream's break (or the next resync) covers an unreachable control plane
+        }
+        if (this.reachable !== true) continue; // the first full read passes everything on
+        this.update(key, agent);
+      }
+    } finally {
+      this.fetching = false;
+    }
+  }
+
+  /** Stores one agent's figures; passes the key on when they changed. */
+  private update(key: string, agent: AgentSummary | undefined): void {
+    const old = this.agents.get(key);
+    if (!agent) {
+      if (this.agents.delete(key)) this.options.onChange(key);
+      return;
+    }
+    this.agents.set(key, agent);
+    if (!old || changed(old, agent)) this.options.onChange(key);
+    else this.agents.set(key, old);
+  }
+
+  /** One full read; exported for tests and for a refresh after a deregistration. */
   async poll(): Promise<void> {
     let items: AgentSummary[];
     try {
@@ -87,22 +144,26 @@ export class ControlPlaneStatus {
     this.polls?.inc({ result: 'ok' });
     this.lastError = undefined;
     const next = new Map(items.map((a) => [`${a.namespace}/${a.name}`, a]));
-    const changed: string[] = [];
-    // lastSeen moves with every heartbeat; it alone is not worth a reconcile more often than once a minute.
-    const figures = (a: AgentSummary): string => JSON.stringify({ ...a, lastSeen: undefined });
+    const moved: string[] = [];
     for (const [key, agent] of next) {
       const old = this.agents.get(key);
-      const seenMoved =
-        old?.lastSeen !== agent.lastSeen &&
-        (!old?.lastSeen || !agent.lastSeen || Date.parse(agent.lastSeen) - Date.parse(old.lastSeen) >= 60_000);
-      if (!old || figures(agent) !== figures(old) || seenMoved) changed.push(key);
+      if (!old || changed(old, agent)) moved.push(key);
       else next.set(key, old);
     }
-    for (const key of this.agents.keys()) if (!next.has(key)) changed.push(key);
+    for (const key of this.agents.keys()) if (!next.has(key)) moved.push(key);
     this.agents = next;
     const flipped = this.reachable !== true;
     this.reachable = true;
     if (flipped) this.options.onReachabilityChange();
-    else for (const key of changed) this.options.onChange(key);
+    else for (const key of moved) this.options.onChange(key);
   }
+}
+
+/** lastSeen moves with every heartbeat; it alone is not worth a reconcile more often than once a minute. */
+function changed(old: AgentSummary, agent: AgentSummary): boolean {
+  const figures = (a: AgentSummary): string => JSON.stringify({ ...a, lastSeen: undefined });
+  const seenMoved =
+    old.lastSeen !== agent.lastSeen &&
+    (!old.lastSeen || !agent.lastSeen || Date.parse(agent.lastSeen) - Date.parse(old.lastSeen) >= 60_000);
+  return figures(agent) !== figures(old) || seenMoved;
 }

@@ -72,7 +72,11 @@ export {
   type HeartbeatBody,
   type ControlPlaneClientOptions,
   type AgentSummary,
+  type AgentProblem,
+  type FleetEvent,
 } from './control-plane/client.js';
+export { EventStream, type EventStreamOptions } from './control-plane/event-stream.js';
+export { refreshTime, refreshUrlFor, REFRESH_AT_FRACTION } from './control-plane/token-lifetime.js';
 export {
   AutoRegistration,
   autoRegistrationConfig,

@@ -14,6 +14,7 @@ import {
   type RegisterResponse,
   type Runtime,
 } from './client.js';
+import { refreshTime } from './token-lifetime.js';
 
 export interface AutoRegistrationConfig {
   controlPlaneUrl: string;
@@ -64,12 +65,14 @@ export interface AutoRegistrationStatus {
   instanceId?: string;
   registrations: number;
   heartbeats: number;
+  /** Tokens swapped for fresh ones at two thirds of their lifetime. */
+  refreshes: number;
   lastError?: string;
 }
 
 /** Registers this instance, then heartbeats {health, gap} at the interval the control plane asks for. */
 export class AutoRegistration {
-  readonly status: AutoRegistrationStatus = { registered: false, registrations: 0, heartbeats: 0 };
+  readonly status: AutoRegistrationStatus = { registered: false, registrations: 0, heartbeats: 0, refreshes: 0 };
   private readonly client: ControlPlaneClient;
   private timer: NodeJS.Timeout | undefined;
   private stopped = false;
@@ -123,6 +126,25 @@ export class AutoRegistration {
     return Math.max(backoff.baseMs, backoffDelay(this.failures++, backoff));
   }
 
+  /** Swaps the token for a fresh one at two thirds of its lifetime; a refused refresh means registering again. */
+  private async refreshIfDue(): Promise<void> {
+    const due = this.registration && refreshTime(this.registration.apiKey);
+    if (!this.registration || due === undefined || Date.now() < due) return;
+    try {
+      this.registration = await this.client.refreshToken(this.registration.apiKey);
+      this.status.refreshes++;
+    } catch (err) {
+      if (err instanceof ControlPlaneError && err.status === 401) {
+        this.log('token refresh refused (401): registering again');
+        this.registration = undefined;
+        Object.assign(this.status, { registered: false });
+        return;
+      }
+      // Unreachable for now: the token is still valid for a third of its lifetime; the next heartbeat retries.
+      this.log(`token refresh failed: ${(err as Error).message}`);
+    }
+  }
+
   private async step(): Promise<void> {
     const { config } = this.options;
     if (!this.registration) {
@@ -147,6 +169,8 @@ export class AutoRegistration {
       }
     }
     const interval = this.registration.heartbeatIntervalSeconds * 1000;
+    await this.refreshIfDue();
+    if (!this.registration) return this.schedule(this.retryDelay());
     try {
       const body = await this.heartbeatBody();
       await this.client.heartbeat(this.registration.apiKey, body);

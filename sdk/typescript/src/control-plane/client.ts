@@ -1,3 +1,4 @@
+import { createParser } from 'eventsource-parser';
 import type { AuditResult } from '../audit/types.js';
 import type { HealthReport } from '../health/types.js';
 import { redact } from '../push/redact.js';
@@ -12,6 +13,8 @@ export interface RegisterRequest {
   instanceId?: string;
   runtime: Runtime;
   manifest?: unknown;
+  /** The interval this instance heartbeats at (liveness is judged against it); default the control plane's. */
+  intervalSeconds?: number;
 }
 
 export interface RegisterResponse {
@@ -28,6 +31,17 @@ export interface HeartbeatBody {
   gap: AuditResult | Record<string, unknown>;
   proof?: unknown;
   truncated?: boolean;
+  /** The interval the sender heartbeats at, when it differs from the registered one. */
+  intervalSeconds?: number;
+}
+
+/** A failing check or a violation, as the agent summary names them. */
+export interface AgentProblem {
+  id: string;
+  status?: string;
+  severity?: string;
+  message: string;
+  remediation?: string;
 }
 
 /** One agent of the read API's list: agent-level figures over its instances. */
@@ -36,12 +50,31 @@ export interface AgentSummary {
   namespace: string;
   name: string;
   runtime: string;
-  phase: 'Healthy' | 'Degraded' | 'Unhealthy' | 'Unknown';
+  /** The worst phase of its live instances; Offline when none is live. */
+  phase: 'Healthy' | 'Degraded' | 'Unhealthy' | 'Unknown' | 'Offline';
   score: number | null;
   grade: 'A' | 'B' | 'C' | 'D' | 'F' | null;
   lastSeen: string | null;
+  /** Live instances (not offline). */
   instances: number;
+  /** Registered instances, offline ones included. */
+  instancesTotal: number;
   source: 'agent-sdk' | 'manifest-static' | null;
+  /** The worst live instance's failing checks, fail before warn, at most 5. */
+  failingChecks: AgentProblem[];
+  /** The lowest-scoring live instance's violations, most severe first, at most 5. */
+  violations: AgentProblem[];
+}
+
+/** One event of GET /api/v1/events. */
+export interface FleetEvent {
+  id: number;
+  type: string;
+  at: string;
+  namespace: string;
+  name: string;
+  instanceId?: string;
+  [field: string]: unknown;
 }
 
 /** A non-2xx answer of the control plane: `{error, message, field?}` plus the status. */
@@ -91,16 +124,23 @@ export class ControlPlaneClient {
     await this.expectOk(response, [token]);
   }
 
-  /** Every agent (of one namespace when given), following the read API's cursor pages. */
-  async listAgents(filter: { namespace?: string } = {}): Promise<AgentSummary[]> {
+  /** POST /api/v1/token/refresh: a fresh token for the instance of `token`, which is revoked. */
+  async refreshToken(token: string): Promise<RegisterResponse> {
+    const response = await this.send('/api/v1/token/refresh', { authorization: `Bearer ${token}` }, {});
+    return (await this.expectOk(response, [token])) as RegisterResponse;
+  }
+
+  /** Every agent (of one namespace when given, and of one name), following the read API's cursor pages. */
+  async listAgents(filter: { namespace?: string; name?: string } = {}): Promise<AgentSummary[]> {
     const adminKey = this.requireAdminKey('the read API');
     const items: AgentSummary[] = [];
+    const namespace = encodeURIComponent(filter.namespace ?? '-');
     let cursor: string | null = null;
     do {
       const query = new URLSearchParams({ limit: '500' });
-      if (filter.namespace !== undefined) query.set('namespace', filter.namespace);
+      if (filter.name !== undefined) query.set('name', filter.name);
       if (cursor) query.set('cursor', cursor);
-      const response = await this.fetchImpl(`${this.base}/api/v1/agents?${query}`, {
+      const response = await this.fetchImpl(`${this.base}/api/v1/namespaces/${namespace}/agents?${query}`, {
         headers: { 'x-admin-key': adminKey },
         signal: AbortSignal.timeout(this.options.timeoutMs ?? 10_000),
       });
@@ -109,6 +149,53 @@ export class ControlPlaneClient {
       cursor = page.nextCursor;
     } while (cursor);
     return items;
+  }
+
+  /** One agent's summary, or undefined when it is not registered. */
+  async getAgentSummary(namespace: string, name: string): Promise<AgentSummary | undefined> {
+    return (await this.listAgents({ namespace, name }))[0];
+  }
+
+  /**
+   * Opens GET /api/v1/events (after `lastEventId` when given) and calls `onEvent` for each event until the stream ends
+   * or `signal` aborts; resolves when it ended. A `reset` (the events after lastEventId are no longer kept) calls
+   * `onReset`. Reconnecting is the caller's choice (see EventStream).
+   */
+  async streamEvents(options: {
+    lastEventId?: number;
+    namespace?: string;
+    signal?: AbortSignal;
+    onOpen?: () => void;
+    onEvent: (event: FleetEvent) => void;
+    onReset?: () => void;
+  }): Promise<void> {
+    const adminKey = this.requireAdminKey('the event stream');
+    const query = options.namespace !== undefined ? `?${new URLSearchParams({ namespace: options.namespace })}` : '';
+    const response = await this.fetchImpl(`${this.base}/api/v1/events${query}`, {
+      headers: {
+        'x-admin-key': adminKey,
+        accept: 'text/event-stream',
+        ...(options.lastEventId !== undefined ? { 'last-event-id': String(options.lastEventId) } : {}),
+      },
+      ...(options.signal ? { signal: options.signal } : {}),
+    });
+    if (!response.ok || !response.body) await this.expectOk(response, [adminKey]);
+    options.onOpen?.();
+    const parser = createParser({
+      onEvent: (message) => {
+        if (message.event === 'reset') return options.onReset?.();
+        if (!message.id) return;
+        try {
+          options.onEvent(JSON.parse(message.data) as FleetEvent);
+        } catch {
+          // not an event of ours: ignored
+        }
+      },
+    });
+    const decoder = new TextDecoder();
+    for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
+      parser.feed(decoder.decode(chunk, { stream: true }));
+    }
   }
 
   /** DELETE the agent (revokes every instance's token). Resolves false when it was not registered. */

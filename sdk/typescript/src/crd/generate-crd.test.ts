@@ -38,6 +38,8 @@ describe('Agent CRD', () => {
       'Phase',
       'Grade',
       'Score',
+      'Instances',
+      'Total',
       'Ready',
       'Age',
     ]);

@@ -138,6 +138,8 @@ export function generateAgentCrd(): Record<string, unknown> {
             { name: 'Phase', type: 'string', jsonPath: '.status.phase' },
             { name: 'Grade', type: 'string', jsonPath: '.status.grade' },
             { name: 'Score', type: 'integer', jsonPath: '.status.score' },
+            { name: 'Instances', type: 'integer', jsonPath: '.status.instances' },
+            { name: 'Total', type: 'integer', jsonPath: '.status.instancesTotal', priority: 1 },
             { name: 'Ready', type: 'string', jsonPath: '.status.conditions[?(@.type=="Ready")].status' },
             { name: 'Age', type: 'date', jsonPath: '.metadata.creationTimestamp' },
           ],

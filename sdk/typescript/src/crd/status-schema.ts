@@ -27,7 +27,7 @@ export const agentStatusSchema = z
     phase: z
       .string()
       .max(64)
-      .describe('Pending, Progressing, Running, Degraded, Unhealthy, Failed or Unknown.')
+      .describe('Pending, Progressing, Running, Degraded, Unhealthy, Offline, Failed or Unknown.')
       .optional(),
     grade: z.enum(['A', 'B', 'C', 'D', 'F']).describe('Compliance grade reported by the agent.').optional(),
     score: z.number().int().min(0).max(100).describe('Compliance score 0 to 100.').optional(),
@@ -39,7 +39,18 @@ export const agentStatusSchema = z
       .optional(),
     replicas: z.number().int().min(0).describe('Pods of the Deployment.').optional(),
     readyReplicas: z.number().int().min(0).describe('Ready pods of the Deployment.').optional(),
-    instances: z.number().int().min(0).describe('Instances registered with the control plane.').optional(),
+    instances: z
+      .number()
+      .int()
+      .min(0)
+      .describe('Live instances: registered with the control plane and heartbeating within 3 intervals.')
+      .optional(),
+    instancesTotal: z
+      .number()
+      .int()
+      .min(0)
+      .describe('Instances registered with the control plane, offline ones included (until their retention ends).')
+      .optional(),
     conditions: z
       .array(conditionSchema)
       .max(16)

@@ -4,6 +4,7 @@ import type { AgentManifest } from '../manifest/load.js';
 import { logError } from '../log-error.js';
 import { buildPushPayload } from './payload.js';
 import { redact } from './redact.js';
+import { refreshTime, refreshUrlFor } from '../control-plane/token-lifetime.js';
 import { sendWithRetry, type BackoffOptions } from './retry.js';
 
 export interface PushModeOptions {
@@ -21,34 +22,85 @@ export interface PushModeOptions {
   baseDir?: string;
   backoff?: BackoffOptions;
   fetch?: typeof fetch;
+  /**
+   * Called with each refreshed key. Push mode swaps the key for a fresh one at two thirds of its lifetime (when `url`
+   * is a control plane's /api/v1/heartbeat) and the old key stops working: persist the new one here if the process
+   * may restart with the key it was started with.
+   */
+  onKeyRefreshed?: (apiKey: string, expiresAt: string) => void;
 }
 
 interface PushState {
   timer: NodeJS.Timeout;
   running: boolean;
+  /** The key in use: the given one until it is refreshed. */
+  apiKey: string;
 }
 
 let state: PushState | undefined;
 
-async function pushOnce(options: PushModeOptions, reporter: AgentSpecReporter): Promise<void> {
-  const secrets = [options.apiKey];
+const DEFAULT_INTERVAL_MS = 30_000;
+
+/** Swaps the key for a fresh one once two thirds of its lifetime have passed; keeps the old one when that fails. */
+async function refreshIfDue(options: PushModeOptions, state: PushState): Promise<void> {
+  const due = refreshTime(state.apiKey);
+  const url = refreshUrlFor(options.url);
+  if (due === undefined || url === undefined || Date.now() < due) return;
+  const secrets = [state.apiKey];
+  try {
+    const response = await (options.fetch ?? fetch)(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${state.apiKey}` },
+      body: '{}',
+      signal: AbortSignal.timeout(10_000),
+    });
+    const text = await response.text();
+    if (!response.ok) {
+      logError(redact(`[agentspec] key refresh at ${url} refused: HTTP ${response.status}`, secrets));
+      return;
+    }
+    const fresh = JSON.parse(text) as { apiKey: string; expiresAt: string };
+    state.apiKey = fresh.apiKey;
+    options.onKeyRefreshed?.(fresh.apiKey, fresh.expiresAt);
+  } catch (err) {
+    logError(redact(`[agentspec] key refresh at ${url} failed: ${(err as Error).message}`, secrets));
+  }
+}
+
+async function pushOnce(options: PushModeOptions, reporter: AgentSpecReporter, state: PushState): Promise<void> {
+  await refreshIfDue(options, state);
+  const secrets = [options.apiKey, state.apiKey];
   try {
     const health = await reporter.getReport();
-    const payload = buildPushPayload(health, runAudit(options.manifest));
+    const payload = {
+      ...buildPushPayload(health, runAudit(options.manifest)),
+      // Liveness is judged against the interval: tell the control plane when it is not its default.
+      ...(options.intervalMs !== undefined && options.intervalMs !== DEFAULT_INTERVAL_MS
+        ? { intervalSeconds: Math.max(1, Math.round(options.intervalMs / 1000)) }
+        : {}),
+    };
     const fetchImpl = options.fetch ?? fetch;
     const body = JSON.stringify(payload);
     const response = await sendWithRetry(
       () =>
         fetchImpl(options.url, {
           method: 'POST',
-          headers: { 'content-type': 'application/json', authorization: `Bearer ${options.apiKey}` },
+          headers: { 'content-type': 'application/json', authorization: `Bearer ${state.apiKey}` },
           body,
           signal: AbortSignal.timeout(10_000),
         }),
       options.backoff,
     );
     await response.body?.cancel().catch(() => undefined);
-    if (!response.ok) {
+    if (response.status === 401) {
+      logError(
+        redact(
+          `[agentspec] push to ${options.url} rejected: HTTP 401 — the key is expired or was revoked; ` +
+            'run agentspec register again (or use auto-registration, which re-registers by itself)',
+          secrets,
+        ),
+      );
+    } else if (!response.ok) {
       logError(redact(`[agentspec] push to ${options.url} rejected: HTTP ${response.status}`, secrets));
     }
   } catch (err) {
@@ -64,13 +116,14 @@ export function startPushMode(options: PushModeOptions): void {
     new AgentSpecReporter({ manifest: options.manifest, ...(options.baseDir ? { baseDir: options.baseDir } : {}) });
   const current: PushState = {
     running: false,
-    timer: setInterval(() => tick(), options.intervalMs ?? 30_000),
+    apiKey: options.apiKey,
+    timer: setInterval(() => tick(), options.intervalMs ?? DEFAULT_INTERVAL_MS),
   };
   current.timer.unref();
   const tick = (): void => {
     if (current.running) return; // a slow push never overlaps the next one
     current.running = true;
-    void pushOnce(options, reporter).finally(() => {
+    void pushOnce(options, reporter, current).finally(() => {
       current.running = false;
     });
   };
