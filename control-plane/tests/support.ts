@@ -4,6 +4,7 @@ import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
+import { ControlPlaneClient, type FleetEvent } from '@agentspec/sdk';
 import { listenOnLoopback } from '@agentspec/e2e';
 import { createApp } from '../src/app.js';
 import type { AppContext } from '../src/app-context.js';
@@ -100,4 +101,40 @@ export function heartbeat(
 export async function adminGet(base: string, path: string): Promise<{ status: number; body: Record<string, unknown> }> {
   const res = await fetch(`${base}${path}`, { headers: { 'x-admin-key': ADMIN_KEY } });
   return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+}
+
+export interface CollectedEvents {
+  events: FleetEvent[];
+  resets: number;
+  /** Resolves once the stream answered 200. */
+  opened: Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Reads GET /api/v1/events into an array until closed. */
+export function collectEvents(
+  base: string,
+  options: { lastEventId?: number; namespace?: string } = {},
+): CollectedEvents {
+  const controller = new AbortController();
+  const client = new ControlPlaneClient({ baseUrl: base, adminKey: ADMIN_KEY });
+  const collected = { events: [] as FleetEvent[], resets: 0 };
+  let open: () => void = () => undefined;
+  const opened = new Promise<void>((resolve) => (open = resolve));
+  const done = client
+    .streamEvents({
+      ...options,
+      signal: controller.signal,
+      onOpen: () => open(),
+      onEvent: (event) => collected.events.push(event),
+      onReset: () => collected.resets++,
+    })
+    .catch(() => undefined);
+  return Object.assign(collected, {
+    opened,
+    async close() {
+      controller.abort();
+      await done;
+    },
+  });
 }
