@@ -6,6 +6,10 @@ export interface ControlPlaneMetrics {
   httpDuration: Histogram<'method' | 'route' | 'status'>;
   heartbeats: Counter<'result'>;
   registrations: Counter<'result'>;
+  /** 1 in the replica that runs the reaper. */
+  reaperLeader: Gauge;
+  /** Event streams open on this replica. */
+  eventSubscribers: Gauge;
 }
 
 /** prom-client metrics: request latency by route and status, heartbeats by result, pool, process, event-loop lag. */
@@ -44,5 +48,15 @@ export function createMetrics(pool?: pg.Pool): ControlPlaneMetrics {
       },
     });
   }
-  return { registry, httpDuration, heartbeats, registrations };
+  const reaperLeader = new Gauge({
+    name: 'agentspec_reaper_leader',
+    help: '1 in the one replica that holds the reaper lock (marks silent instances offline), else 0.',
+    registers: [registry],
+  });
+  const eventSubscribers = new Gauge({
+    name: 'agentspec_event_subscribers',
+    help: 'GET /api/v1/events streams open on this replica.',
+    registers: [registry],
+  });
+  return { registry, httpDuration, heartbeats, registrations, reaperLeader, eventSubscribers };
 }

@@ -67,7 +67,7 @@ export class Reaper {
   private readonly periodic: Periodic;
 
   constructor(
-    private readonly ctx: Pick<AppContext, 'database' | 'events' | 'config' | 'logger'>,
+    private readonly ctx: Pick<AppContext, 'database' | 'events' | 'config' | 'logger' | 'metrics'>,
     private readonly coordinator: Coordinator,
   ) {
     this.periodic = new Periodic(
@@ -86,7 +86,9 @@ export class Reaper {
   }
 
   private async tick(): Promise<void> {
-    if (!(await this.coordinator.holdsReaperLock())) return;
+    const leader = await this.coordinator.holdsReaperLock();
+    this.ctx.metrics.reaperLeader.set(leader ? 1 : 0);
+    if (!leader) return;
     const result = await reapOnce(this.ctx);
     if (result.offline || result.deleted) this.ctx.logger.info(result, 'reaper: instances marked offline or deleted');
   }

@@ -86,6 +86,7 @@ export function eventRoutes(ctx: AppContext): Router {
       open = false;
       clearInterval(keepAlive);
       ctx.hub.unsubscribe(subscriber);
+      ctx.metrics.eventSubscribers.set(ctx.hub.subscribers);
     };
     res.on('close', close);
     write(': connected\n\n');
@@ -96,6 +97,7 @@ export function eventRoutes(ctx: AppContext): Router {
       subscriber.drop('the event table cannot be read now; reconnect with Last-Event-ID');
     }
     if (!open) ctx.hub.unsubscribe(subscriber);
+    ctx.metrics.eventSubscribers.set(ctx.hub.subscribers);
   });
   return router;
 }
