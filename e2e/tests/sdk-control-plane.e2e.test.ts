@@ -22,11 +22,38 @@ interface AgentSummary {
   phase: string;
   score: number;
   instances: number;
+  lastSeen: string | null;
 }
 
-async function agents(): Promise<AgentSummary[]> {
-  const res = await fetch(`${url}/api/v1/agents`, { headers: { 'x-admin-key': adminKey } });
+async function agents(base = url): Promise<AgentSummary[]> {
+  const res = await fetch(`${base}/api/v1/namespaces/-/agents`, { headers: { 'x-admin-key': adminKey } });
   return ((await res.json()) as { items: AgentSummary[] }).items;
+}
+
+/** `agentspec register` in a fresh directory; the variables it wrote to .env.agentspec. */
+async function registerRemote(base: string, instanceId: string): Promise<Record<string, string>> {
+  const dir = mkdtempSync(join(tmpdir(), 'remote-agent-'));
+  await promisify(execFile)(
+    process.execPath,
+    [
+      join(root, 'sdk', 'typescript', 'dist', 'bin', 'agentspec.js'),
+      'register',
+      join(root, 'examples', 'fitness-coach', 'agent.yaml'),
+      '--control-plane',
+      base,
+      '--runtime',
+      'bedrock',
+      '--instance-id',
+      instanceId,
+    ],
+    { cwd: dir, env: { ...process.env, AGENTSPEC_ADMIN_KEY: adminKey } },
+  );
+  return Object.fromEntries(
+    readFileSync(join(dir, '.env.agentspec'), 'utf8')
+      .split('\n')
+      .filter((l) => /^AGENTSPEC_/.test(l))
+      .map((l) => [l.split('=')[0]!, l.slice(l.indexOf('=') + 1)]),
+  );
 }
 
 beforeAll(async () => {
@@ -69,28 +96,7 @@ describe('SDK and control plane', () => {
   });
 
   it('lists a remote agent that used agentspec register and push mode', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'remote-agent-'));
-    await promisify(execFile)(
-      process.execPath,
-      [
-        join(root, 'sdk', 'typescript', 'dist', 'bin', 'agentspec.js'),
-        'register',
-        join(root, 'examples', 'fitness-coach', 'agent.yaml'),
-        '--control-plane',
-        url,
-        '--runtime',
-        'bedrock',
-        '--instance-id',
-        'lambda-1',
-      ],
-      { cwd: dir, env: { ...process.env, AGENTSPEC_ADMIN_KEY: adminKey } },
-    );
-    const vars = Object.fromEntries(
-      readFileSync(join(dir, '.env.agentspec'), 'utf8')
-        .split('\n')
-        .filter((l) => /^AGENTSPEC_/.test(l))
-        .map((l) => [l.split('=')[0], l.slice(l.indexOf('=') + 1)]),
-    );
+    const vars = await registerRemote(url, 'lambda-1');
     const { manifest, baseDir } = loadManifest(join(root, 'examples', 'fitness-coach', 'agent.yaml'));
     startPushMode({ manifest, baseDir, url: vars['AGENTSPEC_URL'] ?? '', apiKey: vars['AGENTSPEC_KEY'] ?? '' });
     try {
@@ -104,4 +110,46 @@ describe('SDK and control plane', () => {
       stopPushMode();
     }
   });
+
+  it('keeps a registered remote agent heartbeating past its token lifetime: push mode refreshes the key', async () => {
+    // Tokens live 60 s here; push mode swaps each at two thirds of its lifetime. Three minutes is three lifetimes.
+    const shortLived = await startControlPlaneProcess({
+      databaseUrl: await testDatabase(),
+      adminKey,
+      env: { AGENTSPEC_TOKEN_TTL_SECONDS: '60' },
+    });
+    const refreshed: string[] = [];
+    try {
+      const vars = await registerRemote(shortLived.url, 'long-runner');
+      const { manifest, baseDir } = loadManifest(join(root, 'examples', 'fitness-coach', 'agent.yaml'));
+      const started = Date.now();
+      startPushMode({
+        manifest,
+        baseDir,
+        url: vars['AGENTSPEC_URL'] ?? '',
+        apiKey: vars['AGENTSPEC_KEY'] ?? '',
+        intervalMs: 2_000,
+        onKeyRefreshed: (key) => refreshed.push(key),
+      });
+      const agent = await waitFor(
+        'a heartbeat three minutes after the first token was issued',
+        async () => {
+          const found = (await agents(shortLived.url)).find((a) => a.name === 'fitness-coach');
+          return found && Date.parse(found.lastSeen ?? '') - started >= 180_000 && found;
+        },
+        { timeoutMs: 240_000, intervalMs: 1_000 },
+      );
+      expect(agent).toMatchObject({ phase: expect.any(String), instances: 1 });
+      const metrics = await (await fetch(`${shortLived.url}/metrics`)).text();
+      expect(metrics).not.toMatch(/agentspec_heartbeats_total\{result="unauthorized"\} [1-9]/);
+      expect(Number(/agentspec_heartbeats_total\{result="accepted"\} (\d+)/.exec(metrics)?.[1])).toBeGreaterThanOrEqual(
+        60,
+      );
+      expect(refreshed.length).toBeGreaterThanOrEqual(4);
+      expect(new Set(refreshed).size).toBe(refreshed.length);
+    } finally {
+      stopPushMode();
+      await shortLived.stop();
+    }
+  }, 300_000);
 });

@@ -30,6 +30,7 @@ export class ControlPlaneStatus {
   private lastError: string | undefined;
   private readonly periodic: Periodic;
   private readonly polls: Counter<'result'> | undefined;
+  private readonly events: Counter<'type'> | undefined;
   private readonly stream: EventStream;
   private readonly pending = new Set<string>();
   private fetching = false;
@@ -54,8 +55,21 @@ export class ControlPlaneStatus {
         (registers) =>
           new Counter({
             name: 'agentspec_operator_control_plane_polls_total',
-            help: 'Polls of the control plane read API, by result (ok, error)',
+            help: 'Full reads of the control plane read API (start, resync, stream break), by result (ok, error)',
             labelNames: ['result'],
+            registers,
+          }),
+      );
+    this.events =
+      options.registry &&
+      registered(
+        options.registry,
+        'agentspec_operator_control_plane_events_total',
+        (registers) =>
+          new Counter({
+            name: 'agentspec_operator_control_plane_events_total',
+            help: 'Events received from the control plane event stream, by type',
+            labelNames: ['type'],
             registers,
           }),
       );
@@ -86,6 +100,7 @@ export class ControlPlaneStatus {
 
   /** An event about an agent: its summary is read again (coalesced while a read of it is pending). */
   private onEvent(event: FleetEvent): void {
+    this.events?.inc({ type: event.type });
     this.pending.add(`${event.namespace}/${event.name}`);
     if (!this.fetching) void this.fetchPending();
   }

@@ -63,6 +63,8 @@ const gone = async (read: () => Promise<unknown>): Promise<boolean> =>
 
 let cp: ControlPlaneProcess;
 let operator: RunningOperator;
+/** The token of the coach's instance, registered by the first test. */
+let apiKey = '';
 
 beforeAll(async () => {
   await installCrds(testKubeconfigPath());
@@ -82,7 +84,8 @@ beforeAll(async () => {
       '--health-addr=127.0.0.1:0',
       '--metrics-addr=127.0.0.1:0',
       '--leader-elect=false',
-      '--control-plane-poll-seconds=1',
+      // Figures must arrive through the event stream: the full resync is out of reach of the test.
+      '--control-plane-resync-seconds=3600',
       '--deregister-timeout-seconds=6',
       `--release-namespace=${releaseNs()}`,
       '--sidecar-image=registry.test/agentspec-sidecar:0.1.0',
@@ -100,6 +103,27 @@ afterAll(async () => {
   await cp?.stop();
   await core.deleteNamespace({ name: releaseNs() }).catch(() => undefined);
 });
+
+let instanceId = '';
+
+/** Registers the coach's instance (again), keeping its token in apiKey. */
+async function registerCoach(): Promise<void> {
+  const registered = await fetch(`${cp.url}/api/v1/register`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'x-admin-key': cp.adminKey },
+    // A long interval: the instance stays live between this file's heartbeats.
+    body: JSON.stringify({ agentName: 'coach', namespace: ns(), instanceId, runtime: 'k8s', intervalSeconds: 3600 }),
+  });
+  ({ apiKey } = (await registered.json()) as { apiKey: string });
+}
+
+/** A heartbeat of the coach's instance (minimum interval 0 on the test control plane). */
+const sendHeartbeat = (body: unknown): Promise<Response> =>
+  fetch(`${cp.url}/api/v1/heartbeat`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${apiKey}` },
+    body: JSON.stringify(body),
+  });
 
 describe('agentspec-operator', () => {
   it('is ready once its caches synced and serves controller-runtime metrics', async () => {
@@ -195,19 +219,12 @@ describe('agentspec-operator', () => {
     expect(agent.status).toMatchObject({ phase: 'Running', replicas: 1, readyReplicas: 1 });
 
     // An instance registers and reports: the Agent shows its grade, score and source.
-    const registered = await fetch(`${cp.url}/api/v1/register`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', 'x-admin-key': cp.adminKey },
-      body: JSON.stringify({ agentName: 'coach', namespace: ns(), instanceId: pod!.metadata!.name, runtime: 'k8s' }),
-    });
-    const { apiKey } = (await registered.json()) as { apiKey: string };
-    const beat = await fetch(`${cp.url}/api/v1/heartbeat`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', authorization: `Bearer ${apiKey}` },
-      body: JSON.stringify({ health: { status: 'ready' }, gap: { score: 92, source: 'agent-sdk' } }),
-    });
-    expect(beat.status).toBe(204);
-    // Registration and the heartbeat may reach the operator in two polls: wait for the state asserted, the grade.
+    instanceId = pod!.metadata!.name!;
+    await registerCoach();
+    expect((await sendHeartbeat({ health: { status: 'ready' }, gap: { score: 92, source: 'agent-sdk' } })).status).toBe(
+      204,
+    );
+    // Registration and the heartbeat reach the operator as two events: wait for the state asserted, the grade.
     await waitFor(
       'Registered=True with the reported grade',
       async () => {
@@ -250,19 +267,47 @@ describe('agentspec-operator', () => {
       ...ref('coach'),
       body: [{ op: 'add', path: '/metadata/annotations', value: { 'example.com/poke': '1' } }],
     });
-    const polls = async () =>
+    const registeredEvents = async () =>
       Number(
-        /agentspec_operator_control_plane_polls_total\{result="ok"\} (\d+)/.exec(
+        /agentspec_operator_control_plane_events_total\{type="agent.registered"\} (\d+)/.exec(
           await (await fetch(`${operator.metricsUrl}/metrics`)).text(),
         )?.[1] ?? 0,
       );
-    const polledBefore = await polls();
+    const eventsBefore = await registeredEvents();
     await waitFor('a reconcile', async () => (await reconciles()) > reconciledBefore);
-    await waitFor('two more control-plane polls', async () => (await polls()) >= polledBefore + 2);
+    // The instance registers again (its figures stay): the event reaches the operator, and nothing is written.
+    await registerCoach();
+    await waitFor('the registration event', async () => (await registeredEvents()) > eventsBefore);
     await waitFor('the work queue to drain', async () =>
       /workqueue_depth\{name="agent"\} 0\b/.test(await (await fetch(`${operator.metricsUrl}/metrics`)).text()),
     );
     expect(await writes()).toBe(before);
+  });
+
+  it('follows a phase change through the event stream and names the failing check', async () => {
+    expect(
+      (
+        await sendHeartbeat({
+          health: {
+            status: 'unhealthy',
+            checks: [{ id: 'model:openai', status: 'fail', severity: 'error', message: 'OPENAI_API_KEY is not set' }],
+          },
+          gap: { score: 92, source: 'agent-sdk' },
+        })
+      ).status,
+    ).toBe(204);
+    const healthy = await waitFor('Healthy=False from the event', async () => {
+      const c = condition(await getAgent('coach'), 'Healthy');
+      return c?.status === 'False' && c;
+    });
+    expect(healthy).toMatchObject({
+      reason: 'Unhealthy',
+      message: 'at least one instance reports unhealthy: model:openai (fail): OPENAI_API_KEY is not set',
+    });
+    expect((await getAgent('coach')).status?.phase).toBe('Unhealthy');
+    // Back to ready for the tests that follow.
+    await sendHeartbeat({ health: { status: 'ready' }, gap: { score: 92, source: 'agent-sdk' } });
+    await waitFor('Healthy=True again', async () => condition(await getAgent('coach'), 'Healthy')?.status === 'True');
   });
 
   it('copies the registration Secret (apiKey only) into the namespace', async () => {
