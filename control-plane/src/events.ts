@@ -84,17 +84,21 @@ export class EventLog {
     for (const resolve of this.idle.splice(0)) resolve();
   }
 
+  /**
+   * One statement, so one round trip: the advisory lock is taken before any row gets its id (the insert reads the
+   * lock's row), the NOTIFY is sent at commit, and the lock is released at commit.
+   */
   private async insert(batch: string[][]): Promise<void> {
     const column = (n: number) => batch.map((row) => row[n]!);
-    await this.db.transaction().execute(async (trx) => {
-      await sql`select pg_advisory_xact_lock(${EVENTS_LOCK})`.execute(trx);
-      await sql`
+    await sql`
+      with lock as (select pg_advisory_xact_lock(${EVENTS_LOCK}) as held),
+      added as (
         insert into events (type, namespace, name, data)
-        select * from unnest(${column(0)}::text[], ${column(1)}::text[], ${column(2)}::text[], ${column(3)}::text[])`.execute(
-        trx,
-      );
-      await sql`select pg_notify(${EVENTS_CHANNEL}, '')`.execute(trx);
-    });
+        select t.* from lock, unnest(${column(0)}::text[], ${column(1)}::text[], ${column(2)}::text[], ${column(3)}::text[])
+          as t(type, namespace, name, data)
+        returning id
+      )
+      select pg_notify(${EVENTS_CHANNEL}, (select count(*) from added)::text)`.execute(this.db);
   }
 }
 

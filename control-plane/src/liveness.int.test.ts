@@ -1,5 +1,6 @@
 // Fleet truth over time on PostgreSQL: liveness, agent figures from live instances, the reaper, events, connection
 // endpoints, token refresh and upstream's key rotation.
+import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { waitFor } from '@agentspec/e2e';
 import { testDatabase } from '@agentspec/e2e/vitest';
@@ -284,5 +285,29 @@ describe('event stream limits', () => {
     await resumed.close();
     expect(resumed.resets).toBe(1);
     expect(resumed.events.length).toBeLessThanOrEqual(101);
+  });
+
+  it('drops a subscriber that does not read instead of buffering its events without bound', async () => {
+    const { port } = new URL(cp.url);
+    const socket = connect(Number(port), '127.0.0.1');
+    await new Promise<void>((resolve) => socket.once('connect', () => resolve()));
+    socket.write(`GET /api/v1/events HTTP/1.1\r\nhost: x\r\nx-admin-key: ${ADMIN_KEY}\r\n\r\n`);
+    socket.pause(); // reads nothing from here on
+    await waitFor('the stream to be open', async () => cp.context.hub.subscribers === 1);
+    const padding = 'p'.repeat(1_000);
+    // Far more than the 1 MiB allowance plus what the kernel's socket buffers take in.
+    await waitFor(
+      'the silent subscriber to be dropped',
+      async () => {
+        for (let n = 0; n < 2_000; n++) {
+          cp.context.events.append({ type: 'agent.heartbeat', namespace: 'flood', name: 'f', padding });
+        }
+        await cp.context.events.flushed();
+        return cp.context.hub.subscribers === 0;
+      },
+      { timeoutMs: 120_000, intervalMs: 10 },
+    );
+    expect(cp.logs.join('')).toContain('too slow: the client did not read its events');
+    socket.destroy();
   });
 });

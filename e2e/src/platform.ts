@@ -19,8 +19,8 @@ export interface PlatformOptions {
   databaseUrl: string;
   /** Namespace whose agent pods the harness runs. */
   agentsNamespace: string;
-  /** Seconds between the operator's control-plane polls. */
-  pollSeconds?: number;
+  /** Seconds between the operator's full reads of the control plane (it follows the event stream between them). */
+  resyncSeconds?: number;
   log?: (message: string) => void;
 }
 
@@ -75,7 +75,13 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
       databaseUrl: options.databaseUrl,
       adminKey,
       jwtSecret: key('jwtSecret'),
-      env: { AGENTSPEC_MIN_HEARTBEAT_INTERVAL_SECONDS: '1', AGENTSPEC_HEARTBEAT_INTERVAL_SECONDS: '2' },
+      // Short intervals so liveness moves within a test: offline after 6 s of silence, deleted 20 s later.
+      env: {
+        AGENTSPEC_MIN_HEARTBEAT_INTERVAL_SECONDS: '1',
+        AGENTSPEC_HEARTBEAT_INTERVAL_SECONDS: '2',
+        AGENTSPEC_REAPER_INTERVAL_SECONDS: '1',
+        AGENTSPEC_INSTANCE_RETENTION: '20s',
+      },
     });
     started.push(controlPlane);
     log(`control plane at ${controlPlane.url}`);
@@ -108,7 +114,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
       dir,
       args: [
         `--control-plane-url=${controlPlane.url}`,
-        `--control-plane-poll-seconds=${options.pollSeconds ?? 2}`,
+        `--control-plane-resync-seconds=${options.resyncSeconds ?? 300}`,
         '--deregister-timeout-seconds=30',
       ],
       env: { AGENTSPEC_ADMIN_KEY: adminKey },

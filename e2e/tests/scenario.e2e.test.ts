@@ -198,6 +198,56 @@ describe('from kubectl apply to a graded, registered agent', () => {
     });
   }, 150_000);
 
+  it('when the pods are replaced, the old instances go offline, then away; the Agent counts only the live ones', async () => {
+    type Instance = { instanceId: string; connectionStatus: string };
+    const instances = async () =>
+      (await cpGet(`/api/v1/namespaces/${agents()}/agents/fitness-coach`)).body['instances'] as Instance[];
+    const old = (await instances()).map((i) => i.instanceId);
+    expect(old).toHaveLength(2);
+    // The pods are replaced (as by a node drain, an eviction or a rollout): the old ones stop, their sidecars fall
+    // silent. (A spec change would roll them too, but this agent never turns Ready without its Redis and PostgreSQL,
+    // and Kubernetes rightly halts a rollout whose new pods are not Ready.)
+    for (const name of old) {
+      await core.deleteNamespacedPod({ name, namespace: agents(), gracePeriodSeconds: 0 });
+    }
+    const live = (list: Instance[]) =>
+      list.filter((i) => !old.includes(i.instanceId) && i.connectionStatus !== 'offline');
+    let seen: Instance[] = [];
+    await waitFor(
+      'the new pods live and the old ones offline (3 intervals of 2 s)',
+      async () => {
+        const list = (seen = await instances());
+        const stale = list.filter((i) => old.includes(i.instanceId));
+        return live(list).length === 2 && stale.length === 2 && stale.every((i) => i.connectionStatus === 'offline');
+      },
+      { timeoutMs: 120_000 },
+    ).catch((err: Error) => {
+      throw new Error(`${err.message}; old ${old.join(', ')}; last seen ${JSON.stringify(seen)}`);
+    });
+    await waitFor(
+      'the Agent to count 2 live of 4 instances',
+      async () => {
+        const status = (await getAgent()).status;
+        return status?.instances === 2 && status.instancesTotal === 4;
+      },
+      { timeoutMs: 30_000 },
+    );
+    // After the retention (20 s here) the old instances are deleted; the Agent keeps the new ones only.
+    await waitFor(
+      'the old instances deleted',
+      async () => {
+        const list = await instances();
+        return list.length === 2 && live(list).length === 2;
+      },
+      { timeoutMs: 90_000 },
+    );
+    await waitFor('the Agent to count 2 of 2', async () => (await getAgent()).status?.instancesTotal === 2, {
+      timeoutMs: 30_000,
+    });
+    const registered = (await getAgent()).status?.conditions?.find((c) => c.type === 'Registered');
+    expect(registered).toMatchObject({ status: 'True', message: '2 live instances' });
+  }, 300_000);
+
   it('deleting the Agent deregisters it (its tokens get 401) and removes everything it owned', async () => {
     // A token of this agent, as an instance holds it.
     const registered = await fetch(`${platform.controlPlane.url}/api/v1/register`, {
@@ -268,7 +318,11 @@ describe('from kubectl apply to a graded, registered agent', () => {
         'the remote agent in the list',
         async () =>
           (
-            (await cpGet('/api/v1/agents')).body['items'] as { name: string; runtime: string; score: number | null }[]
+            (await cpGet('/api/v1/namespaces/-/agents')).body['items'] as {
+              name: string;
+              runtime: string;
+              score: number | null;
+            }[]
           ).some((a) => a.name === manifest.metadata.name && a.runtime === 'docker' && a.score !== null),
         { timeoutMs: 30_000 },
       );

@@ -89,7 +89,8 @@ ${table.trimEnd()}
 Control plane: ${platform.controlPlane.url}
 Admin key:     ${platform.adminKey}
 
-  curl -H "X-Admin-Key: ${platform.adminKey}" ${platform.controlPlane.url}/api/v1/agents
+  curl -H "X-Admin-Key: ${platform.adminKey}" ${platform.controlPlane.url}/api/v1/namespaces/-/agents
+  curl -N -H "X-Admin-Key: ${platform.adminKey}" ${platform.controlPlane.url}/api/v1/events
 
 Logs: ${platform.dir} (operator.log, webhook.log, pods/<pod>/<container>.log), cluster: ${join(dir, 'cluster', 'logs')}
 Press Ctrl-C to stop and clean up.`);

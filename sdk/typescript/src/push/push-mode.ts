@@ -74,10 +74,8 @@ async function pushOnce(options: PushModeOptions, reporter: AgentSpecReporter, s
     const health = await reporter.getReport();
     const payload = {
       ...buildPushPayload(health, runAudit(options.manifest)),
-      // Liveness is judged against the interval: tell the control plane when it is not its default.
-      ...(options.intervalMs !== undefined && options.intervalMs !== DEFAULT_INTERVAL_MS
-        ? { intervalSeconds: Math.max(1, Math.round(options.intervalMs / 1000)) }
-        : {}),
+      // Liveness is judged against the interval the agent really uses, whatever registration assumed.
+      intervalSeconds: Math.max(1, Math.round((options.intervalMs ?? DEFAULT_INTERVAL_MS) / 1000)),
     };
     const fetchImpl = options.fetch ?? fetch;
     const body = JSON.stringify(payload);
