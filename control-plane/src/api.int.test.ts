@@ -1,11 +1,13 @@
 // The control plane's API on real databases: PostgreSQL (the run's server) and the embedded PGlite.
 import { SignJWT, UnsecuredJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { waitFor } from '@agentspec/e2e';
 import { testDatabase } from '@agentspec/e2e/vitest';
 import {
   ADMIN_KEY,
   JWT_SECRET,
   adminGet,
+  collectEvents,
   heartbeat,
   post,
   register,
@@ -95,6 +97,17 @@ describe.each([
     expect(after.status).toBe(401);
     expect(await after.json()).toEqual({ error: 'Unauthorized', message: 'token revoked: register again' });
     expect((await adminGet(cp.url, '/api/v1/namespaces/team-a/agents/coach')).status).toBe(404);
+  });
+
+  it('streams what happens as events (the event table works on this database too)', async () => {
+    const stream = collectEvents(cp.url, { namespace: 'evented' });
+    await stream.opened;
+    const reg = await register(cp.url, { agentName: 'e', namespace: 'evented', instanceId: 'e-1', runtime: 'local' });
+    await heartbeat(cp.url, reg.apiKey, { health: { status: 'degraded' }, gap: { score: 70 } });
+    await waitFor('the phase change', async () => stream.events.some((e) => e.type === 'agent.phase_changed'));
+    await stream.close();
+    expect(stream.events.map((e) => e.type)).toEqual(['agent.registered', 'agent.heartbeat', 'agent.phase_changed']);
+    expect(stream.events[2]).toMatchObject({ namespace: 'evented', name: 'e', from: 'Unknown', to: 'Degraded' });
   });
 
   it('keeps tokens per instance: re-registering one replica never revokes another', async () => {

@@ -184,17 +184,22 @@ export class EventHub {
 
   /** Adds a subscriber; with `after`, first the events after that id that the table still holds. */
   async subscribe(sub: Subscriber, after: number | undefined): Promise<void> {
-    if (after === undefined || after >= this.cursor) {
-      sub.lastId = Math.max(after ?? 0, this.cursor);
+    if (after === undefined || after === this.cursor) {
+      sub.lastId = this.cursor;
       this.live.add(sub);
       return;
     }
     this.catchingUp++;
     try {
-      const oldest = await sql<{ min: string | null }>`select min(id) as min from events`.execute(this.db);
-      const oldestId = Number(oldest.rows[0]?.min ?? this.cursor + 1);
-      if (after < oldestId - 1) sub.reset(oldestId);
-      sub.lastId = after;
+      const bounds = await sql<{ min: string | null; max: string | null }>`
+        select min(id) as min, max(id) as max from events`.execute(this.db);
+      const oldest = Number(bounds.rows[0]?.min ?? this.cursor + 1);
+      const newest = Number(bounds.rows[0]?.max ?? 0);
+      if (after < oldest - 1) sub.reset(oldest);
+      // An id the table never issued (a restored database, a made-up header) must not silence the stream until ids
+      // catch up with it: the client is told to read everything again and gets what comes next.
+      if (after > newest) sub.reset(newest + 1);
+      sub.lastId = Math.min(after, newest);
       for (;;) {
         const upTo = this.cursor;
         if (sub.lastId >= upTo) break;

@@ -186,6 +186,8 @@ describe('control plane under hostile input (PostgreSQL)', () => {
         gapHash: 'g',
         proofJson: null,
         proofHash: null,
+        problemsJson: '{"checks":[],"violations":[]}',
+        intervalSeconds: null,
       };
     });
     const results = await Promise.allSettled(writes.map((w) => writer.write(w)));

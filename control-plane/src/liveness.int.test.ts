@@ -235,6 +235,13 @@ describe('fleet truth over time (PostgreSQL)', () => {
     const typed = await fetch(`${cp.url}/api/v1/events?types=agent.deregistered,agent.nonsense`, { headers: admin });
     expect(typed.status).toBe(400);
     expect(await typed.json()).toMatchObject({ field: 'types', message: expect.stringContaining('agent.nonsense') });
+    // An id from the future (a restored database): told to resync, then served what comes next.
+    const future = collectEvents(cp.url, { namespace: 'resume', lastEventId: 999_999_999 });
+    await future.opened;
+    await heartbeat(cp.url, reg.apiKey, { health: { status: 'unhealthy' }, gap: { score: 10 } });
+    await waitFor('the next event after a future id', async () => future.events.length > 0);
+    await future.close();
+    expect(future.resets).toBe(1);
     const badId = await fetch(`${cp.url}/api/v1/events`, { headers: { ...admin, 'last-event-id': 'yesterday' } });
     expect(badId.status).toBe(400);
     expect((await fetch(`${cp.url}/api/v1/events`)).status).toBe(403);

@@ -28,6 +28,11 @@ function servedRoutes(): string[] {
     databaseUrl: undefined,
     dataDir: '/tmp',
     adminKey: undefined,
+    instanceRetentionSeconds: 86_400,
+    reaperIntervalSeconds: 10,
+    eventRetention: 1_000,
+    eventsMaxSubscribers: 10,
+    eventsKeepAliveSeconds: 15,
   };
   const { app } = createApp({ config, database });
   const routes: string[] = [];

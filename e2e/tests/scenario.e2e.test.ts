@@ -42,6 +42,7 @@ interface AgentView {
     grade?: string;
     score?: number;
     instances?: number;
+    instancesTotal?: number;
     observedGeneration?: number;
     conditions?: { type: string; status: string; reason: string }[];
   };
