@@ -116,20 +116,29 @@ describe('control plane under hostile input (PostgreSQL)', () => {
   });
 
   it('400 for repeated, array-valued, unknown and non-decimal query parameters', async () => {
-    for (const query of [
-      'namespace=a&namespace=b',
-      'namespace[]=a',
-      'limit=0x10',
-      'limit=1e2',
-      'limit=%20%207',
-      'limit=0',
-    ]) {
-      const res = await raw(cp.url, 'GET', `/api/v1/agents?${query}`, admin);
+    for (const [path, query] of [
+      ['/api/v1/agents', 'namespace=a&namespace=b'],
+      ['/api/v1/agents', 'namespace[]=a'],
+      ['/api/v1/namespaces/-/agents', 'name=a&name=b'],
+      ['/api/v1/namespaces/-/agents', 'limit=0x10'],
+      ['/api/v1/namespaces/-/agents', 'limit=1e2'],
+      ['/api/v1/namespaces/-/agents', 'limit=%20%207'],
+      ['/api/v1/namespaces/-/agents', 'limit=0'],
+      ['/api/v1/events', 'types='],
+      ['/api/v1/events', 'types=agent.heartbeat,,agent.offline'],
+      ['/api/v1/events', 'types=agent.heartbeat%00'],
+      ['/api/v1/events', 'namespace=Team_A'],
+    ] as const) {
+      const res = await raw(cp.url, 'GET', `${path}?${query}`, admin);
       expectClientError(res, 400);
       expect(query).toContain(String(res.body['field']).replace('[]', ''));
     }
-    expectClientError(await raw(cp.url, 'GET', '/api/v1/agents?cursor=a%00/b', admin), 400, 'cursor');
-    expectClientError(await raw(cp.url, 'GET', '/api/v1/agents?cursor=a/b/c', admin), 400, 'cursor');
+    expectClientError(await raw(cp.url, 'GET', '/api/v1/namespaces/-/agents?cursor=a%00/b', admin), 400, 'cursor');
+    expectClientError(await raw(cp.url, 'GET', '/api/v1/namespaces/-/agents?cursor=a/b/c', admin), 400, 'cursor');
+    for (const id of ['-1', '1e3', '9'.repeat(16), '0x10', 'last']) {
+      const res = await raw(cp.url, 'GET', '/api/v1/events', { ...admin, 'last-event-id': id });
+      expectClientError(res, 400, 'last-event-id');
+    }
   });
 
   it('400 naming the field for NUL, lone surrogates and deep nesting in a manifest, a heartbeat or a proof', async () => {

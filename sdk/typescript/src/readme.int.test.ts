@@ -99,10 +99,17 @@ describe('docs/sdk.md snippets', () => {
         stdio: 'ignore',
       });
       const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
-      await waitFor('the first push', async () => pushes.length > 0, { timeoutMs: 20_000 });
-      expect(pushes[0]?.authorization).toBe('Bearer readme-key');
-      expect(Object.keys(JSON.parse(pushes[0]?.body ?? '{}') as object)).toEqual(['health', 'gap']);
-      child.kill('SIGTERM');
+      try {
+        await waitFor('the first push', async () => pushes.length > 0, { timeoutMs: 20_000 });
+        expect(pushes[0]?.authorization).toBe('Bearer readme-key');
+        expect(Object.keys(JSON.parse(pushes[0]?.body ?? '{}') as object)).toEqual([
+          'health',
+          'gap',
+          'intervalSeconds',
+        ]);
+      } finally {
+        child.kill('SIGTERM'); // whatever failed above, the example process goes
+      }
       expect(await exited).toBe(0);
     });
   });

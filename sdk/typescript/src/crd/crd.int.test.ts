@@ -36,7 +36,7 @@ describe('the Agent CRD in a real apiserver', () => {
 
   it('lists agents with the printer columns and the short name', async () => {
     const out = await kubectl(testKubeconfigPath(), ['get', 'ag', '-n', testNamespace()]);
-    expect(out.split('\n')[0]).toMatch(/^NAME\s+PHASE\s+GRADE\s+SCORE\s+READY\s+AGE$/);
+    expect(out.split('\n')[0]).toMatch(/^NAME\s+PHASE\s+GRADE\s+SCORE\s+INSTANCES\s+READY\s+AGE$/);
     expect(out).toContain('fitness-coach');
   });
 
