@@ -15,7 +15,10 @@ export interface AppContext {
   logger: Logger;
   metrics: ControlPlaneMetrics;
   tokens: TokenService;
+  /** The admin key only. */
   adminAuth: RequestHandler;
+  /** The admin key or a namespace's registration key (registration). */
+  registrarAuth: RequestHandler;
   /** Coalesces concurrent heartbeats into one statement. */
   heartbeatWriter: HeartbeatWriter;
   /** Appends fleet events (agent.registered, agent.heartbeat, …) to the event table every replica streams from. */

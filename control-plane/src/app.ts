@@ -1,6 +1,6 @@
 import express, { type ErrorRequestHandler, type Express } from 'express';
 import type { Logger } from 'pino';
-import { requireAdminKey } from './admin-auth.js';
+import { keyAuth } from './admin-auth.js';
 import { ApiError } from './api-error.js';
 import { clientErrorOf, rejectUnsafeJson } from './client-errors.js';
 import type { AppContext } from './app-context.js';
@@ -45,13 +45,15 @@ export function createApp(options: CreateAppOptions): ControlPlaneApp {
   const logger = options.logger ?? createLogger(config.logLevel, [config.adminKey, config.jwtSecret]);
   const metrics = options.metrics ?? createMetrics(database.pool);
   const hub = new EventHub(database.db, logger);
+  const keys = keyAuth(config.adminKey, logger);
   const context: AppContext = {
     config,
     database,
     logger,
     metrics,
     tokens: new TokenService(config.jwtSecret, config.tokenTtlSeconds),
-    adminAuth: requireAdminKey(config.adminKey, logger),
+    adminAuth: keys.admin,
+    registrarAuth: keys.registrar,
     events: new EventLog(database.db, logger, () => void hub.poll()),
     hub,
     heartbeatWriter: new HeartbeatWriter(database.db, { minIntervalSeconds: config.minHeartbeatIntervalSeconds }),

@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 
-export type AuditAction = 'register' | 'deregister' | 'auth-failed';
+export type AuditAction = 'register' | 'deregister' | 'auth-failed' | 'out-of-scope';
 
 /**
  * One audit line: who did what to which namespace, at info level with `audit` set to the action (filter on it).

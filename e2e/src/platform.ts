@@ -25,6 +25,8 @@ export interface PlatformOptions {
 }
 
 export interface Platform {
+  /** The release namespace. */
+  namespace: string;
   controlPlane: ControlPlaneProcess;
   operator: ChartComponent;
   webhook: ChartComponent;
@@ -136,7 +138,17 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
       log,
     }).start();
     started.push(pods);
-    return { controlPlane, operator, webhook, pods, adminKey, jwtSecret: key('jwtSecret'), dir, stop: stopAll };
+    return {
+      namespace: ns,
+      controlPlane,
+      operator,
+      webhook,
+      pods,
+      adminKey,
+      jwtSecret: key('jwtSecret'),
+      dir,
+      stop: stopAll,
+    };
   } catch (err) {
     await stopAll();
     throw err;

@@ -10,7 +10,7 @@ import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { AppsV1Api, CoreV1Api, CustomObjectsApi, type V1Pod } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadManifest, startPushMode, stopPushMode } from '@agentspec/sdk';
+import { loadManifest, scopedRegistrationKey, startPushMode, stopPushMode } from '@agentspec/sdk';
 import {
   auditSecrets,
   kubectl,
@@ -130,7 +130,14 @@ describe('from kubectl apply to a graded, registered agent', () => {
       ]),
     );
     expect(names(agentContainer)).toContain('AGENTSPEC_REGISTRAR');
+    // The key goes to the sidecar, which registers; the agent container has none.
+    expect(names(agentContainer)).not.toContain('AGENTSPEC_ADMIN_KEY');
     expect(JSON.stringify(pod)).not.toContain(platform.adminKey);
+    // The namespace's Secret holds its registration key, not the admin key.
+    const copy = await core.readNamespacedSecret({ name: 'agentspec-control-plane', namespace: agents() });
+    expect(Buffer.from(copy.data?.['apiKey'] ?? '', 'base64').toString()).toBe(
+      scopedRegistrationKey(platform.adminKey, agents()),
+    );
 
     // The sidecar registered the pod's instance under the Agent's name and namespace.
     await waitFor(
@@ -342,8 +349,9 @@ describe('from kubectl apply to a graded, registered agent', () => {
       },
       logs: [platform.dir, platform.controlPlane.process.options.logPath],
       responses,
-      // The chart's Secret and the operator's copies hold the key by design.
-      keyHolders: ['agentspec-control-plane'],
+      // Only the chart's Secret in the release namespace holds the admin key: the operator's copies in agent
+      // namespaces hold each namespace's registration key, which is no secret of this list, so they are scanned too.
+      keyHolders: [`${platform.namespace}/agentspec-control-plane`],
     });
     recordFigures('secrets', {
       suite: 'secrets audit (end of the e2e scenario)',

@@ -55,7 +55,13 @@ export const SETTINGS = {
     'release-namespace',
     'POD_NAMESPACE',
     '(none)',
-    `where the ${REGISTRATION_SECRET} Secret to copy lives`,
+    'where the Secret holding the admin key lives (each agent namespace gets its registration key from it)',
+  ),
+  sourceSecret: setting.string(
+    'source-secret',
+    'AGENTSPEC_SOURCE_SECRET',
+    REGISTRATION_SECRET,
+    "the release namespace's Secret with the admin key (key apiKey): the chart's, or controlPlane.existingSecret",
   ),
   sidecarImage: setting.string(
     'sidecar-image',

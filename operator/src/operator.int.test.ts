@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { AppsV1Api, CoreV1Api, CustomObjectsApi, type V1Pod } from '@kubernetes/client-node';
 import { parse } from 'yaml';
+import { scopedRegistrationKey } from '@agentspec/sdk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { installCrds, startControlPlaneProcess, waitFor, type ControlPlaneProcess } from '@agentspec/e2e';
 import { testDatabase, testKubeConfig, testKubeconfigPath, testNamespace } from '@agentspec/e2e/vitest';
@@ -317,7 +318,10 @@ describe('agentspec-operator', () => {
     );
     const copy = await core.readNamespacedSecret({ name: 'agentspec-control-plane', namespace: ns() });
     expect(Object.keys(copy.data ?? {})).toEqual(['apiKey']);
-    expect(Buffer.from(copy.data?.['apiKey'] ?? '', 'base64').toString()).toBe('operator-int-admin-key');
+    // The namespace's registration key, derived from the admin key: never the admin key itself.
+    expect(Buffer.from(copy.data?.['apiKey'] ?? '', 'base64').toString()).toBe(
+      scopedRegistrationKey('operator-int-admin-key', ns()),
+    );
     expect(copy.metadata?.labels).toMatchObject({ 'agentspec.io/registration-copy': 'true' });
   });
 

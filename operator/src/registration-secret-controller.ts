@@ -16,14 +16,21 @@ const SECRETS = { apiVersion: 'v1', kind: 'Secret', plural: 'secrets' };
 export function setupRegistrationSecretController(mgr: Manager, config: OperatorConfig): void {
   const source = config.releaseNamespace;
   if (!source) return;
-  const fieldSelector = `metadata.name=${REGISTRATION_SECRET}`;
-  // Only the Secrets of that name: cluster-wide, or in the watched namespace and the release namespace.
-  const namespaces = config.namespace === undefined ? [undefined] : [...new Set([config.namespace, source])];
-  const secrets = namespaces.map((namespace) =>
-    mgr.informer<V1Secret>(`registration-secrets/${namespace ?? '*'}`, {
+  const sourceName = config.sourceSecret;
+  // Only Secrets of that name (the copies), cluster-wide or in the watched namespace, plus the source Secret: the
+  // RBAC grants no other (resourceNames), and a field-selected watch is what it allows.
+  const copies = config.namespace === undefined ? [undefined] : [config.namespace];
+  const watched = [
+    ...copies.map((namespace) => ({ namespace, name: REGISTRATION_SECRET })),
+    ...(sourceName !== REGISTRATION_SECRET || (config.namespace !== undefined && config.namespace !== source)
+      ? [{ namespace: source, name: sourceName }]
+      : []),
+  ];
+  const secrets = watched.map(({ namespace, name }) =>
+    mgr.informer<V1Secret>(`registration-secrets/${namespace ?? '*'}/${name}`, {
       ...(namespace !== undefined ? { namespace } : {}),
       resource: SECRETS,
-      fieldSelector,
+      fieldSelector: `metadata.name=${name}`,
       resyncMs: 0,
     }),
   );
@@ -32,6 +39,7 @@ export function setupRegistrationSecretController(mgr: Manager, config: Operator
   const reconciler = new RegistrationSecretReconciler({
     kubeConfig: mgr.kubeConfig,
     sourceNamespace: source,
+    sourceName,
     caches: { agents, injectedPods: pods, secrets: combinedCache(secrets) },
     fieldManager: FIELD_MANAGER,
     logger: mgr.logger,
@@ -41,7 +49,7 @@ export function setupRegistrationSecretController(mgr: Manager, config: Operator
     if (event === 'update' && object.kind === 'Pod') return; // pod status churn: namespaces only change on add/delete
     const namespace = object.metadata?.namespace;
     if (!namespace) return;
-    if (namespace === source && object.metadata?.name === REGISTRATION_SECRET) {
+    if (namespace === source && object.metadata?.name === sourceName) {
       for (const ns of reconciler.namespaces()) queue.add(ns);
     } else {
       queue.add(namespace);

@@ -1,4 +1,4 @@
-import { REGISTRATION_SECRET, REGISTRATION_SECRET_KEY } from '@agentspec/sdk';
+import { REGISTRATION_SECRET, REGISTRATION_SECRET_KEY, scopedRegistrationKey } from '@agentspec/sdk';
 import {
   CoreV1Api,
   PatchStrategy,
@@ -19,6 +19,8 @@ export interface RegistrationSecretOptions {
   kubeConfig: KubeConfig;
   /** Where the chart's Secret lives (the release namespace); never copied into itself. */
   sourceNamespace: string;
+  /** The name of the Secret there holding the admin key. */
+  sourceName: string;
   caches: {
     agents: Cache<AgentObject>;
     injectedPods: Cache<V1Pod>;
@@ -33,8 +35,10 @@ const isNotFound = (err: unknown): boolean => (err as { code?: number }).code ==
 
 /**
  * Keeps `agentspec-control-plane` (key `apiKey` only) in every namespace that holds Agents or pods labelled
- * `agentspec.io/inject: "true"`, copied from the release namespace, and deletes the copies it made once a
- * namespace needs none. Keyed by namespace.
+ * `agentspec.io/inject: "true"`, and deletes the copies it made once a namespace needs none. The key it writes is
+ * that namespace's registration key, derived from the admin key of the release namespace's Secret (ADR 0006): it
+ * registers instances of that namespace only, so the admin key never leaves the release namespace. Keyed by
+ * namespace.
  */
 export class RegistrationSecretReconciler {
   private readonly core: CoreV1Api;
@@ -57,8 +61,13 @@ export class RegistrationSecretReconciler {
   async reconcile(namespace: string): Promise<ReconcileResult> {
     if (namespace === this.options.sourceNamespace) return undefined;
     const { agents, injectedPods, secrets } = this.options.caches;
-    const source = secrets.get(`${this.options.sourceNamespace}/${REGISTRATION_SECRET}`);
-    const apiKey = source?.data?.[REGISTRATION_SECRET_KEY];
+    const source = secrets.get(`${this.options.sourceNamespace}/${this.options.sourceName}`);
+    const adminKey = source?.data?.[REGISTRATION_SECRET_KEY];
+    const apiKey = adminKey
+      ? Buffer.from(scopedRegistrationKey(Buffer.from(adminKey, 'base64').toString('utf8'), namespace)).toString(
+          'base64',
+        )
+      : undefined;
     const needed = agents.list(namespace).length > 0 || injectedPods.list(namespace).length > 0;
     const copy = secrets.get(`${namespace}/${REGISTRATION_SECRET}`);
     const ours = copy?.metadata?.labels?.[COPY_LABEL] === 'true';
@@ -87,7 +96,7 @@ export class RegistrationSecretReconciler {
           'app.kubernetes.io/managed-by': this.options.fieldManager,
           'app.kubernetes.io/part-of': 'agentspec',
         },
-        annotations: { 'agentspec.io/copied-from': `${this.options.sourceNamespace}/${REGISTRATION_SECRET}` },
+        annotations: { 'agentspec.io/derived-from': `${this.options.sourceNamespace}/${this.options.sourceName}` },
       },
       type: 'Opaque',
       data: { [REGISTRATION_SECRET_KEY]: apiKey },

@@ -31,6 +31,15 @@ function applyPatch(pod: V1Pod, patch: { op: string; path: string; value: unknow
   const copy = structuredClone(pod);
   for (const op of patch) {
     expect(op.op).toBe('add');
+    if (op.path === '/metadata/annotations') {
+      copy.metadata!.annotations = op.value as Record<string, string>;
+      continue;
+    }
+    if (op.path.startsWith('/metadata/annotations/')) {
+      const key = op.path.slice('/metadata/annotations/'.length).replace(/~1/g, '/').replace(/~0/g, '~');
+      copy.metadata!.annotations![key] = op.value as string;
+      continue;
+    }
     const [, spec, containers, index, env, dash] = op.path.split('/');
     expect([spec, containers, env]).toEqual(['spec', 'containers', 'env']);
     const container = copy.spec!.containers[Number(index)]!;
@@ -56,8 +65,10 @@ describe('admission', () => {
   it('gives a container without env the whole array: URL, admin key by secretKeyRef, downward API, agent name', () => {
     const { answer, pod } = mutate('pod-without-env');
     expect(answer.response.patchType).toBe('JSONPatch');
-    expect(patchOf(answer)).toHaveLength(1);
+    expect(patchOf(answer)).toHaveLength(2);
     expect(patchOf(answer)[0]).toMatchObject({ op: 'add', path: '/spec/containers/0/env' });
+    // The pod remembers which containers it injected (a later invocation adds nothing).
+    expect(pod.metadata?.annotations?.['agentspec.io/injected']).toBe('agent');
     expect(pod.spec?.containers[0]?.env).toEqual([
       { name: 'AGENTSPEC_CONTROL_PLANE_URL', value: options.controlPlaneUrl },
       {
@@ -72,7 +83,9 @@ describe('admission', () => {
 
   it('appends entries to a container that has env, keeping the existing ones first', () => {
     const { answer, pod } = mutate('pod-with-env');
-    expect(patchOf(answer).every((op) => op.path === '/spec/containers/0/env/-')).toBe(true);
+    const ops = patchOf(answer);
+    expect(ops.slice(0, -1).every((op) => op.path === '/spec/containers/0/env/-')).toBe(true);
+    expect(ops.at(-1)?.path).toMatch(/^\/metadata\/annotations/);
     expect(pod.spec?.containers[0]?.env?.map((e) => e.name)).toEqual([
       'LOG_LEVEL',
       'AGENTSPEC_CONTROL_PLANE_URL',
@@ -107,6 +120,9 @@ describe('admission', () => {
     expect(envOf(agent)['AGENTSPEC_REGISTRAR']).toEqual({ name: 'AGENTSPEC_REGISTRAR', value: 'sidecar' });
     expect(envOf(sidecar)['AGENTSPEC_REGISTRAR']).toBeUndefined();
     expect(envOf(sidecar)['AGENTSPEC_ADMIN_KEY']).toBeDefined();
+    // Only the container that registers gets the key.
+    expect(envOf(agent)['AGENTSPEC_ADMIN_KEY']).toBeUndefined();
+    expect(pod.metadata?.annotations?.['agentspec.io/injected']).toBe('agent,agentspec-sidecar');
     expect(envOf(sidecar)['UPSTREAM_URL']).toEqual({ name: 'UPSTREAM_URL', value: 'http://localhost:8000' });
   });
 
@@ -123,6 +139,15 @@ describe('admission', () => {
       expect(again.outcome).toBe('unchanged');
       expect((again.body as Answer).response.patch).toBeUndefined();
     }
+  });
+
+  it('gives nothing to a container another webhook added after the injection (reinvocation)', () => {
+    const { pod, review } = mutate('pod-without-env');
+    const added = structuredClone(pod);
+    added.spec!.containers.push({ name: 'mesh-proxy', image: 'proxy:1' });
+    const again = admit({ ...review, request: { ...review.request, object: added } }, options);
+    expect(again.outcome).toBe('unchanged');
+    expect((again.body as Answer).response.patch).toBeUndefined();
   });
 
   it('leaves unlabelled pods and excluded namespaces alone', () => {

@@ -38,6 +38,30 @@ app.kubernetes.io/component: {{ .component }}
 {{- default "agentspec-control-plane" .Values.controlPlane.existingSecret -}}
 {{- end -}}
 
+{{- /*
+A Secret named agentspec-control-plane that someone created by hand before installing (seed 000: kubectl create
+secret generic agentspec-control-plane --from-literal=apiKey=...): "true" when it exists and Helm does not manage it.
+The chart then uses it and renders none of that name. Empty under helm template (no cluster to look at).
+*/}}
+{{- define "agentspec.handMadeSecret" -}}
+{{- if not .Values.controlPlane.existingSecret }}
+{{- $existing := lookup "v1" "Secret" .Release.Namespace "agentspec-control-plane" }}
+{{- if $existing }}
+{{- $labels := default (dict) $existing.metadata.labels }}
+{{- if ne (index $labels "app.kubernetes.io/managed-by" | default "") "Helm" }}true{{ end }}
+{{- end }}
+{{- end }}
+{{- end -}}
+
+{{- /* The Secret and key the control plane reads JWT_SECRET from. */}}
+{{- define "agentspec.jwtSecretName" -}}
+{{- if .Values.controlPlane.existingSecret }}{{ .Values.controlPlane.existingSecret }}
+{{- else if include "agentspec.handMadeSecret" . }}
+{{- $existing := lookup "v1" "Secret" .Release.Namespace "agentspec-control-plane" }}
+{{- if (default (dict) $existing.data).jwtSecret }}agentspec-control-plane{{ else }}agentspec-control-plane-jwt{{ end }}
+{{- else }}agentspec-control-plane{{ end }}
+{{- end -}}
+
 {{- define "agentspec.controlPlaneUrl" -}}
 {{- printf "http://%s-control-plane.%s.svc:%d" (include "agentspec.fullname" .) .Release.Namespace (int .Values.controlPlane.service.port) -}}
 {{- end -}}

@@ -3,6 +3,8 @@ import { Router } from 'express';
 import { sql } from 'kysely';
 import { z } from 'zod';
 import { DNS_LABEL, RUNTIMES } from '@agentspec/sdk';
+import { keyScopeOf } from '../admin-auth.js';
+import { ApiError } from '../api-error.js';
 import type { AppContext } from '../app-context.js';
 import { audit } from '../audit.js';
 import { refreshAgentPhases } from '../fleet.js';
@@ -34,9 +36,19 @@ export const DEFAULT_NAMESPACE = 'default';
  */
 export function registerRoutes(ctx: AppContext): Router {
   const router = Router();
-  router.post('/api/v1/register', ctx.adminAuth, async (req, res) => {
+  router.post('/api/v1/register', ctx.registrarAuth, async (req, res) => {
     const body = parseBody(registerBodySchema, req.body);
-    const namespace = body.namespace ?? DEFAULT_NAMESPACE;
+    const scope = keyScopeOf(res);
+    // A namespace's registration key registers there only (and there by default).
+    const namespace = body.namespace ?? (scope.kind === 'namespace' ? scope.namespace : DEFAULT_NAMESPACE);
+    if (scope.kind === 'namespace' && namespace !== scope.namespace) {
+      throw new ApiError(
+        403,
+        'Forbidden',
+        `namespace: this key registers instances of namespace ${scope.namespace} only`,
+        'namespace',
+      );
+    }
     const instanceId = body.instanceId ?? body.agentName;
     const intervalSeconds = Math.max(
       body.intervalSeconds ?? ctx.config.heartbeatIntervalSeconds,
@@ -97,6 +109,7 @@ export function registerRoutes(ctx: AppContext): Router {
         agent: body.agentName,
         instanceId,
         runtime: body.runtime,
+        key: scope.kind === 'admin' ? 'admin' : 'namespace',
         remote: req.socket.remoteAddress,
       },
       'instance registered',

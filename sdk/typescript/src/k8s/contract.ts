@@ -12,13 +12,39 @@ export const LABEL_AGENT_NAME = 'agentspec.io/agent-name';
 export const ANNOTATION_AGENT_NAME = 'agentspec.io/agent-name';
 /** The hash of the rendered manifest on the pod template: a changed manifest rolls the pods. */
 export const ANNOTATION_MANIFEST_HASH = 'agentspec.io/manifest-hash';
+/**
+ * Set by the webhook on the pods it injected (the containers it gave variables): a later invocation (after another
+ * webhook added a container) adds nothing, so the registration key never spreads to containers added after it.
+ */
+export const ANNOTATION_INJECTED = 'agentspec.io/injected';
 /** The operator's finalizer on Agents: deregisters the agent from the control plane before it goes. */
 export const FINALIZER_DEREGISTER = 'agentspec.io/deregister';
 
+import { createHmac } from 'node:crypto';
+
 /** The Secret (in the release namespace, and copied into agent namespaces) that holds the registration key. */
 export const REGISTRATION_SECRET = 'agentspec-control-plane';
-/** Its key with the admin (or registration) key. */
+/** Its key with the admin key (release namespace) or the namespace's registration key (agent namespaces). */
 export const REGISTRATION_SECRET_KEY = 'apiKey';
+
+/** How a namespace-scoped registration key starts: `agentspec-ns.<namespace>.<mac>`. */
+export const SCOPED_KEY_PREFIX = 'agentspec-ns';
+
+/**
+ * The registration key of one namespace: HMAC-SHA256 of the namespace under the admin key (ADR 0006). It registers
+ * and heartbeats instances of that namespace only; it is derived, never stored by the control plane, and changes
+ * when the admin key does.
+ */
+export function scopedRegistrationKey(adminKey: string, namespace: string): string {
+  const mac = createHmac('sha256', adminKey).update(`agentspec-registration:${namespace}`).digest('base64url');
+  return `${SCOPED_KEY_PREFIX}.${namespace}.${mac}`;
+}
+
+/** The namespace a key claims to be scoped to (not verified: only the admin key can verify it), or undefined. */
+export function scopedKeyNamespace(key: string): string | undefined {
+  const [prefix, namespace, mac, ...rest] = key.split('.');
+  return prefix === SCOPED_KEY_PREFIX && namespace && mac && rest.length === 0 ? namespace : undefined;
+}
 /** Its key with the JWT signing secret (release namespace only). */
 export const JWT_SECRET_KEY = 'jwtSecret';
 
