@@ -147,7 +147,7 @@ function agentContainer(input: WorkloadInput, deployment: DeploymentSettings, im
     env: [{ name: ENV.manifestPath, value: `${MANIFEST_MOUNT_DIR}/${MANIFEST_FILE}` }, ...(deployment.env ?? [])],
     ...(envFrom.length ? { envFrom } : {}),
     ...(deployment.resources ? { resources: deployment.resources } : {}),
-    securityContext: restrictedContainer,
+    securityContext: { ...restrictedContainer, ...(deployment.runAsUser ? { runAsUser: deployment.runAsUser } : {}) },
     volumeMounts: [manifestMount],
   };
 }
@@ -205,7 +205,8 @@ export function buildDeployment(input: WorkloadInput): K8sObject {
         },
         spec: {
           ...(deployment.serviceAccountName ? { serviceAccountName: deployment.serviceAccountName } : {}),
-          securityContext: { seccompProfile: { type: 'RuntimeDefault' } },
+          // Pod Security "restricted": non-root, no privilege escalation, no capabilities, the runtime's seccomp profile.
+          securityContext: { runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } },
           containers: [agentContainer(input, deployment, image), sidecarContainer(input, deployment)],
           volumes: [{ name: MANIFEST_VOLUME, configMap: { name: manifestConfigMapName(input.name) } }],
         },

@@ -563,6 +563,15 @@ export const deploymentSchema = z
       .describe('Resources of the agent container.')
       .optional(),
     serviceAccountName: z.string().regex(DNS_LABEL).max(253).describe('ServiceAccount of the pods.').optional(),
+    runAsUser: z
+      .number()
+      .int()
+      .min(1)
+      .max(2_147_483_647)
+      .describe(
+        'User id the agent container runs as. Pods always run as non-root (Pod Security "restricted"): set this when the image declares no numeric non-root USER.',
+      )
+      .optional(),
     podLabels: z.record(z.string().max(317), z.string().max(63)).describe('Extra labels of the pods.').optional(),
     podAnnotations: z
       .record(z.string().max(317), z.string().max(65536))
