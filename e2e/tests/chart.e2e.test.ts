@@ -12,10 +12,18 @@ import {
   AppsV1Api,
   CoreV1Api,
   CustomObjectsApi,
+  KubeConfig,
   PolicyV1Api,
+  RbacAuthorizationV1Api,
   type V1PodTemplateSpec,
 } from '@kubernetes/client-node';
-import { ENV, JWT_SECRET_KEY, REGISTRATION_SECRET, REGISTRATION_SECRET_KEY } from '@agentspec/sdk';
+import {
+  ENV,
+  JWT_SECRET_KEY,
+  REGISTRATION_SECRET,
+  REGISTRATION_SECRET_KEY,
+  scopedRegistrationKey,
+} from '@agentspec/sdk';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import {
@@ -25,12 +33,13 @@ import {
   kubectl,
   startChartOperator,
   startChartWebhook,
+  startControlPlaneProcess,
   testbinPaths,
   USER_FLAGS,
   waitFor,
   writeImpersonatingKubeconfig,
 } from '../src/index.js';
-import { testKubeConfig, testKubeconfigPath, testNamespace } from '../src/vitest/test-context.js';
+import { testDatabase, testKubeConfig, testKubeconfigPath, testNamespace } from '../src/vitest/test-context.js';
 
 const root = resolve(import.meta.dirname, '..', '..');
 const chart = chartDir;
@@ -213,6 +222,20 @@ describe('charts/agentspec', () => {
     expect(await canI(asServiceAccount('agentspec-operator'), 'patch', 'deployments', '-n', agentsNs)).toBe('yes');
     expect(await canI(asServiceAccount('agentspec-operator'), 'list', 'nodes')).toBe('no');
     expect(await canI(asServiceAccount('agentspec-webhook'), 'list', 'secrets', '-n', ns)).toBe('no');
+    // No ServiceAccount of the chart reads the cluster's Secrets: the operator only those of one name.
+    for (const account of ['agentspec-operator', 'agentspec-webhook', 'agentspec-control-plane']) {
+      for (const verb of ['get', 'list', 'watch']) {
+        expect([account, verb, await canI(asServiceAccount(account), verb, 'secrets', '-n', 'kube-system')]).toEqual([
+          account,
+          verb,
+          'no',
+        ]);
+      }
+    }
+    const operatorKubeconfig = asServiceAccount('agentspec-operator');
+    expect(await canI(operatorKubeconfig, 'get', 'secrets/agentspec-control-plane', '-n', agentsNs)).toBe('yes');
+    expect(await canI(operatorKubeconfig, 'get', 'secrets/some-other-secret', '-n', agentsNs)).toBe('no');
+    expect(await canI(operatorKubeconfig, 'delete', 'pods', '-n', agentsNs)).toBe('no');
     const operator = await startChartOperator({ kubeconfigPath: testKubeconfigPath(), namespace: ns, dir });
     const webhook = await startChartWebhook({
       kubeconfigPath: testKubeconfigPath(),
@@ -266,6 +289,12 @@ describe('charts/agentspec', () => {
             .catch(() => undefined)) !== undefined,
         30_000,
       );
+      // It holds that namespace's registration key, never the admin key.
+      const source = await core.readNamespacedSecret({ name: REGISTRATION_SECRET, namespace: ns });
+      const copy = await core.readNamespacedSecret({ name: REGISTRATION_SECRET, namespace: agentsNs });
+      const decode = (data: Record<string, string> | undefined) =>
+        Buffer.from(data?.[REGISTRATION_SECRET_KEY] ?? '', 'base64').toString();
+      expect(decode(copy.data)).toBe(scopedRegistrationKey(decode(source.data), agentsNs));
       for (const [process_, what] of [
         [operator.process, 'operator'],
         [webhook.process, 'webhook'],
@@ -293,4 +322,186 @@ describe('charts/agentspec', () => {
     expect(data['jwtSecret']).toMatch(/^[0-9a-f]{64}$/);
     expect(await render()).toBe(stdout);
   });
+
+  /**
+   * One agent namespace through the operator (as its ServiceAccount) against a control plane holding `adminKey`: the
+   * copy holds the namespace's registration key, which registers an instance there, and the Agent turns Registered.
+   */
+  async function registersThroughTheChart(adminKey: string, jwtSecret: string, operatorEnv: NodeJS.ProcessEnv) {
+    const ns = testNamespace();
+    const agentsNs = `${ns}-keys-${Math.random().toString(36).slice(2, 7)}`;
+    const dir = mkdtempSync(join(tmpdir(), 'agentspec-keys-'));
+    const controlPlane = await startControlPlaneProcess({ databaseUrl: await testDatabase(), adminKey, jwtSecret });
+    const operator = await startChartOperator({
+      kubeconfigPath: testKubeconfigPath(),
+      namespace: ns,
+      dir,
+      env: { ...operatorEnv, AGENTSPEC_CONTROL_PLANE_URL: controlPlane.url, AGENTSPEC_ADMIN_KEY: adminKey },
+    });
+    const custom = kc.makeApiClient(CustomObjectsApi);
+    const ref = { group: 'agentspec.io', version: 'v1', namespace: agentsNs, plural: 'agents', name: 'coach' };
+    try {
+      await core.createNamespace({ body: { metadata: { name: agentsNs } } });
+      await custom.createNamespacedCustomObject({
+        ...ref,
+        body: { apiVersion: 'agentspec.io/v1', kind: 'Agent', metadata: { name: 'coach' }, spec: coach.spec },
+      });
+      const key = await waitFor('the namespace’s registration key', async () => {
+        const copy = await core
+          .readNamespacedSecret({ name: REGISTRATION_SECRET, namespace: agentsNs })
+          .catch(() => undefined);
+        return copy && Buffer.from(copy.data?.[REGISTRATION_SECRET_KEY] ?? '', 'base64').toString();
+      });
+      expect(key).toBe(scopedRegistrationKey(adminKey, agentsNs));
+      const registered = await fetch(`${controlPlane.url}/api/v1/register`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-admin-key': key },
+        body: JSON.stringify({ agentName: 'coach', namespace: agentsNs, instanceId: 'coach-0', runtime: 'k8s' }),
+      });
+      expect(registered.status).toBe(201);
+      await waitFor('Registered=True', async () => {
+        const agent = (await custom.getNamespacedCustomObject(ref)) as {
+          status?: { conditions?: { type: string; status: string }[] };
+        };
+        return agent.status?.conditions?.some((c) => c.type === 'Registered' && c.status === 'True') === true;
+      });
+    } finally {
+      await operator.stop();
+      await controlPlane.stop();
+      await core.deleteNamespace({ name: agentsNs }).catch(() => undefined);
+    }
+  }
+
+  it('honours controlPlane.existingSecret end to end: the operator derives the keys from it', async () => {
+    const ns = testNamespace();
+    const adminKey = 'byo-admin-key-0123456789abcdef';
+    const jwtSecret = 'byo-jwt-secret-0123456789abcdef0123456789';
+    await core.createNamespace({ body: { metadata: { name: ns } } }).catch(() => undefined);
+    await core.createNamespacedSecret({
+      namespace: ns,
+      body: { metadata: { name: 'my-keys' }, stringData: { apiKey: adminKey, jwtSecret } },
+    });
+    try {
+      await installChart(testKubeconfigPath(), ns, [...USER_FLAGS, 'controlPlane.existingSecret=my-keys']);
+      const operatorEnv = Object.fromEntries(
+        (
+          (await apps.readNamespacedDeployment({ name: 'agentspec-operator', namespace: ns })).spec?.template.spec
+            ?.containers[0]?.env ?? []
+        ).map((e) => [e.name, e.value]),
+      );
+      expect(operatorEnv['AGENTSPEC_SOURCE_SECRET']).toBe('my-keys');
+      await registersThroughTheChart(adminKey, jwtSecret, { AGENTSPEC_SOURCE_SECRET: 'my-keys' });
+    } finally {
+      await installChart(testKubeconfigPath(), ns, USER_FLAGS);
+      await core.deleteNamespacedSecret({ name: 'my-keys', namespace: ns }).catch(() => undefined);
+    }
+  }, 180_000);
+
+  it('uses a Secret created by hand before the install (seed 000) and derives its JWT secret', async () => {
+    const ns = testNamespace();
+    await helm('uninstall', 'agentspec', '-n', ns).catch(() => undefined);
+    // The chart's Secret outlives an uninstall (resource-policy keep); here it goes, and the user makes their own.
+    await core.deleteNamespacedSecret({ name: REGISTRATION_SECRET, namespace: ns }).catch(() => undefined);
+    await core.createNamespace({ body: { metadata: { name: ns } } }).catch(() => undefined);
+    const adminKey = 'hand-made-admin-key-0123456789';
+    await core.createNamespacedSecret({
+      namespace: ns,
+      body: { metadata: { name: REGISTRATION_SECRET }, stringData: { apiKey: adminKey } },
+    });
+    await installChart(testKubeconfigPath(), ns, USER_FLAGS);
+    // Used, not clobbered: still the user's key, still not Helm's.
+    const secret = await core.readNamespacedSecret({ name: REGISTRATION_SECRET, namespace: ns });
+    expect(Buffer.from(secret.data?.[REGISTRATION_SECRET_KEY] ?? '', 'base64').toString()).toBe(adminKey);
+    expect(secret.metadata?.labels?.['app.kubernetes.io/managed-by']).toBeUndefined();
+    const derived = await core.readNamespacedSecret({ name: 'agentspec-control-plane-jwt', namespace: ns });
+    const jwtSecret = Buffer.from(derived.data?.[JWT_SECRET_KEY] ?? '', 'base64').toString();
+    expect(jwtSecret).toMatch(/^[0-9a-f]{64}$/);
+    const controlPlaneEnv = (await apps.readNamespacedDeployment({ name: 'agentspec-control-plane', namespace: ns }))
+      .spec?.template.spec?.containers[0]?.env;
+    expect(controlPlaneEnv?.find((e) => e.name === 'JWT_SECRET')?.valueFrom?.secretKeyRef?.name).toBe(
+      'agentspec-control-plane-jwt',
+    );
+    await registersThroughTheChart(adminKey, jwtSecret, {});
+  }, 180_000);
+
+  it('admits an Agent asking for a ServiceAccount or Secrets only from a user who may create Deployments', async () => {
+    const ns = testNamespace();
+    await installChart(testKubeconfigPath(), ns, USER_FLAGS);
+    const team = `${ns}-vap`;
+    const rbac = kc.makeApiClient(RbacAuthorizationV1Api);
+    await core.createNamespace({ body: { metadata: { name: team } } });
+    const role = (name: string, rules: { apiGroups: string[]; resources: string[]; verbs: string[] }[]) =>
+      rbac.createNamespacedRole({ namespace: team, body: { metadata: { name }, rules } });
+    const bind = (user: string, roleName: string) =>
+      rbac.createNamespacedRoleBinding({
+        namespace: team,
+        body: {
+          metadata: { name: `${user}-${roleName}` },
+          roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: roleName },
+          subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name: user }],
+        },
+      });
+    await role('agent-author', [
+      { apiGroups: ['agentspec.io'], resources: ['agents'], verbs: ['create', 'get', 'delete'] },
+    ]);
+    await role('deployer', [{ apiGroups: ['apps'], resources: ['deployments'], verbs: ['create'] }]);
+    await bind('alice', 'agent-author');
+    await bind('bob', 'agent-author');
+    await bind('bob', 'deployer');
+    const dir = mkdtempSync(join(tmpdir(), 'agentspec-vap-'));
+    const client = (user: string) => {
+      const config = new KubeConfig();
+      config.loadFromFile(writeImpersonatingKubeconfig(testKubeconfigPath(), user, join(dir, `${user}.kubeconfig`)));
+      return config.makeApiClient(CustomObjectsApi);
+    };
+    const base = coach.spec as { deployment: Record<string, unknown> };
+    const agent = (name: string, deployment: Record<string, unknown>) => ({
+      group: 'agentspec.io',
+      version: 'v1',
+      namespace: team,
+      plural: 'agents',
+      body: {
+        apiVersion: 'agentspec.io/v1',
+        kind: 'Agent',
+        metadata: { name },
+        spec: { ...coach.spec, deployment: { ...base.deployment, ...deployment } },
+      },
+    });
+    const create = (user: string, name: string, deployment: Record<string, unknown>) =>
+      client(user)
+        .createNamespacedCustomObject(agent(name, deployment))
+        .then(
+          () => ({ status: 201, message: '' }),
+          (err: { code?: number; body?: string }) => ({
+            status: err.code ?? 0,
+            message: (JSON.parse(err.body ?? '{}') as { message?: string }).message ?? '',
+          }),
+        );
+    try {
+      const asking = [
+        { serviceAccountName: 'default' },
+        { envFrom: [{ secretRef: { name: 'db' } }] },
+        { env: [{ name: 'TOKEN', valueFrom: { secretKeyRef: { name: 'db', key: 'token' } } }] },
+      ];
+      // The policy is type-checked and loaded by the apiserver shortly after the install: wait for its first denial.
+      const denied = await waitFor('the policy to deny alice', async () => {
+        const result = await create('alice', 'asks-0', asking[0]!);
+        if (result.status === 201) {
+          await client('alice').deleteNamespacedCustomObject({ ...agent('asks-0', {}), name: 'asks-0' });
+          return false;
+        }
+        return result;
+      });
+      expect(denied.status).toBe(403);
+      expect(denied.message).toContain('only a user who may create Deployments in namespace');
+      for (const [n, deployment] of asking.entries()) {
+        expect((await create('alice', `asks-${n}`, deployment)).status).toBe(403);
+        expect((await create('bob', `asks-${n}`, deployment)).status).toBe(201);
+      }
+      // An Agent that asks for nothing more is alice's to create.
+      expect((await create('alice', 'plain', {})).status).toBe(201);
+    } finally {
+      await core.deleteNamespace({ name: team }).catch(() => undefined);
+    }
+  }, 120_000);
 });

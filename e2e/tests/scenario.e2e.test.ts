@@ -8,7 +8,14 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
-import { AppsV1Api, CoreV1Api, CustomObjectsApi, type V1Pod } from '@kubernetes/client-node';
+import {
+  AppsV1Api,
+  CoreV1Api,
+  CustomObjectsApi,
+  KubeConfig,
+  RbacAuthorizationV1Api,
+  type V1Pod,
+} from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadManifest, scopedRegistrationKey, startPushMode, stopPushMode } from '@agentspec/sdk';
 import {
@@ -18,6 +25,7 @@ import {
   startPlatform,
   testbinPaths,
   waitFor,
+  writeImpersonatingKubeconfig,
   type Platform,
 } from '../src/index.js';
 import { testDatabase, testKubeConfig, testKubeconfigPath, testNamespace } from '../src/vitest/test-context.js';
@@ -338,6 +346,106 @@ describe('from kubectl apply to a graded, registered agent', () => {
       stopPushMode();
     }
   });
+
+  it('a tenant who may only create pods and Agents in team-a gets a key for team-a and nothing more', async () => {
+    const teamA = `${agents()}-team-a`;
+    const rbac = kc.makeApiClient(RbacAuthorizationV1Api);
+    await core.createNamespace({ body: { metadata: { name: teamA } } });
+    try {
+      await rbac.createNamespacedRole({
+        namespace: teamA,
+        body: {
+          metadata: { name: 'tenant' },
+          rules: [
+            { apiGroups: [''], resources: ['pods'], verbs: ['create', 'get'] },
+            { apiGroups: ['agentspec.io'], resources: ['agents'], verbs: ['create', 'get'] },
+          ],
+        },
+      });
+      await rbac.createNamespacedRoleBinding({
+        namespace: teamA,
+        body: {
+          metadata: { name: 'tenant' },
+          roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'tenant' },
+          subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name: 'tenant-a' }],
+        },
+      });
+      const tenantConfig = new KubeConfig();
+      tenantConfig.loadFromFile(
+        writeImpersonatingKubeconfig(testKubeconfigPath(), 'tenant-a', join(platform.dir, 'tenant-a.kubeconfig')),
+      );
+      // The tenant's pod, labelled for injection, with an agent container and a sidecar.
+      const pod = await tenantConfig.makeApiClient(CoreV1Api).createNamespacedPod({
+        namespace: teamA,
+        body: {
+          metadata: {
+            name: 'tenant-agent',
+            labels: { 'agentspec.io/inject': 'true', 'agentspec.io/agent-name': 'tenant' },
+          },
+          spec: {
+            containers: [
+              { name: 'agent', image: 'registry.test/tenant-agent:1' },
+              { name: 'agentspec-sidecar', image: 'registry.test/agentspec-sidecar:0.1.0' },
+            ],
+          },
+        },
+      });
+      const [agentContainer, sidecar] = pod.spec?.containers ?? [];
+      const names = (c: typeof agentContainer) => (c?.env ?? []).map((e) => e.name);
+      expect(names(agentContainer)).not.toContain('AGENTSPEC_ADMIN_KEY');
+      expect(sidecar?.env?.find((e) => e.name === 'AGENTSPEC_ADMIN_KEY')?.valueFrom?.secretKeyRef?.name).toBe(
+        'agentspec-control-plane',
+      );
+      // The key the sidecar gets: team-a's registration key, which the operator keeps there for the injected pod.
+      const key = await waitFor(
+        'the registration key in team-a',
+        async () => {
+          const copy = await core
+            .readNamespacedSecret({ name: 'agentspec-control-plane', namespace: teamA })
+            .catch(() => undefined);
+          return copy && Buffer.from(copy.data?.['apiKey'] ?? '', 'base64').toString();
+        },
+        { timeoutMs: 60_000 },
+      );
+      expect(key).toBe(scopedRegistrationKey(platform.adminKey, teamA));
+      const url = platform.controlPlane.url;
+      const registerIn = (namespace: string) =>
+        fetch(`${url}/api/v1/register`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', 'x-admin-key': key },
+          body: JSON.stringify({ agentName: 'tenant', namespace, instanceId: 'tenant-agent', runtime: 'k8s' }),
+        });
+      const mine = await registerIn(teamA);
+      expect(mine.status).toBe(201);
+      issuedTokens.push(((await mine.json()) as { apiKey: string }).apiKey);
+      expect((await registerIn(agents())).status).toBe(403);
+      const withKey = { 'x-admin-key': key };
+      for (const path of [
+        '/api/v1/agents',
+        '/api/v1/namespaces/-/agents',
+        `/api/v1/namespaces/${agents()}/agents/fitness-coach`,
+        `/api/v1/namespaces/${teamA}/agents/tenant/health`,
+        '/api/v1/events',
+      ]) {
+        expect([path, (await fetch(`${url}${path}`, { headers: withKey })).status]).toEqual([path, 403]);
+      }
+      for (const namespace of [teamA, agents()]) {
+        const del = await fetch(`${url}/api/v1/namespaces/${namespace}/agents/tenant`, {
+          method: 'DELETE',
+          headers: withKey,
+        });
+        expect(del.status).toBe(403);
+      }
+      // And the tenant cannot read the Secret itself (only its pods can, through the secretKeyRef).
+      await expect(
+        tenantConfig
+          .makeApiClient(CoreV1Api)
+          .readNamespacedSecret({ name: 'agentspec-control-plane', namespace: teamA }),
+      ).rejects.toMatchObject({ code: 403 });
+    } finally {
+      await core.deleteNamespace({ name: teamA }).catch(() => undefined);
+    }
+  }, 120_000);
 
   it('secrets audit: no stored object, log line or response holds the admin key, the JWT secret or a token', async () => {
     const result = await auditSecrets({

@@ -38,7 +38,7 @@ describe('generated agent pods under Pod Security "restricted"', () => {
       sidecarImage: 'registry.test/agentspec-sidecar:0.1.0',
       defaultImage: 'registry.test/coach:1',
       managedBy: 'agentspec-operator',
-    }) as { spec: { template: typeof template } };
+    }) as unknown as { spec: { template: typeof template } };
     template = deployment.spec.template;
   });
 
