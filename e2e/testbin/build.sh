@@ -5,6 +5,7 @@
 #   helm                                                    -> $AGENTSPEC_CACHE/testbin/helm-$HELM_VERSION
 #   ct (chart-testing) with its chart_schema/lintconf       -> $AGENTSPEC_CACHE/testbin/ct-$CHART_TESTING_VERSION
 #   opa (the sidecar's policy tests)                         -> $AGENTSPEC_CACHE/testbin/opa-$OPA_VERSION
+#   kube-score (make chart-lint)                             -> $AGENTSPEC_CACHE/testbin/kube-score-$KUBE_SCORE_VERSION
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 # shellcheck source=versions.env
@@ -14,6 +15,7 @@ k8s_dir="$cache/k8s-$KUBERNETES_VERSION-etcd-$ETCD_VERSION"
 helm_dir="$cache/helm-$HELM_VERSION"
 ct_dir="$cache/ct-$CHART_TESTING_VERSION"
 opa_dir="$cache/opa-$OPA_VERSION"
+kube_score_dir="$cache/kube-score-$KUBE_SCORE_VERSION"
 
 log() { echo "testbin: $*" >&2; }
 command -v go >/dev/null || { log "Go 1.24 or newer is required to build the test binaries"; exit 1; }
@@ -50,4 +52,6 @@ if [[ ! -f "$ct_dir/lintconf.yaml" ]]; then
 fi
 build "$here/opa" "$opa_dir" opa github.com/open-policy-agent/opa \
   "-X github.com/open-policy-agent/opa/v1/version.Version=${OPA_VERSION#v}"
-echo "$k8s_dir:$helm_dir:$ct_dir:$opa_dir"
+build "$here/kube-score" "$kube_score_dir" kube-score github.com/zegl/kube-score/cmd/kube-score \
+  "-X main.version=${KUBE_SCORE_VERSION#v}"
+echo "$k8s_dir:$helm_dir:$ct_dir:$opa_dir:$kube_score_dir"

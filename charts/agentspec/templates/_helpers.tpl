@@ -104,3 +104,22 @@ affinity:
   {{- toYaml . | nindent 2 }}
 {{- end }}
 {{- end -}}
+
+{{- /*
+Replicas of one component on different nodes when the scheduler can (preferred, so a one-node cluster still runs
+them): unless the component's own affinity is set. Takes dict "values" (the component's values) "sel" (its
+selector labels dict for agentspec.selectorLabels).
+*/}}
+{{- define "agentspec.spread" -}}
+{{- if and (gt (int .values.replicas) 1) (not .values.affinity) }}
+affinity:
+  podAntiAffinity:
+    preferredDuringSchedulingIgnoredDuringExecution:
+      - weight: 100
+        podAffinityTerm:
+          topologyKey: kubernetes.io/hostname
+          labelSelector:
+            matchLabels:
+              {{- include "agentspec.selectorLabels" .sel | nindent 14 }}
+{{- end }}
+{{- end -}}
