@@ -78,7 +78,8 @@ async function renderChart(values: string[], showOnly?: string): Promise<string>
 
 describe('charts/agentspec', () => {
   afterAll(async () => {
-    await helm('uninstall', 'agentspec', '-n', testNamespace()).catch(() => undefined);
+    // --no-hooks: no kubelet runs the pre-delete Job here; its command is tested on its own below.
+    await helm('uninstall', 'agentspec', '-n', testNamespace(), '--no-hooks').catch(() => undefined);
   });
 
   it('renders every ci/*-values.yaml into objects the apiserver accepts (server-side dry run)', async () => {
@@ -123,6 +124,38 @@ describe('charts/agentspec', () => {
       )?.length ?? 0;
     expect(await render(2)).toBe(2);
     expect(await render(1)).toBe(0);
+  });
+
+  it('ships ingress NetworkPolicies: PostgreSQL from the control plane only, the control plane from agent pods and the operator', async () => {
+    type Policy = {
+      metadata: { name: string };
+      spec: { podSelector: { matchLabels: Record<string, string> }; ingress?: { from?: Record<string, unknown>[] }[] };
+    };
+    const policies = (await renderChart(USER_FLAGS, 'templates/networkpolicy.yaml'))
+      .split('\n---\n')
+      .map((d) => parse(d) as Policy | null)
+      .filter((d): d is Policy => d !== null);
+    const byName = Object.fromEntries(policies.map((p) => [p.metadata.name, p]));
+    const component = (c: string) => expect.objectContaining({ 'app.kubernetes.io/component': c });
+    expect(byName['agentspec-postgresql']?.spec.ingress?.[0]?.from).toEqual([
+      { podSelector: { matchLabels: component('control-plane') } },
+    ]);
+    expect(byName['agentspec-control-plane']?.spec.ingress?.[0]?.from).toEqual([
+      { namespaceSelector: {}, podSelector: { matchLabels: { 'agentspec.io/inject': 'true' } } },
+      { podSelector: { matchLabels: component('operator') } },
+    ]);
+    expect(Object.keys(byName).sort()).toEqual([
+      'agentspec-control-plane',
+      'agentspec-operator',
+      'agentspec-operator-uninstall',
+      'agentspec-postgresql',
+      'agentspec-webhook',
+    ]);
+    expect(
+      await renderChart([...USER_FLAGS, 'networkPolicy.enabled=false'], 'templates/networkpolicy.yaml').catch(
+        (e: Error) => e.message,
+      ),
+    ).toContain('could not find template');
   });
 
   it('installs without flags, then upgrades with the control plane and the webhook, keeping the keys', async () => {
@@ -194,7 +227,7 @@ describe('charts/agentspec', () => {
     expect((await core.readNamespacedSecret({ name: 'agentspec-postgresql', namespace: ns })).data).toEqual(pg.data);
 
     // Uninstall keeps the CRD (crds.keep).
-    await helm('uninstall', 'agentspec', '-n', ns);
+    await helm('uninstall', 'agentspec', '-n', ns, '--no-hooks');
     const crd = await kc
       .makeApiClient(ApiextensionsV1Api)
       .readCustomResourceDefinition({ name: 'agents.agentspec.io' });
@@ -399,7 +432,7 @@ describe('charts/agentspec', () => {
 
   it('uses a Secret created by hand before the install (seed 000) and derives its JWT secret', async () => {
     const ns = testNamespace();
-    await helm('uninstall', 'agentspec', '-n', ns).catch(() => undefined);
+    await helm('uninstall', 'agentspec', '-n', ns, '--no-hooks').catch(() => undefined);
     // The chart's Secret outlives an uninstall (resource-policy keep); here it goes, and the user makes their own.
     await core.deleteNamespacedSecret({ name: REGISTRATION_SECRET, namespace: ns }).catch(() => undefined);
     await core.createNamespace({ body: { metadata: { name: ns } } }).catch(() => undefined);
@@ -503,5 +536,61 @@ describe('charts/agentspec', () => {
     } finally {
       await core.deleteNamespace({ name: team }).catch(() => undefined);
     }
+  }, 120_000);
+
+  it('releases every Agent from the finalizer on uninstall, so kept Agents and their namespaces can go', async () => {
+    const ns = testNamespace();
+    await installChart(testKubeconfigPath(), ns, USER_FLAGS);
+    // The chart's pre-delete hook runs the operator image with release-finalizers as the operator's ServiceAccount.
+    const hook = parse(
+      await renderChart(USER_FLAGS, 'templates/operator.yaml').then(
+        (out) => out.split('\n---\n').find((d) => d.includes('kind: Job')) ?? '',
+      ),
+    ) as {
+      metadata: { annotations: Record<string, string> };
+      spec: { template: { spec: { serviceAccountName: string; containers: { args: string[] }[] } } };
+    };
+    expect(hook.metadata.annotations['helm.sh/hook']).toBe('pre-delete');
+    expect(hook.spec.template.spec.serviceAccountName).toBe('agentspec-operator');
+    expect(hook.spec.template.spec.containers[0]?.args).toEqual(['release-finalizers']);
+
+    const held = `${ns}-held`;
+    const custom = kc.makeApiClient(CustomObjectsApi);
+    await core.createNamespace({ body: { metadata: { name: held } } });
+    await custom.createNamespacedCustomObject({
+      group: 'agentspec.io',
+      version: 'v1',
+      namespace: held,
+      plural: 'agents',
+      body: {
+        apiVersion: 'agentspec.io/v1',
+        kind: 'Agent',
+        metadata: { name: 'coach', finalizers: ['agentspec.io/deregister'] },
+        spec: coach.spec,
+      },
+    });
+    // What the Job runs, with the same rights.
+    const dir = mkdtempSync(join(tmpdir(), 'agentspec-release-'));
+    const kubeconfig = writeImpersonatingKubeconfig(
+      testKubeconfigPath(),
+      `system:serviceaccount:${ns}:agentspec-operator`,
+      join(dir, 'operator.kubeconfig'),
+    );
+    const { stdout } = await run(process.execPath, [
+      join(root, 'operator', 'dist', 'bin', 'operator.js'),
+      'release-finalizers',
+      `--kubeconfig=${kubeconfig}`,
+    ]);
+    expect(stdout).toContain('finalizers released');
+    await core.deleteNamespace({ name: held });
+    await waitFor(
+      'the namespace with the kept Agent to be deleted',
+      async () =>
+        await core.readNamespace({ name: held }).then(
+          () => false,
+          (err: { code?: number }) => err.code === 404,
+        ),
+      { timeoutMs: 60_000 },
+    );
   }, 120_000);
 });

@@ -23,7 +23,8 @@ export function createOperatorLogger(level: string, secrets: (string | undefined
   });
 }
 
-function loadKubeConfig(path: string | undefined): KubeConfig {
+/** The kubeconfig the settings name, else in-cluster, else the default one. */
+export function loadKubeConfig(path: string | undefined): KubeConfig {
   const kc = new KubeConfig();
   if (path) kc.loadFromFile(path);
   else kc.loadFromDefault();
