@@ -9,6 +9,7 @@ describe('versions.env', () => {
       'ETCD_VERSION',
       'HELM_VERSION',
       'KUBERNETES_VERSION',
+      'KUBE_SCORE_VERSION',
       'OPA_VERSION',
     ]);
     for (const value of Object.values(versions)) expect(value).toMatch(/^v\d+\.\d+\.\d+$/);

@@ -13,6 +13,7 @@ import {
   CoreV1Api,
   CustomObjectsApi,
   KubeConfig,
+  NetworkingV1Api,
   PolicyV1Api,
   RbacAuthorizationV1Api,
   type V1PodTemplateSpec,
@@ -269,7 +270,13 @@ describe('charts/agentspec', () => {
     expect(await canI(operatorKubeconfig, 'get', 'secrets/agentspec-control-plane', '-n', agentsNs)).toBe('yes');
     expect(await canI(operatorKubeconfig, 'get', 'secrets/some-other-secret', '-n', agentsNs)).toBe('no');
     expect(await canI(operatorKubeconfig, 'delete', 'pods', '-n', agentsNs)).toBe('no');
-    const operator = await startChartOperator({ kubeconfigPath: testKubeconfigPath(), namespace: ns, dir });
+    // As the chart runs it with networkPolicy.enabled (the default).
+    const operator = await startChartOperator({
+      kubeconfigPath: testKubeconfigPath(),
+      namespace: ns,
+      dir,
+      env: { AGENTSPEC_NETWORK_POLICIES: 'true' },
+    });
     const webhook = await startChartWebhook({
       kubeconfigPath: testKubeconfigPath(),
       namespace: ns,
@@ -314,6 +321,18 @@ describe('charts/agentspec', () => {
       expect((await apps.readNamespacedDeployment({ name: 'coach', namespace: agentsNs })).metadata?.name).toBe(
         'coach',
       );
+      // Its NetworkPolicy: the proxy open, the sidecar's diagnostics port only from the release namespace.
+      const policy = await kc
+        .makeApiClient(NetworkingV1Api)
+        .readNamespacedNetworkPolicy({ name: 'coach', namespace: agentsNs });
+      expect(policy.metadata?.ownerReferences?.[0]).toMatchObject({ kind: 'Agent', name: 'coach' });
+      expect(JSON.parse(JSON.stringify(policy.spec?.ingress))).toEqual([
+        { ports: [{ port: 4000, protocol: 'TCP' }] },
+        {
+          ports: [{ port: 4001, protocol: 'TCP' }],
+          _from: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': ns } } }],
+        },
+      ]);
       await operator.process.waitUntil(
         'the registration Secret copied',
         async () =>

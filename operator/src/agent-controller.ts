@@ -79,13 +79,28 @@ export function setupAgentController(mgr: Manager, config: OperatorConfig): void
     resource: { apiVersion: 'v1', kind: 'Service', plural: 'services' },
   });
   const pods = config.releaseNamespace || config.controlPlaneUrl ? injectedPodInformer(mgr, config) : undefined;
+  const policyFrom = config.networkPolicies ? config.releaseNamespace : undefined;
+  const networkPolicies = policyFrom
+    ? mgr.informer<KubernetesObject>('networkpolicies', {
+        ...owned,
+        resource: { apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', plural: 'networkpolicies' },
+      })
+    : undefined;
 
   let enqueue: (key: string) => void = () => undefined;
   const controlPlane = controlPlaneFor(mgr, config, (key) => enqueue(key), agents);
   const reconciler = new AgentReconciler({
     kubeConfig: mgr.kubeConfig,
-    caches: { agents, deployments, configMaps, services, ...(pods ? { injectedPods: pods } : {}) },
+    caches: {
+      agents,
+      deployments,
+      configMaps,
+      services,
+      ...(pods ? { injectedPods: pods } : {}),
+      ...(networkPolicies ? { networkPolicies } : {}),
+    },
     sidecarImage: config.sidecarImage,
+    ...(policyFrom ? { networkPolicy: { diagnosticsFrom: policyFrom } } : {}),
     logger: mgr.logger,
     registry: mgr.registry,
     events: new EventRecorder({ kubeConfig: mgr.kubeConfig, component: FIELD_MANAGER, logger: mgr.logger }),
@@ -102,6 +117,7 @@ export function setupAgentController(mgr: Manager, config: OperatorConfig): void
   deployments.on(enqueueOwner);
   configMaps.on(enqueueOwner);
   services.on(enqueueOwner);
+  networkPolicies?.on(enqueueOwner);
   // A new pod of an Agent: was the registration injected into it?
   pods?.on((event, pod) => {
     const name = pod.metadata?.labels?.[LABEL_AGENT_NAME];

@@ -74,6 +74,8 @@ export interface AgentCaches {
   deployments: Cache<V1Deployment>;
   configMaps: Cache<V1ConfigMap>;
   services: Cache<V1Service>;
+  /** The Agents' NetworkPolicies, when the operator makes them. */
+  networkPolicies?: Cache<KubernetesObject>;
   /** Pods labelled agentspec.io/inject, to tell when the webhook did not inject an Agent's pods. */
   injectedPods?: Cache<V1Pod>;
 }
@@ -85,6 +87,8 @@ export interface AgentReconcilerOptions {
   caches: AgentCaches;
   /** agentspec-sidecar image for Agents that do not name one. */
   sidecarImage: string;
+  /** Also a NetworkPolicy per Agent: the diagnostics port only from this namespace's pods. */
+  networkPolicy?: { diagnosticsFrom: string };
   logger: Logger;
   events?: EventRecorder;
   controlPlane?: {
@@ -94,6 +98,24 @@ export interface AgentReconcilerOptions {
     deregisterTimeoutMs: number;
   };
   now?: () => Date;
+}
+
+/**
+ * client-node serialises a known kind through its generated model, which names JSON's `from` `_from` (a reserved
+ * word) and drops a `from` it does not know: a NetworkPolicy's ingress sources would silently vanish (found by the
+ * chart's RBAC test, where the diagnostics port ended up open to every pod). Only NetworkPolicy has such a field
+ * among what the operator applies.
+ */
+function forClientSerializer(object: K8sObject): K8sObject {
+  if (object.kind !== 'NetworkPolicy') return object;
+  const spec = object['spec'] as { ingress?: Record<string, unknown>[] };
+  return {
+    ...object,
+    spec: {
+      ...spec,
+      ingress: (spec.ingress ?? []).map(({ from, ...rule }) => (from === undefined ? rule : { ...rule, _from: from })),
+    },
+  };
 }
 
 /**
@@ -163,6 +185,7 @@ export class AgentReconciler {
         namespace,
         spec: parsed.data,
         sidecarImage: this.options.sidecarImage,
+        ...(this.options.networkPolicy ? { networkPolicy: this.options.networkPolicy } : {}),
         managedBy: FIELD_MANAGER,
         owner: { apiVersion: agent.apiVersion, kind: agent.kind, name, uid: agent.metadata.uid },
       });
@@ -223,13 +246,13 @@ export class AgentReconciler {
     metadata.annotations = { ...metadata.annotations, [DESIRED_HASH_ANNOTATION]: hash };
     const key = `${metadata.namespace}/${metadata.name}`;
     const cacheKey = `${object.kind}/${key}`;
-    const cache =
-      object.kind === 'Deployment'
-        ? this.options.caches.deployments
-        : object.kind === 'Service'
-          ? this.options.caches.services
-          : this.options.caches.configMaps;
-    const live = (cache as Cache<KubernetesObject>).get(key);
+    const caches: Record<string, Cache<KubernetesObject> | undefined> = {
+      Deployment: this.options.caches.deployments,
+      Service: this.options.caches.services,
+      ConfigMap: this.options.caches.configMaps,
+      NetworkPolicy: this.options.caches.networkPolicies,
+    };
+    const live = caches[object.kind]?.get(key);
     const last = this.applied.get(cacheKey);
     if (
       live &&
@@ -239,7 +262,7 @@ export class AgentReconciler {
     }
     this.writes?.inc({ kind: object.kind, verb: 'apply' });
     const result = await this.objects.patch(
-      object as KubernetesObject,
+      forClientSerializer(object) as KubernetesObject,
       undefined,
       undefined,
       FIELD_MANAGER,

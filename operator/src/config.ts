@@ -57,6 +57,12 @@ export const SETTINGS = {
     '(none)',
     'where the Secret holding the admin key lives (each agent namespace gets its registration key from it)',
   ),
+  networkPolicies: setting.bool(
+    'network-policies',
+    'AGENTSPEC_NETWORK_POLICIES',
+    false,
+    "per Agent, a NetworkPolicy: the sidecar's proxy port open, its diagnostics port only from the release namespace",
+  ),
   sourceSecret: setting.string(
     'source-secret',
     'AGENTSPEC_SOURCE_SECRET',
@@ -109,6 +115,9 @@ function checkOperatorSettings(v: SettingsValues<typeof SETTINGS>, problems: str
   }
   if (v.controlPlaneUrl !== undefined && !/^https?:\/\/[^/]/.test(v.controlPlaneUrl)) {
     problems.push(`--control-plane-url (${ENV.controlPlaneUrl}) must be an http:// or https:// URL`);
+  }
+  if (v.networkPolicies && !v.releaseNamespace) {
+    problems.push('--network-policies (AGENTSPEC_NETWORK_POLICIES) needs --release-namespace (POD_NAMESPACE)');
   }
   if (v.controlPlaneUrl && !v.adminKey) {
     problems.push(`${ENV.adminKey} must be set when a control plane URL is configured (the read API needs it)`);

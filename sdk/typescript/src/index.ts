@@ -89,6 +89,7 @@ export {
   buildWorkload,
   buildDeployment,
   buildService,
+  buildNetworkPolicy,
   buildManifestConfigMap,
   manifestConfigMapName,
   renderAgentYaml,

@@ -180,4 +180,26 @@ describe('desired workload of an Agent', () => {
     ).version;
     expect(DEFAULT_SIDECAR_IMAGE).toBe(`ghcr.io/agentspec/sidecar:${version}`);
   });
+
+  it('adds a NetworkPolicy when asked: the proxy open, diagnostics only from the release namespace', () => {
+    const input = {
+      name: 'coach',
+      namespace: 'team-a',
+      spec: { deployment: { replicas: 1, port: 8000, image: 'i' } },
+      sidecarImage: 's',
+      managedBy: 'm',
+    } as unknown as Parameters<typeof buildWorkload>[0];
+    expect(buildWorkload(input).map((o) => o.kind)).toEqual(['ConfigMap', 'Deployment', 'Service']);
+    const withPolicy = buildWorkload({ ...input, networkPolicy: { diagnosticsFrom: 'agentspec-system' } });
+    const policy = withPolicy.at(-1) as unknown as { kind: string; spec: { podSelector: unknown; ingress: unknown[] } };
+    expect(policy.kind).toBe('NetworkPolicy');
+    expect(policy.spec.podSelector).toEqual({ matchLabels: { 'agentspec.io/agent-name': 'coach' } });
+    expect(policy.spec.ingress).toEqual([
+      { ports: [{ port: 4000, protocol: 'TCP' }] },
+      {
+        ports: [{ port: 4001, protocol: 'TCP' }],
+        from: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'agentspec-system' } } }],
+      },
+    ]);
+  });
 });

@@ -54,6 +54,8 @@ export interface WorkloadInput {
   owner?: OwnerReference;
   /** Secret whose keys become the agent's environment (optional: true), e.g. from secret.yaml.example. */
   envSecretName?: string;
+  /** Also a NetworkPolicy for the agent's pods: the diagnostics port only from this namespace (the release's). */
+  networkPolicy?: { diagnosticsFrom: string };
 }
 
 export const DEFAULT_SIDECAR_RESOURCES = { requests: { cpu: '50m', memory: '64Mi' }, limits: { memory: '256Mi' } };
@@ -230,7 +232,36 @@ export function buildService(input: WorkloadInput): K8sObject {
   };
 }
 
-/** ConfigMap, Deployment and Service, in apply order. */
+/**
+ * The ingress of an Agent's pods: the sidecar's proxy from anywhere (the agent's traffic), its diagnostics port
+ * (health, gap, the audit ring) only from `diagnosticsFrom`'s pods; nothing else (the agent itself is reached
+ * through the proxy). Kubelet probes are not subject to it.
+ */
+export function buildNetworkPolicy(input: WorkloadInput, diagnosticsFrom: string): K8sObject {
+  return {
+    apiVersion: 'networking.k8s.io/v1',
+    kind: 'NetworkPolicy',
+    metadata: meta(input, input.name, 'agent'),
+    spec: {
+      podSelector: { matchLabels: { [LABEL_AGENT_NAME]: input.name } },
+      policyTypes: ['Ingress'],
+      ingress: [
+        { ports: [{ port: PROXY_PORT, protocol: 'TCP' }] },
+        {
+          ports: [{ port: DIAGNOSTICS_PORT, protocol: 'TCP' }],
+          from: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': diagnosticsFrom } } }],
+        },
+      ],
+    },
+  };
+}
+
+/** ConfigMap, Deployment, Service (and the NetworkPolicy when asked for), in apply order. */
 export function buildWorkload(input: WorkloadInput): K8sObject[] {
-  return [buildManifestConfigMap(input), buildDeployment(input), buildService(input)];
+  return [
+    buildManifestConfigMap(input),
+    buildDeployment(input),
+    buildService(input),
+    ...(input.networkPolicy ? [buildNetworkPolicy(input, input.networkPolicy.diagnosticsFrom)] : []),
+  ];
 }
