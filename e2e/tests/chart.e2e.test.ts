@@ -70,9 +70,15 @@ function expectRestricted(template: V1PodTemplateSpec | undefined, what: string)
   }
 }
 
-/** `helm template` of the chart with these values (`key=value`), only `showOnly` when given; its stdout. */
+/**
+ * `helm template` of the chart with these values (`key=value`), only `showOnly` when given; its stdout. An apiKey is
+ * given first (the values may override it): without a cluster the chart refuses to generate keys.
+ */
 async function renderChart(values: string[], showOnly?: string): Promise<string> {
-  const sets = values.flatMap((value) => ['--set', value]);
+  const sets = ['controlPlane.apiKey=render-admin-key-0123456789abcdef', ...values].flatMap((value) => [
+    '--set',
+    value,
+  ]);
   const only = showOnly ? ['--show-only', showOnly] : [];
   return (await helm('template', 'agentspec', chart, '--kube-version', kubeVersion(), ...sets, ...only)).stdout;
 }
@@ -359,6 +365,22 @@ describe('charts/agentspec', () => {
       await core.deleteNamespace({ name: agentsNs }).catch(() => undefined);
     }
   }, 180_000);
+
+  it('refuses to generate keys without a cluster (helm template would rotate them on every render)', async () => {
+    const error = await helm(
+      'template',
+      'agentspec',
+      chart,
+      '--kube-version',
+      kubeVersion(),
+      ...USER_FLAGS.flatMap((v) => ['--set', v]),
+    ).then(
+      () => undefined,
+      (err: Error) => err.message,
+    );
+    expect(error).toContain('controlPlane: keys cannot be generated without a cluster');
+    expect(error).toContain('set controlPlane.apiKey');
+  });
 
   it('derives jwtSecret from a given apiKey (seed 000)', async () => {
     const render = () =>
