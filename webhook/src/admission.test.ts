@@ -150,6 +150,19 @@ describe('admission', () => {
     expect((again.body as Answer).response.patch).toBeUndefined();
   });
 
+  it('skips the variables the pod names in agentspec.io/inject-skip-env (values its envFrom provides win)', () => {
+    const review = fixture('pod-without-env');
+    const pod = structuredClone(review.request.object);
+    pod.metadata!.annotations = {
+      ...pod.metadata!.annotations,
+      'agentspec.io/inject-skip-env': 'AGENTSPEC_ADMIN_KEY, AGENTSPEC_CONTROL_PLANE_URL',
+    };
+    pod.spec!.containers[0]!.envFrom = [{ secretRef: { name: 'my-registration' } }];
+    const result = admit({ ...review, request: { ...review.request, object: pod } }, options);
+    const env = applyPatch(pod, patchOf(result.body as Answer)).spec?.containers[0]?.env?.map((e) => e.name);
+    expect(env).toEqual(['AGENTSPEC_INSTANCE_ID', 'AGENTSPEC_NAMESPACE', 'AGENTSPEC_AGENT_NAME']);
+  });
+
   it('leaves unlabelled pods and excluded namespaces alone', () => {
     expect(admit(fixture('pod-unlabelled'), options).outcome).toBe('skipped');
     const review = fixture('pod-without-env');

@@ -2,6 +2,7 @@ import type { V1Container, V1EnvVar, V1Pod } from '@kubernetes/client-node';
 import {
   ANNOTATION_AGENT_NAME,
   ANNOTATION_INJECTED,
+  ANNOTATION_SKIP_ENV,
   ENV,
   LABEL_AGENT_NAME,
   LABEL_INJECT,
@@ -79,6 +80,8 @@ export function decideInjection(pod: V1Pod, namespace: string, options: InjectOp
     return { inject: true, patch, injected };
   }
   const names: string[] = [];
+  const skip = annotated ? (annotations as Record<string, unknown>)[ANNOTATION_SKIP_ENV] : undefined;
+  const skipped = typeof skip === 'string' ? skip.split(',').map((n) => n.trim()) : [];
   const containers: unknown = pod.spec?.containers;
   if (!Array.isArray(containers)) return { inject: true, patch, injected };
   (containers as (V1Container | null)[]).forEach((container, index) => {
@@ -87,6 +90,7 @@ export function decideInjection(pod: V1Pod, namespace: string, options: InjectOp
     const env: unknown = container.env;
     if (env !== undefined && env !== null && !Array.isArray(env)) return;
     const present = new Set(((env ?? []) as unknown[]).map((e) => (e as { name?: unknown } | null)?.name));
+    for (const name of skipped) present.add(name);
     const missing = registrationEnv(pod, options, container).filter((e) => !present.has(e.name));
     if (missing.length === 0) return;
     injected += missing.length;

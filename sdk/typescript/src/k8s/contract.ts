@@ -17,6 +17,12 @@ export const ANNOTATION_MANIFEST_HASH = 'agentspec.io/manifest-hash';
  * webhook added a container) adds nothing, so the registration key never spreads to containers added after it.
  */
 export const ANNOTATION_INJECTED = 'agentspec.io/injected';
+/**
+ * Comma-separated variable names the webhook must not inject into this pod: for values a container gets from its
+ * `envFrom` (Kubernetes gives `env` precedence over `envFrom`, and the webhook cannot see the keys of the Secrets and
+ * ConfigMaps a container names, so without this an injected variable would win over the user's).
+ */
+export const ANNOTATION_SKIP_ENV = 'agentspec.io/inject-skip-env';
 /** The operator's finalizer on Agents: deregisters the agent from the control plane before it goes. */
 export const FINALIZER_DEREGISTER = 'agentspec.io/deregister';
 
