@@ -1,5 +1,5 @@
-// Auto-registration against a stand-in of the control plane's documented API (register, heartbeat), until the
-// control-plane issue lands and these tests move to the real one.
+// Auto-registration against a stand-in of the control plane's documented API (register, heartbeat, token refresh):
+// answers the real control plane never gives on demand (a 401 now, a token due for refresh at once).
 import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, statSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
@@ -189,6 +189,104 @@ describe('agentspec register, then push mode (a remote agent outside the cluster
       });
     } finally {
       stopPushMode();
+    }
+  });
+});
+
+describe('auto-registration token refresh', () => {
+  /** A token shaped like the control plane's: only its iat and exp claims are read by the client. */
+  const jwtDueNow = (n: number): string => {
+    const now = Math.floor(Date.now() / 1000);
+    const claims = Buffer.from(JSON.stringify({ iat: now - 100, exp: now + 20, n })).toString('base64url');
+    return `eyJhbGciOiJIUzI1NiJ9.${claims}.sig`;
+  };
+  let refreshServer: Server;
+  let url = '';
+  const seen: { path: string; authorization?: string }[] = [];
+  let refuseRefresh = false;
+  let registered = 0;
+
+  beforeAll(async () => {
+    refreshServer = createServer((req, res) => {
+      req.resume();
+      req.on('end', () => {
+        seen.push({
+          path: req.url ?? '',
+          ...(req.headers.authorization ? { authorization: req.headers.authorization } : {}),
+        });
+        const json = (status: number, body: unknown) =>
+          res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+        if (req.url === '/api/v1/register') {
+          registered++;
+          return json(201, {
+            agentId: 'a1',
+            instanceId: 'pod-1',
+            apiKey: jwtDueNow(registered),
+            expiresAt: new Date(Date.now() + 20_000).toISOString(),
+            heartbeatIntervalSeconds: 0.05,
+          });
+        }
+        if (req.url === '/api/v1/token/refresh') {
+          if (refuseRefresh) return json(401, { error: 'Unauthorized', message: 'token revoked: register again' });
+          return json(200, {
+            agentId: 'a1',
+            instanceId: 'pod-1',
+            apiKey: `refreshed-${registered}`,
+            expiresAt: new Date(Date.now() + 3600_000).toISOString(),
+            heartbeatIntervalSeconds: 0.05,
+          });
+        }
+        if (req.url === '/api/v1/heartbeat') return void res.writeHead(204).end();
+        res.writeHead(404).end();
+      });
+    });
+    url = await listenOnLoopback(refreshServer);
+  });
+  afterAll(() => void refreshServer.close());
+
+  const start = () =>
+    new AutoRegistration({
+      config: {
+        controlPlaneUrl: url,
+        adminKey: 'admin-key',
+        agentName: 'coach',
+        namespace: 'team-a',
+        instanceId: 'pod-1',
+        runtime: 'k8s',
+      },
+      manifest,
+      heartbeat: async () => ({ health: { status: 'healthy' }, gap: { score: 90 } }),
+      backoff: { baseMs: 10, maxMs: 50 },
+      log: () => undefined,
+    }).start();
+
+  it('swaps the token at two thirds of its lifetime and heartbeats with the fresh one', async () => {
+    const registration = start();
+    try {
+      await waitFor('a heartbeat with the refreshed token', async () =>
+        seen.some((c) => c.path === '/api/v1/heartbeat' && c.authorization === 'Bearer refreshed-1'),
+      );
+      const refresh = seen.find((c) => c.path === '/api/v1/token/refresh');
+      // The registered token (due for refresh at once) was the one swapped.
+      expect(refresh?.authorization).toMatch(/^Bearer eyJhbGciOiJIUzI1NiJ9\./);
+      expect(registration.status).toMatchObject({ refreshes: 1, registrations: 1 });
+    } finally {
+      registration.stop();
+    }
+  });
+
+  it('registers again when the refresh is refused', async () => {
+    refuseRefresh = true;
+    seen.length = 0;
+    const before = registered;
+    const registration = start();
+    try {
+      await waitFor('a second registration after the refused refresh', async () => registered >= before + 2);
+      expect(seen.filter((c) => c.path === '/api/v1/token/refresh').length).toBeGreaterThanOrEqual(1);
+      expect(registration.status.refreshes).toBe(0);
+    } finally {
+      registration.stop();
+      refuseRefresh = false;
     }
   });
 });
