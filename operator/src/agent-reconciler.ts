@@ -3,8 +3,8 @@ import { isDeepStrictEqual } from 'node:util';
 import {
   CustomObjectsApi,
   KubernetesObjectApi,
+  loadYaml,
   PatchStrategy,
-  setHeaderOptions,
   type KubeConfig,
   type KubernetesObject,
   type V1ConfigMap,
@@ -15,6 +15,7 @@ import {
 import type { Logger } from 'pino';
 import { Counter, type Registry } from 'prom-client';
 import { registered } from './metric.js';
+import { AGENT_RESOURCE, patchAgentFinalizers } from './agent-api.js';
 import {
   agentResourceSpecSchema,
   buildWorkload,
@@ -48,10 +49,6 @@ export const MANAGED_BY_SELECTOR = `app.kubernetes.io/managed-by=${FIELD_MANAGER
 /** What the server-side apply of the workload's Deployment answered (the generic objects API returns any kind). */
 const isDeployment = (object: KubernetesObject | undefined): object is V1Deployment =>
   object?.kind === 'Deployment' && object.apiVersion === 'apps/v1';
-
-const GROUP = 'agentspec.io';
-const VERSION = 'v1';
-const PLURAL = 'agents';
 
 export interface AgentObject extends KubernetesObject {
   apiVersion: string;
@@ -101,22 +98,12 @@ export interface AgentReconcilerOptions {
 }
 
 /**
- * client-node serialises a known kind through its generated model, which names JSON's `from` `_from` (a reserved
- * word) and drops a `from` it does not know: a NetworkPolicy's ingress sources would silently vanish (found by the
- * chart's RBAC test, where the diagnostics port ended up open to every pod). Only NetworkPolicy has such a field
- * among what the operator applies.
+ * The wire JSON the SDK builds, as client-node's generated model of its kind: the library's own loader does it (JSON
+ * is YAML). Patching a plain object would go through that model's serialiser, which drops fields whose model names
+ * differ from the JSON ones — a NetworkPolicy's `from` (the model's `_from`) vanished that way and left the sidecar's
+ * diagnostics port open to every pod (found by the chart's RBAC test).
  */
-function forClientSerializer(object: K8sObject): K8sObject {
-  if (object.kind !== 'NetworkPolicy') return object;
-  const spec = object['spec'] as { ingress?: Record<string, unknown>[] };
-  return {
-    ...object,
-    spec: {
-      ...spec,
-      ingress: (spec.ingress ?? []).map(({ from, ...rule }) => (from === undefined ? rule : { ...rule, _from: from })),
-    },
-  };
-}
+const asClientModel = (object: K8sObject): KubernetesObject => loadYaml<KubernetesObject>(JSON.stringify(object));
 
 /**
  * Level-based reconcile of one Agent, read from the informers' caches: server-side-applies its ConfigMap,
@@ -262,7 +249,7 @@ export class AgentReconciler {
     }
     this.writes?.inc({ kind: object.kind, verb: 'apply' });
     const result = await this.objects.patch(
-      forClientSerializer(object) as KubernetesObject,
+      asClientModel(object),
       undefined,
       undefined,
       FIELD_MANAGER,
@@ -320,23 +307,10 @@ export class AgentReconciler {
     return undefined;
   }
 
-  /** JSON patch guarded by the resourceVersion: a concurrent change makes it fail (and the key is retried). */
+  /** Guarded by the resourceVersion: a concurrent change makes it fail (and the key is retried). */
   private async patchFinalizers(agent: AgentObject, finalizers: string[]): Promise<void> {
     this.writes?.inc({ kind: 'Agent', verb: 'patch' });
-    await this.custom.patchNamespacedCustomObject(
-      {
-        group: GROUP,
-        version: VERSION,
-        namespace: agent.metadata.namespace,
-        plural: PLURAL,
-        name: agent.metadata.name,
-        body: [
-          { op: 'test', path: '/metadata/resourceVersion', value: agent.metadata.resourceVersion },
-          { op: agent.metadata.finalizers ? 'replace' : 'add', path: '/metadata/finalizers', value: finalizers },
-        ],
-      },
-      setHeaderOptions('Content-Type', 'application/json-patch+json'),
-    );
+    await patchAgentFinalizers(this.custom, agent, finalizers);
   }
 
   /**
@@ -360,10 +334,8 @@ export class AgentReconciler {
     if (isDeepStrictEqual(next, previous)) return false;
     this.writes?.inc({ kind: 'Agent/status', verb: 'update' });
     await this.custom.replaceNamespacedCustomObjectStatus({
-      group: GROUP,
-      version: VERSION,
+      ...AGENT_RESOURCE,
       namespace: agent.metadata.namespace,
-      plural: PLURAL,
       name: agent.metadata.name,
       body: { ...agent, status: next },
       fieldManager: FIELD_MANAGER,

@@ -88,6 +88,9 @@ function notRegistered(reason: string, message: string): StatusPart {
   };
 }
 
+/** An ISO time to whole seconds, as Kubernetes writes times (the status stays stable within a second). */
+const wholeSeconds = (iso: string): string => iso.replace(/\.\d{3}Z$/, 'Z');
+
 /** Most problems named in a condition message, and the longest message. */
 export const MESSAGE_PROBLEMS = 3;
 export const MAX_MESSAGE_LENGTH = 1024;
@@ -106,7 +109,7 @@ function problemList(problems: readonly AgentProblem[], tag: (p: AgentProblem) =
 }
 
 function offlineConditions(agent: AgentSummary): ConditionUpdate[] {
-  const seen = agent.lastSeen ? `; last heartbeat ${agent.lastSeen.replace(/\.\d{3}Z$/, 'Z')}` : '';
+  const seen = agent.lastSeen ? `; last heartbeat ${wholeSeconds(agent.lastSeen)}` : '';
   const message = `no live instance: ${agent.instancesTotal} registered, none heartbeating within 3 intervals${seen}`;
   return [
     { type: 'Registered', status: 'False', reason: Reasons.Offline, message },
@@ -165,7 +168,7 @@ function reportedFields(agent: AgentSummary, deploymentPhase: string | undefined
   if (agent.score !== null) fields.score = agent.score;
   if (agent.grade !== null) fields.grade = agent.grade;
   if (agent.source !== null) fields.source = agent.source;
-  if (agent.lastSeen !== null) fields.lastHeartbeat = agent.lastSeen.replace(/\.\d{3}Z$/, 'Z');
+  if (agent.lastSeen !== null) fields.lastHeartbeat = wholeSeconds(agent.lastSeen);
   if (deploymentPhase === 'Running' && ['Degraded', 'Unhealthy', 'Offline'].includes(agent.phase)) {
     fields.phase = agent.phase;
   }

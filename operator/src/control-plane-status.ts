@@ -127,16 +127,13 @@ export class ControlPlaneStatus {
     }
   }
 
-  /** Stores one agent's figures; passes the key on when they changed. */
+  /** Stores one agent's figures when they changed (or it went), and passes the key on. */
   private update(key: string, agent: AgentSummary | undefined): void {
     const old = this.agents.get(key);
-    if (!agent) {
-      if (this.agents.delete(key)) this.options.onChange(key);
-      return;
-    }
-    this.agents.set(key, agent);
-    if (!old || changed(old, agent)) this.options.onChange(key);
-    else this.agents.set(key, old);
+    if (agent ? old && !changed(old, agent) : !old) return;
+    if (agent) this.agents.set(key, agent);
+    else this.agents.delete(key);
+    this.options.onChange(key);
   }
 
   /** One full read; exported for tests and for a refresh after a deregistration. */
