@@ -76,7 +76,7 @@ export {
   type FleetEvent,
 } from './control-plane/client.js';
 export { EventStream, type EventStreamOptions } from './control-plane/event-stream.js';
-export { refreshTime, refreshUrlFor, REFRESH_AT_FRACTION } from './control-plane/token-lifetime.js';
+export { refreshTime, controlPlaneUrlFor, REFRESH_AT_FRACTION } from './control-plane/token-lifetime.js';
 export {
   AutoRegistration,
   autoRegistrationConfig,

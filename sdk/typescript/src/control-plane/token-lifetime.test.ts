@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { refreshTime, refreshUrlFor } from './token-lifetime.js';
+import { controlPlaneUrlFor, refreshTime } from './token-lifetime.js';
 
 const jwt = (claims: Record<string, unknown>): string =>
   `e30.${Buffer.from(JSON.stringify(claims)).toString('base64url')}.sig`;
@@ -22,13 +22,9 @@ describe('token lifetime', () => {
     }
   });
 
-  it('derives the refresh URL only from a control plane heartbeat URL', () => {
-    expect(refreshUrlFor('https://cp.example.com/api/v1/heartbeat')).toBe(
-      'https://cp.example.com/api/v1/token/refresh',
-    );
-    expect(refreshUrlFor('http://10.0.0.1:8080/base/api/v1/heartbeat/')).toBe(
-      'http://10.0.0.1:8080/base/api/v1/token/refresh',
-    );
-    expect(refreshUrlFor('https://other.example.com/ingest')).toBeUndefined();
+  it('derives the control plane URL only from a control plane heartbeat URL', () => {
+    expect(controlPlaneUrlFor('https://cp.example.com/api/v1/heartbeat')).toBe('https://cp.example.com');
+    expect(controlPlaneUrlFor('http://10.0.0.1:8080/base/api/v1/heartbeat/')).toBe('http://10.0.0.1:8080/base');
+    expect(controlPlaneUrlFor('https://other.example.com/ingest')).toBeUndefined();
   });
 });

@@ -18,8 +18,7 @@ export function refreshTime(token: string): number | undefined {
   }
 }
 
-/** The control plane's refresh URL for a heartbeat URL ending in /api/v1/heartbeat; undefined for any other URL. */
-export function refreshUrlFor(heartbeatUrl: string): string | undefined {
-  const match = /^(.*)\/api\/v1\/heartbeat\/?$/.exec(heartbeatUrl);
-  return match ? `${match[1]}/api/v1/token/refresh` : undefined;
+/** The control plane's base URL for a heartbeat URL ending in /api/v1/heartbeat; undefined for any other URL. */
+export function controlPlaneUrlFor(heartbeatUrl: string): string | undefined {
+  return /^(.*)\/api\/v1\/heartbeat\/?$/.exec(heartbeatUrl)?.[1];
 }

@@ -4,7 +4,8 @@ import type { AgentManifest } from '../manifest/load.js';
 import { logError } from '../log-error.js';
 import { buildPushPayload } from './payload.js';
 import { redact } from './redact.js';
-import { refreshTime, refreshUrlFor } from '../control-plane/token-lifetime.js';
+import { ControlPlaneClient } from '../control-plane/client.js';
+import { controlPlaneUrlFor, refreshTime } from '../control-plane/token-lifetime.js';
 import { sendWithRetry, type BackoffOptions } from './retry.js';
 
 export interface PushModeOptions {
@@ -44,26 +45,20 @@ const DEFAULT_INTERVAL_MS = 30_000;
 /** Swaps the key for a fresh one once two thirds of its lifetime have passed; keeps the old one when that fails. */
 async function refreshIfDue(options: PushModeOptions, state: PushState): Promise<void> {
   const due = refreshTime(state.apiKey);
-  const url = refreshUrlFor(options.url);
-  if (due === undefined || url === undefined || Date.now() < due) return;
-  const secrets = [state.apiKey];
+  const baseUrl = controlPlaneUrlFor(options.url);
+  if (due === undefined || baseUrl === undefined || Date.now() < due) return;
+  const client = new ControlPlaneClient({
+    baseUrl,
+    ...(options.fetch ? { fetch: options.fetch } : {}),
+    ...(options.backoff ? { backoff: options.backoff } : {}),
+  });
   try {
-    const response = await (options.fetch ?? fetch)(url, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', authorization: `Bearer ${state.apiKey}` },
-      body: '{}',
-      signal: AbortSignal.timeout(10_000),
-    });
-    const text = await response.text();
-    if (!response.ok) {
-      logError(redact(`[agentspec] key refresh at ${url} refused: HTTP ${response.status}`, secrets));
-      return;
-    }
-    const fresh = JSON.parse(text) as { apiKey: string; expiresAt: string };
+    const fresh = await client.refreshToken(state.apiKey);
     state.apiKey = fresh.apiKey;
     options.onKeyRefreshed?.(fresh.apiKey, fresh.expiresAt);
   } catch (err) {
-    logError(redact(`[agentspec] key refresh at ${url} failed: ${(err as Error).message}`, secrets));
+    // The client's errors are already redacted of the token.
+    logError(`[agentspec] key refresh at ${baseUrl} failed: ${(err as Error).message}`);
   }
 }
 
