@@ -43,8 +43,8 @@ export interface ControlPlaneApp {
 export function createApp(options: CreateAppOptions): ControlPlaneApp {
   const { config, database } = options;
   const logger = options.logger ?? createLogger(config.logLevel, [config.adminKey, config.jwtSecret]);
-  const metrics = options.metrics ?? createMetrics(database.pool);
   const hub = new EventHub(database.db, logger);
+  const metrics = options.metrics ?? createMetrics(database.pool, () => hub.subscribers);
   const keys = keyAuth(config.adminKey, logger);
   const context: AppContext = {
     config,

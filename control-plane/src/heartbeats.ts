@@ -4,7 +4,7 @@ import { z } from 'zod';
 import type { AppContext } from './app-context.js';
 import { refreshAgentPhases } from './fleet.js';
 import type { WrittenHeartbeat } from './heartbeat-writer.js';
-import { problemsOf } from './liveness.js';
+import { instanceInterval, problemsOf } from './liveness.js';
 import { gradeOf, phaseOf } from './phase.js';
 import { hashTokenId, type TokenClaims } from './tokens.js';
 import { parseBody } from './validation.js';
@@ -64,10 +64,7 @@ export async function recordHeartbeat(ctx: AppContext, claims: TokenClaims, raw:
     proofJson,
     proofHash: proofJson === null ? null : sha256(proofJson),
     problemsJson: JSON.stringify(problemsOf(body.health, body.gap)),
-    intervalSeconds:
-      body.intervalSeconds === undefined
-        ? null
-        : Math.max(body.intervalSeconds, ctx.config.minHeartbeatIntervalSeconds),
+    intervalSeconds: body.intervalSeconds === undefined ? null : instanceInterval(ctx.config, body.intervalSeconds),
   });
   if (!written.written) return refusal(ctx, claims.instancePk, tokenIdHash);
   if (written.changed) await appendHistory(ctx, written, claims.instancePk, phase, scoreValue, grade);

@@ -7,6 +7,11 @@ export type ConnectionStatus = (typeof CONNECTION_STATUSES)[number];
 /** Intervals without a heartbeat after which an instance is offline. */
 export const MISSED_INTERVALS = 3;
 
+/** The interval an instance's liveness is judged against: the one it asks for, never below the minimum. */
+export function instanceInterval(config: { minHeartbeatIntervalSeconds: number }, requestedSeconds: number): number {
+  return Math.max(requestedSeconds, config.minHeartbeatIntervalSeconds);
+}
+
 /**
  * An instance's connection status from the age of its last heartbeat, judged against its own interval (`i` is the
  * instances alias): registered and not reported yet, `online` within one interval and `unknown` after it; reported,

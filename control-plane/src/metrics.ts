@@ -8,12 +8,13 @@ export interface ControlPlaneMetrics {
   registrations: Counter<'result'>;
   /** 1 in the replica that runs the reaper. */
   reaperLeader: Gauge;
-  /** Event streams open on this replica. */
-  eventSubscribers: Gauge;
 }
 
-/** prom-client metrics: request latency by route and status, heartbeats by result, pool, process, event-loop lag. */
-export function createMetrics(pool?: pg.Pool): ControlPlaneMetrics {
+/**
+ * prom-client metrics: request latency by route and status, heartbeats by result, pool, process, event-loop lag, the
+ * reaper's leadership and, read when scraped, the open event streams.
+ */
+export function createMetrics(pool?: pg.Pool, eventSubscribers: () => number = () => 0): ControlPlaneMetrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, eventLoopMonitoringPrecision: 10 });
   const httpDuration = new Histogram({
@@ -53,10 +54,13 @@ export function createMetrics(pool?: pg.Pool): ControlPlaneMetrics {
     help: '1 in the one replica that holds the reaper lock (marks silent instances offline), else 0.',
     registers: [registry],
   });
-  const eventSubscribers = new Gauge({
+  new Gauge({
     name: 'agentspec_event_subscribers',
     help: 'GET /api/v1/events streams open on this replica.',
     registers: [registry],
+    collect() {
+      this.set(eventSubscribers());
+    },
   });
-  return { registry, httpDuration, heartbeats, registrations, reaperLeader, eventSubscribers };
+  return { registry, httpDuration, heartbeats, registrations, reaperLeader };
 }

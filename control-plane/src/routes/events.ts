@@ -86,7 +86,6 @@ export function eventRoutes(ctx: AppContext): Router {
       open = false;
       clearInterval(keepAlive);
       ctx.hub.unsubscribe(subscriber);
-      ctx.metrics.eventSubscribers.set(ctx.hub.subscribers);
     };
     res.on('close', close);
     write(': connected\n\n');
@@ -97,7 +96,6 @@ export function eventRoutes(ctx: AppContext): Router {
       subscriber.drop('the event table cannot be read now; reconnect with Last-Event-ID');
     }
     if (!open) ctx.hub.unsubscribe(subscriber);
-    ctx.metrics.eventSubscribers.set(ctx.hub.subscribers);
   });
   return router;
 }

@@ -8,6 +8,7 @@ import { ApiError } from '../api-error.js';
 import type { AppContext } from '../app-context.js';
 import { audit } from '../audit.js';
 import { refreshAgentPhases } from '../fleet.js';
+import { instanceInterval } from '../liveness.js';
 import { hashTokenId } from '../tokens.js';
 import { parseBody } from '../validation.js';
 
@@ -50,10 +51,7 @@ export function registerRoutes(ctx: AppContext): Router {
       );
     }
     const instanceId = body.instanceId ?? body.agentName;
-    const intervalSeconds = Math.max(
-      body.intervalSeconds ?? ctx.config.heartbeatIntervalSeconds,
-      ctx.config.minHeartbeatIntervalSeconds,
-    );
+    const intervalSeconds = instanceInterval(ctx.config, body.intervalSeconds ?? ctx.config.heartbeatIntervalSeconds);
     const jti = randomUUID();
     const expiresAt = new Date(Date.now() + ctx.tokens.ttlSeconds * 1000);
     const manifest = body.manifest === undefined ? null : JSON.stringify(body.manifest);
