@@ -124,6 +124,17 @@ describe('charts/agentspec', () => {
     expect((wrong as { stderr: string }).stderr).toMatch(/webhook\/replicas.*got string, want integer/);
   });
 
+  it('passes numeric values to the components as whole numbers (Helm would print 2592000 as 2.592e+06)', async () => {
+    const rendered = await renderChart(USER_FLAGS);
+    const values = [...rendered.matchAll(/- name: (\w+)\n\s+value: "?([^"\n]*)"?/g)].map(([, name, value]) => ({
+      name,
+      value,
+    }));
+    expect(values.find((v) => v.name === 'AGENTSPEC_TOKEN_TTL_SECONDS')?.value).toBe('2592000');
+    expect(values.find((v) => v.name === 'CERT_VALIDITY_SECONDS')?.value).toBe('31536000');
+    expect(values.filter((v) => /^[0-9.]+e[+-][0-9]+$/.test(v.value ?? ''))).toEqual([]);
+  });
+
   it('renders a PodDisruptionBudget only for a component with more than one replica', async () => {
     const render = async (replicas: number) =>
       (await renderChart([...USER_FLAGS, `webhook.replicas=${replicas}`, `controlPlane.replicas=${replicas}`])).match(
