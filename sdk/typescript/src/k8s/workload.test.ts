@@ -91,7 +91,7 @@ describe('desired workload of an Agent', () => {
         periodSeconds: 10,
       },
       livenessProbe: {
-        httpGet: { path: '/agentspec/health/ready', port: 4001 },
+        httpGet: { path: '/agentspec/health/live', port: 4001 },
         initialDelaySeconds: 15,
         periodSeconds: 30,
       },

@@ -156,8 +156,10 @@ function agentContainer(input: WorkloadInput, deployment: DeploymentSettings, im
 
 /** The agentspec-sidecar container: proxy and diagnostics ports, readiness and liveness probes, restricted. */
 function sidecarContainer(input: WorkloadInput, deployment: DeploymentSettings) {
-  const probe = (initialDelaySeconds: number, periodSeconds: number) => ({
-    httpGet: { path: '/agentspec/health/ready', port: DIAGNOSTICS_PORT },
+  // Ready: the agent and its dependencies answer. Alive: the sidecar itself answers — a dependency that is down must
+  // take the pod out of its Service, never make the kubelet restart the sidecar over and over.
+  const probe = (path: string, initialDelaySeconds: number, periodSeconds: number) => ({
+    httpGet: { path, port: DIAGNOSTICS_PORT },
     initialDelaySeconds,
     periodSeconds,
   });
@@ -169,8 +171,8 @@ function sidecarContainer(input: WorkloadInput, deployment: DeploymentSettings) 
       { name: 'diagnostics', containerPort: DIAGNOSTICS_PORT, protocol: 'TCP' },
     ],
     env: sidecarEnv(deployment),
-    readinessProbe: probe(5, 10),
-    livenessProbe: probe(15, 30),
+    readinessProbe: probe('/agentspec/health/ready', 5, 10),
+    livenessProbe: probe('/agentspec/health/live', 15, 30),
     resources: deployment.sidecar?.resources ?? DEFAULT_SIDECAR_RESOURCES,
     securityContext: { ...restrictedContainer, runAsNonRoot: true, readOnlyRootFilesystem: true },
     volumeMounts: [manifestMount],
