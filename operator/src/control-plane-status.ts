@@ -22,7 +22,8 @@ export interface ControlPlaneStatusOptions {
  * What the control plane knows of each agent (registration, phase, score, grade). It follows the control plane's
  * event stream (resuming by id after a break): an event about an agent re-reads that agent's summary, so a status
  * follows a heartbeat within a round trip. A full list is read at start, after a reset of the stream, when the stream
- * breaks (which also tells reachability) and every resync interval. Only changes are passed on.
+ * breaks (which also tells reachability), when it connects while the control plane was unreachable, and every resync
+ * interval. Only changes are passed on.
  */
 export class ControlPlaneStatus {
   private agents = new Map<string, AgentSummary>();
@@ -41,6 +42,11 @@ export class ControlPlaneStatus {
       client: options.client,
       ...(options.namespace !== undefined ? { namespace: options.namespace } : {}),
       onEvent: (event) => this.onEvent(event),
+      // Connected while the last full read failed (the control plane came up after the operator): read everything
+      // now, or the events that follow would be dropped until the next resync.
+      onConnect: () => {
+        if (this.reachable !== true) void this.poll();
+      },
       onReset: () => void this.poll(),
       onDisconnect: (error) => {
         options.logger.debug({ err: error?.message }, 'control plane event stream broke; reconnecting');
