@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -66,4 +67,30 @@ export function testbinPaths(): TestbinPaths {
     );
   }
   return paths;
+}
+
+export interface NodeBinaryPaths {
+  kubelet: string;
+  kubeScheduler: string;
+  kubeProxy: string;
+  coredns: string;
+  pause: string;
+}
+
+/** The test node's binaries (`make testbin` builds them); whether each exists is the caller's question. */
+export function nodeBinaryPaths(): NodeBinaryPaths {
+  const versions = readVersions();
+  const root = join(cacheDir(), 'testbin');
+  const k8sDir = join(root, `k8s-${version(versions, 'KUBERNETES_VERSION')}-etcd-${version(versions, 'ETCD_VERSION')}`);
+  const pauseHash = createHash('sha256')
+    .update(readFileSync(join(testbinSourceDir, 'pause', 'main.go')))
+    .digest('hex')
+    .slice(0, 12);
+  return {
+    kubelet: join(k8sDir, 'kubelet'),
+    kubeScheduler: join(k8sDir, 'kube-scheduler'),
+    kubeProxy: join(k8sDir, 'kube-proxy'),
+    coredns: join(root, `coredns-${version(versions, 'COREDNS_VERSION')}`, 'coredns'),
+    pause: join(root, `pause-${pauseHash}`, 'pause'),
+  };
 }

@@ -6,6 +6,9 @@
 #   ct (chart-testing) with its chart_schema/lintconf       -> $AGENTSPEC_CACHE/testbin/ct-$CHART_TESTING_VERSION
 #   opa (the sidecar's policy tests)                         -> $AGENTSPEC_CACHE/testbin/opa-$OPA_VERSION
 #   kube-score (make chart-lint)                             -> $AGENTSPEC_CACHE/testbin/kube-score-$KUBE_SCORE_VERSION
+#   the test node: kubelet, kube-scheduler, kube-proxy       -> the k8s directory above
+#                  coredns                                   -> $AGENTSPEC_CACHE/testbin/coredns-$COREDNS_VERSION
+#                  pause (the sandbox image's program)       -> $AGENTSPEC_CACHE/testbin/pause-<hash of pause/main.go>
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 # shellcheck source=versions.env
@@ -16,6 +19,8 @@ helm_dir="$cache/helm-$HELM_VERSION"
 ct_dir="$cache/ct-$CHART_TESTING_VERSION"
 opa_dir="$cache/opa-$OPA_VERSION"
 kube_score_dir="$cache/kube-score-$KUBE_SCORE_VERSION"
+coredns_dir="$cache/coredns-$COREDNS_VERSION"
+pause_dir="$cache/pause-$(sha256sum "$here/pause/main.go" | cut -c1-12)"
 
 log() { echo "testbin: $*" >&2; }
 command -v go >/dev/null || { log "Go 1.24 or newer is required to build the test binaries"; exit 1; }
@@ -41,6 +46,12 @@ build "$here" "$k8s_dir" kube-apiserver k8s.io/kubernetes/cmd/kube-apiserver "$k
 build "$here" "$k8s_dir" kube-controller-manager k8s.io/kubernetes/cmd/kube-controller-manager "$k8s_ldflags"
 build "$here" "$k8s_dir" kubectl k8s.io/kubernetes/cmd/kubectl "$k8s_ldflags"
 build "$here" "$k8s_dir" etcd go.etcd.io/etcd/server/v3 ""
+build "$here" "$k8s_dir" kubelet k8s.io/kubernetes/cmd/kubelet "$k8s_ldflags"
+build "$here" "$k8s_dir" kube-scheduler k8s.io/kubernetes/cmd/kube-scheduler "$k8s_ldflags"
+build "$here" "$k8s_dir" kube-proxy k8s.io/kubernetes/cmd/kube-proxy "$k8s_ldflags"
+build "$here/coredns" "$coredns_dir" coredns github.com/coredns/coredns \
+  "-X github.com/coredns/coredns/coremain.GitCommit=$COREDNS_VERSION"
+build "$here/pause" "$pause_dir" pause . ""
 build "$here/tools" "$helm_dir" helm helm.sh/helm/v3/cmd/helm \
   "-X helm.sh/helm/v3/internal/version.version=$HELM_VERSION"
 build "$here/tools" "$ct_dir" ct github.com/helm/chart-testing/v3/ct \
@@ -54,4 +65,4 @@ build "$here/opa" "$opa_dir" opa github.com/open-policy-agent/opa \
   "-X github.com/open-policy-agent/opa/v1/version.Version=${OPA_VERSION#v}"
 build "$here/kube-score" "$kube_score_dir" kube-score github.com/zegl/kube-score/cmd/kube-score \
   "-X main.version=${KUBE_SCORE_VERSION#v}"
-echo "$k8s_dir:$helm_dir:$ct_dir:$opa_dir:$kube_score_dir"
+echo "$k8s_dir:$helm_dir:$ct_dir:$opa_dir:$kube_score_dir:$coredns_dir:$pause_dir"
