@@ -1,7 +1,9 @@
 import { defineConfig } from 'vitest/config';
 import { excluded, sharedConfig } from './vitest.shared.js';
 
-// End-to-end tier: scenarios on the real test cluster through public interfaces only.
+// End-to-end tier: scenarios on the real test cluster through public interfaces only; the cluster gets a node
+// that runs real pods where this machine can (root, containerd), else the pod runner plays it.
+process.env['AGENTSPEC_TEST_NODE'] ??= 'auto';
 export default defineConfig({
   ...sharedConfig,
   test: {

@@ -7,7 +7,17 @@ import { httpGet } from './http-probe.js';
 import { renderKubeconfig } from './kubeconfig.js';
 import { ManagedProcess } from './managed-process.js';
 import { createCertificateAuthority, createSigningKeyPair, type KeyPairPem } from '@agentspec/webhook';
-import { testbinPaths, type TestbinPaths } from './testbin.js';
+import { nodeBinaryPaths, testbinPaths, type TestbinPaths } from './testbin.js';
+import { buildLocalImages } from './node/images.js';
+import {
+  claimNode,
+  createNodeLink,
+  NODE_IP,
+  nodeUnsupportedReason,
+  releaseNode,
+  startTestNode,
+  type TestNode,
+} from './node/node.js';
 
 export type ComponentName = 'etcd' | 'kube-apiserver' | 'kube-controller-manager';
 
@@ -20,6 +30,13 @@ export interface StartTestClusterOptions {
   detached?: boolean;
   /** Bound on each component's start-up. Default 120 s. */
   readyTimeoutMs?: number;
+  /**
+   * Add a node that runs pods for real (containerd, kubelet, kube-scheduler, kube-proxy, CoreDNS, our images built
+   * locally): true requires one, 'auto' starts one where this machine can (root, the Debian packages) and says why
+   * not otherwise. Default false. Not with `detached`.
+   */
+  node?: boolean | 'auto';
+  log?: (message: string) => void;
 }
 
 export interface ClusterState {
@@ -33,6 +50,12 @@ export interface TestCluster extends ClusterState {
   kubeConfig: KubeConfig;
   binaries: TestbinPaths;
   caPem: string;
+  /** The node running pods, when one started. */
+  node: TestNode | undefined;
+  /** Why no node runs (undefined when one does). */
+  nodeAbsentReason: string | undefined;
+  /** What the node changed on the host and could not undo at stop (empty: the host is as before). */
+  hostDifferences: string[];
   /** Writes a kubeconfig that authenticates as the cluster admin and, optionally, impersonates `user`. */
   writeKubeconfig(fileName: string, options?: { impersonate?: string }): string;
   /** Stops one component (e.g. to test what happens while the apiserver is down). */
@@ -62,6 +85,14 @@ export async function startTestCluster(options: StartTestClusterOptions = {}): P
   const binaries = testbinPaths();
   const dir = options.dir ?? mkdtempSync(join(tmpdir(), 'agentspec-cluster-'));
   const timeout = options.readyTimeoutMs ?? 120_000;
+  const log = options.log ?? (() => undefined);
+  const nodeBinaries = nodeBinaryPaths();
+  let nodeAbsentReason: string | undefined = 'not asked for';
+  if (options.node && !options.detached) {
+    nodeAbsentReason = nodeUnsupportedReason(nodeBinaries);
+    if (nodeAbsentReason && options.node === true) throw new Error(`cannot start a test node: ${nodeAbsentReason}`);
+  }
+  let withNode = nodeAbsentReason === undefined;
   const pkiDir = join(dir, 'pki');
   const logDir = join(dir, 'logs');
   mkdirSync(pkiDir, { recursive: true });
@@ -73,10 +104,22 @@ export async function startTestCluster(options: StartTestClusterOptions = {}): P
     freePort(),
     freePort(),
   ]);
-  const server = `https://127.0.0.1:${apiPort}`;
+  if (withNode) {
+    const busy = claimNode(dir, log);
+    if (busy && options.node === true) throw new Error(`cannot start a test node: ${busy}`);
+    nodeAbsentReason = busy;
+    if (busy) withNode = false;
+    else createNodeLink();
+  }
+  // With a node, the apiserver listens on the node's address: pods reach it through the kubernetes Service.
+  const listenAddress = withNode ? NODE_IP : '127.0.0.1';
+  const server = `https://${listenAddress}:${apiPort}`;
+  // The images take the longest: built while the control plane starts.
+  const images = withNode ? buildLocalImages(join(dir, 'images'), nodeBinaries) : undefined;
+  images?.catch(() => undefined);
 
   const ca = await createCertificateAuthority('agentspec-test-ca');
-  const [serving, admin, kcm, serviceAccount] = await Promise.all([
+  const [serving, admin, kubeletClient, kcm, serviceAccount] = await Promise.all([
     ca.issue({
       subject: 'CN=kube-apiserver',
       usage: 'server',
@@ -87,9 +130,11 @@ export async function startTestCluster(options: StartTestClusterOptions = {}): P
         'kubernetes.default.svc',
         'kubernetes.default.svc.cluster.local',
       ],
-      ipAddresses: ['127.0.0.1', '10.0.0.1'],
+      ipAddresses: ['127.0.0.1', '10.0.0.1', NODE_IP],
     }),
     ca.issue({ subject: 'CN=agentspec-admin, O=system:masters', usage: 'client' }),
+    // The apiserver's identity towards kubelets (logs, exec, port-forward): no anonymous kubelet access.
+    ca.issue({ subject: 'CN=kube-apiserver-kubelet-client, O=system:masters', usage: 'client' }),
     ca.issue({ subject: 'CN=system:kube-controller-manager', usage: 'client' }),
     createSigningKeyPair(),
   ]);
@@ -103,6 +148,8 @@ export async function startTestCluster(options: StartTestClusterOptions = {}): P
   const servingKey = file('apiserver.key', serving.keyPem);
   const saKey = file('sa.key', serviceAccount.privateKeyPem);
   const saPub = file('sa.pub', serviceAccount.publicKeyPem);
+  const kubeletClientCert = file('apiserver-kubelet-client.crt', kubeletClient.certPem);
+  const kubeletClientKey = file('apiserver-kubelet-client.key', kubeletClient.keyPem);
 
   const kubeconfigFor = (name: string, user: KeyPairPem & { name: string }, impersonate?: string): string => {
     const path = join(dir, name);
@@ -143,20 +190,26 @@ export async function startTestCluster(options: StartTestClusterOptions = {}): P
       command: binaries.kubeApiServer,
       args: [
         `--etcd-servers=http://127.0.0.1:${etcdPort}`,
-        '--bind-address=127.0.0.1',
-        '--advertise-address=127.0.0.1',
+        `--bind-address=${listenAddress}`,
+        `--advertise-address=${listenAddress}`,
         `--secure-port=${apiPort}`,
         `--cert-dir=${join(dir, 'apiserver-certs')}`,
         `--tls-cert-file=${servingCert}`,
         `--tls-private-key-file=${servingKey}`,
         `--client-ca-file=${caFile}`,
-        '--authorization-mode=RBAC',
+        `--kubelet-client-certificate=${kubeletClientCert}`,
+        `--kubelet-client-key=${kubeletClientKey}`,
+        `--kubelet-certificate-authority=${caFile}`,
+        // The node's name is not in any DNS the host uses: reach the kubelet at its address.
+        '--kubelet-preferred-address-types=InternalIP',
+        '--authorization-mode=Node,RBAC',
+        '--enable-admission-plugins=NodeRestriction',
         '--service-account-issuer=https://kubernetes.default.svc.cluster.local',
         `--service-account-key-file=${saPub}`,
         `--service-account-signing-key-file=${saKey}`,
         `--service-cluster-ip-range=${SERVICE_CIDR}`,
-        // No kubelet or kube-proxy runs here: keep the apiserver from managing endpoints for itself.
-        '--endpoint-reconciler-type=none',
+        // Without a node nothing could reach the apiserver through its Service: no endpoints for it then.
+        `--endpoint-reconciler-type=${withNode ? 'lease' : 'none'}`,
         '--allow-privileged=true',
         '--profiling=false',
         '--v=1',
@@ -228,12 +281,35 @@ export async function startTestCluster(options: StartTestClusterOptions = {}): P
     writeFileSync(join(dir, 'cluster.json'), JSON.stringify(state, null, 2));
   };
 
+  let node: TestNode | undefined;
+  let hostDifferences: string[] = [];
+  const stopEverything = async (): Promise<void> => {
+    await node?.stop();
+    await stopAll();
+    if (withNode) {
+      hostDifferences = releaseNode();
+      if (hostDifferences.length) log(`the host is not as before: ${hostDifferences.join('; ')}`);
+    }
+  };
   try {
     await start('etcd');
     await start('kube-apiserver');
     if (options.controllerManager ?? true) await start('kube-controller-manager');
+    if (images) {
+      node = await startTestNode({
+        dir: join(dir, 'node'),
+        server,
+        ca,
+        caFile,
+        binaries: nodeBinaries,
+        images,
+        kubeConfig,
+        log,
+        timeoutMs: timeout,
+      });
+    }
   } catch (err) {
-    await stopAll();
+    await stopEverything();
     if (!options.dir && !options.detached) rmSync(dir, { recursive: true, force: true });
     throw err;
   }
@@ -249,6 +325,11 @@ export async function startTestCluster(options: StartTestClusterOptions = {}): P
     kubeConfig,
     binaries,
     caPem: ca.certPem,
+    node,
+    nodeAbsentReason,
+    get hostDifferences() {
+      return hostDifferences;
+    },
     writeKubeconfig(fileName, opts = {}) {
       return kubeconfigFor(fileName, { name: 'agentspec-admin', ...admin }, opts.impersonate);
     },
@@ -262,7 +343,7 @@ export async function startTestCluster(options: StartTestClusterOptions = {}): P
       writeState();
     },
     async stop(opts = {}) {
-      await stopAll();
+      await stopEverything();
       if (!opts.keepDir) rmSync(dir, { recursive: true, force: true });
     },
   };

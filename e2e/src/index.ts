@@ -28,6 +28,14 @@ export {
 } from './control-plane-process.js';
 export { PodRunner, type PodRunnerOptions, type RunningPod, type ContainerCommand } from './pod-runner.js';
 export { startPlatform, localCommandFor, type Platform, type PlatformOptions } from './platform.js';
+export {
+  describePod,
+  FAST_LIVENESS_VALUES,
+  startPodPlatform,
+  type PodPlatformOptions,
+  type RunningPlatform,
+} from './pod-platform.js';
+export { nodeBinaryPaths, type NodeBinaryPaths } from './testbin.js';
 export { adoptCrd, chartDir, helm, installChart, testWebhookConfiguration, USER_FLAGS } from './chart.js';
 export {
   startChartOperator,

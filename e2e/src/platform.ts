@@ -6,6 +6,7 @@ import { startControlPlaneProcess, type ControlPlaneProcess } from './control-pl
 import { installChart, USER_FLAGS } from './chart.js';
 import { startChartOperator, startChartWebhook, type ChartComponent } from './components.js';
 import { PodRunner } from './pod-runner.js';
+import type { RunningPlatform } from './pod-platform.js';
 import { waitFor } from './wait-for.js';
 
 const root = resolve(import.meta.dirname, '..', '..');
@@ -24,7 +25,7 @@ export interface PlatformOptions {
   log?: (message: string) => void;
 }
 
-export interface Platform {
+export interface Platform extends RunningPlatform {
   /** The release namespace. */
   namespace: string;
   controlPlane: ControlPlaneProcess;
@@ -147,6 +148,14 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
       adminKey,
       jwtSecret: key('jwtSecret'),
       dir,
+      async sidecarUrl(_namespace, pod) {
+        const running = [...pods.pods.values()].find((p) => p.name === pod);
+        return `http://127.0.0.1:${running?.ports.get(4001)}`;
+      },
+      async collectLogs() {
+        // The operator's, the webhook's and every pod container's logs are under dir; the control plane's beside it.
+        return [dir, controlPlane.process.options.logPath];
+      },
       stop: stopAll,
     };
   } catch (err) {

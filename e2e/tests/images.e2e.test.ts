@@ -1,13 +1,14 @@
 // The content of the images without a container engine: the production install the Dockerfile builds
 // (scripts/pack-install.sh: packed workspaces, --omit=dev, an empty directory), each ENTRYPOINT of the Dockerfile
 // started from it with --help, and a real start of the control plane.
-import { execFile } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { freePort, ManagedProcess } from '../src/index.js';
+import { testNode } from '../src/vitest/test-context.js';
 
 const root = resolve(import.meta.dirname, '..', '..');
 const run = promisify(execFile);
@@ -79,4 +80,51 @@ describe('image content', () => {
       await controlPlane.stop();
     }
   });
+});
+
+describe('images built for the test node (no registry, no engine)', () => {
+  const node = testNode();
+  if (!node.running) {
+    it('are built only where a node runs; the reason is stated', () => {
+      expect(node.reason).toMatch(/not root|missing|not Linux|AGENTSPEC_TEST_NODE=0|in use|no cgroup/);
+    });
+    return;
+  }
+
+  it('hold the Dockerfile production install, user and entrypoints', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'agentspec-archive-'));
+    await run('tar', ['-xf', node.archive, '-C', dir]);
+    const manifest = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')) as {
+      Config: string;
+      RepoTags: string[];
+      Layers: string[];
+    }[];
+    const files = (layer: string) =>
+      execFileSync('tar', ['-tf', join(dir, layer)], { encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 })
+        .split('\n')
+        .filter((f) => f.startsWith('./app/') && !f.endsWith('/'))
+        .map((f) => f.slice('./app/'.length))
+        .sort();
+    const installed = execFileSync('find', ['.', '-not', '-type', 'd'], {
+      cwd: app,
+      encoding: 'utf8',
+      maxBuffer: 256 * 1024 * 1024,
+    })
+      .split('\n')
+      .filter(Boolean)
+      .map((f) => f.slice(2))
+      .sort();
+    for (const [target, script] of Object.entries(entrypoints)) {
+      const image = manifest.find((m) => m.RepoTags[0]?.includes(`/${target}:`));
+      expect(image, target).toBeDefined();
+      const config = JSON.parse(readFileSync(join(dir, image!.Config), 'utf8')) as {
+        config: { Entrypoint: string[]; User: string; WorkingDir: string };
+      };
+      expect(config.config).toMatchObject({ Entrypoint: ['node', script], User: '65532:65532', WorkingDir: '/app' });
+      // The application layer: exactly the files of the production install the Dockerfile copies to /app.
+      const appLayer = image!.Layers.find((l) => files(l).length > 0);
+      expect(files(appLayer ?? '')).toEqual(installed);
+    }
+    expect(dockerfile).toMatch(/^USER 65532:65532$/m);
+  }, 120_000);
 });

@@ -21,14 +21,22 @@ import { loadManifest, scopedRegistrationKey, startPushMode, stopPushMode } from
 import {
   auditSecrets,
   kubectl,
+  describePod,
   recordFigures,
   startPlatform,
+  startPodPlatform,
   testbinPaths,
   waitFor,
   writeImpersonatingKubeconfig,
-  type Platform,
+  type RunningPlatform,
 } from '../src/index.js';
-import { testDatabase, testKubeConfig, testKubeconfigPath, testNamespace } from '../src/vitest/test-context.js';
+import {
+  testDatabase,
+  testKubeConfig,
+  testKubeconfigPath,
+  testNamespace,
+  testNode,
+} from '../src/vitest/test-context.js';
 
 const root = resolve(import.meta.dirname, '..', '..');
 const run = promisify(execFile);
@@ -38,7 +46,8 @@ const apps = kc.makeApiClient(AppsV1Api);
 const custom = kc.makeApiClient(CustomObjectsApi);
 const release = () => testNamespace();
 const agents = () => `${testNamespace()}-agents`;
-let platform: Platform;
+let platform: RunningPlatform;
+const node = testNode();
 /** Every control-plane and sidecar response body the scenario read, and every token it was given: the secrets audit. */
 const responses: string[] = [];
 const issuedTokens: string[] = [];
@@ -72,29 +81,37 @@ const cpGet = async (path: string) => {
   return { status: response.status, body: JSON.parse(text) as Record<string, unknown> };
 };
 const gapOf = async (pod: string) => {
-  const port = platform.pods.pods
-    .get([...platform.pods.pods.entries()].find(([, p]) => p.name === pod)?.[0] ?? '')
-    ?.ports.get(4001);
-  const text = await (await fetch(`http://127.0.0.1:${port}/agentspec/gap`)).text();
+  const text = await (await fetch(`${await platform.sidecarUrl(agents(), pod)}/agentspec/gap`)).text();
   responses.push(text);
   return JSON.parse(text) as { score: number; grade: string };
 };
 
 beforeAll(async () => {
   await core.createNamespace({ body: { metadata: { name: agents() } } });
-  platform = await startPlatform({
-    kubeconfigPath: testKubeconfigPath(),
-    namespace: release(),
-    agentsNamespace: agents(),
-    databaseUrl: await testDatabase(),
-  });
-}, 180_000);
+  if (node.running) {
+    console.log('scenario: on real pods (the test node runs every component from the images built here)');
+    platform = await startPodPlatform({
+      kubeconfigPath: testKubeconfigPath(),
+      namespace: release(),
+      imageValues: node.helmValues,
+    });
+  } else {
+    console.log(`scenario: no node (${node.reason}): the pod runner plays the kubelet with local processes`);
+    platform = await startPlatform({
+      kubeconfigPath: testKubeconfigPath(),
+      namespace: release(),
+      agentsNamespace: agents(),
+      databaseUrl: await testDatabase(),
+    });
+  }
+}, 300_000);
 
 afterAll(async () => {
   await platform?.stop();
   await run(testbinPaths().helm, [
     'uninstall',
-    '--no-hooks', // no kubelet runs the pre-delete Job here (chart.e2e.test.ts tests its command)
+    // Without a node no kubelet runs the pre-delete Job (chart.e2e.test.ts tests its command then).
+    ...(node.running ? ['--wait', '--timeout=120s'] : ['--no-hooks']),
     'agentspec',
     '-n',
     release(),
@@ -152,8 +169,11 @@ describe('from kubectl apply to a graded, registered agent', () => {
     await waitFor(
       'the instance to register',
       async () => (await cpGet(`/api/v1/namespaces/${agents()}/agents/fitness-coach`)).status === 200,
-      { timeoutMs: 60_000 },
-    );
+      { timeoutMs: 90_000 },
+    ).catch(async (err: Error) => {
+      const now = await core.readNamespacedPod({ name: firstPod, namespace: agents() }).catch(() => undefined);
+      throw new Error(`${err.message}; pod ${firstPod}: ${now ? describePod(now) : 'gone'}`);
+    });
     const view = await cpGet(`/api/v1/namespaces/${agents()}/agents/fitness-coach`);
     expect(view.body['instances']).toEqual([expect.objectContaining({ instanceId: firstPod, runtime: 'k8s' })]);
   }, 120_000);
@@ -221,6 +241,7 @@ describe('from kubectl apply to a graded, registered agent', () => {
       (await cpGet(`/api/v1/namespaces/${agents()}/agents/fitness-coach`)).body['instances'] as Instance[];
     const old = (await instances()).map((i) => i.instanceId);
     expect(old).toHaveLength(2);
+    await platform.collectLogs([release(), agents()]); // for the secrets audit: these pods' logs go with them
     // The pods are replaced (as by a node drain, an eviction or a rollout): the old ones stop, their sidecars fall
     // silent. (A spec change would roll them too, but this agent never turns Ready without its Redis and PostgreSQL,
     // and Kubernetes rightly halts a rollout whose new pods are not Ready.)
@@ -274,6 +295,7 @@ describe('from kubectl apply to a graded, registered agent', () => {
     });
     const { apiKey } = (await registered.json()) as { apiKey: string };
     issuedTokens.push(apiKey);
+    await platform.collectLogs([release(), agents()]);
     await kubectl(testKubeconfigPath(), [
       'delete',
       '-n',
@@ -456,7 +478,7 @@ describe('from kubectl apply to a graded, registered agent', () => {
         'the JWT secret': platform.jwtSecret,
         ...Object.fromEntries(issuedTokens.map((t, i) => [`issued token #${i + 1}`, t])),
       },
-      logs: [platform.dir, platform.controlPlane.process.options.logPath],
+      logs: await platform.collectLogs([release(), agents()]),
       responses,
       // Only the chart's Secret in the release namespace holds the admin key: the operator's copies in agent
       // namespaces hold each namespace's registration key, which is no secret of this list, so they are scanned too.

@@ -21,6 +21,14 @@ export function testPostgresUrl(): string {
   return inject('postgresUrl');
 }
 
+/**
+ * The test node when one runs: chart values that make the chart use the images built for it, and their archive.
+ */
+export function testNode():
+  { running: true; helmValues: string[]; archive: string } | { running: false; reason: string } {
+  return inject('testNode');
+}
+
 let databases = 0;
 
 /** A new, empty database on the run's PostgreSQL (one per test or per file keeps them independent). */

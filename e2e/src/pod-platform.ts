@@ -1,0 +1,154 @@
+import { chownSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { AppsV1Api, CoreV1Api, KubeConfig, type V1Pod } from '@kubernetes/client-node';
+import { installChart, USER_FLAGS } from './chart.js';
+import { kubectl } from './crds.js';
+import { waitFor } from './wait-for.js';
+
+export interface PodPlatformOptions {
+  kubeconfigPath: string;
+  /** Release namespace. */
+  namespace: string;
+  /** Chart values that make the chart use the images built for the test node. */
+  imageValues: string[];
+  log?: (message: string) => void;
+}
+
+/** What a scenario uses of the running product, whether its pods run on a node or as local processes. */
+export interface RunningPlatform {
+  namespace: string;
+  adminKey: string;
+  jwtSecret: string;
+  /** The control plane's Service, reached from this host through kube-proxy. */
+  controlPlane: { url: string };
+  dir: string;
+  /** The sidecar's diagnostics base URL of an agent pod (its pod IP, port 4001). */
+  sidecarUrl(namespace: string, pod: string): Promise<string>;
+  /**
+   * Writes every container log of the given namespaces' pods (kubectl logs) under `dir`; returns every file written
+   * so far (logs of pods collected before they were deleted included).
+   */
+  collectLogs(namespaces: string[]): Promise<string[]>;
+  stop(): Promise<void>;
+}
+
+/** Values a test sets besides the user's flags: quick liveness so instances go offline and away within a test. */
+export const FAST_LIVENESS_VALUES = [
+  'controlPlane.heartbeatIntervalSeconds=2',
+  'controlPlane.minHeartbeatIntervalSeconds=1',
+  'controlPlane.reaperIntervalSeconds=1',
+  'controlPlane.instanceRetention=20s',
+];
+
+/**
+ * `helm upgrade --install` with the user's flags on a cluster with a node: operator, webhook, control plane and
+ * the bundled PostgreSQL StatefulSet run as pods of the images built locally; the PostgreSQL claim is bound to a
+ * host directory of ours (no provisioner runs here). Waits until every workload of the release is ready.
+ */
+export async function startPodPlatform(options: PodPlatformOptions): Promise<RunningPlatform> {
+  const log = options.log ?? (() => undefined);
+  const ns = options.namespace;
+  const kc = new KubeConfig();
+  kc.loadFromFile(options.kubeconfigPath);
+  const core = kc.makeApiClient(CoreV1Api);
+  const apps = kc.makeApiClient(AppsV1Api);
+  const dir = mkdtempSync(join(tmpdir(), 'agentspec-platform-'));
+  // The claim the chart's StatefulSet makes, bound to a hostPath volume owned by the image's postgres user.
+  const volumeDir = join(dir, 'postgresql-data');
+  mkdirSync(volumeDir, { mode: 0o700 });
+  chownSync(volumeDir, 999, 999);
+  const volumeName = `${ns}-postgresql`;
+  await core.createPersistentVolume({
+    body: {
+      metadata: { name: volumeName },
+      spec: {
+        capacity: { storage: '8Gi' },
+        accessModes: ['ReadWriteOnce'],
+        persistentVolumeReclaimPolicy: 'Retain',
+        claimRef: { namespace: ns, name: 'data-agentspec-postgresql-0' },
+        hostPath: { path: volumeDir, type: 'Directory' },
+      },
+    },
+  });
+  const logFiles = new Set<string>();
+  const stop = async (): Promise<void> => {
+    await core.deletePersistentVolume({ name: volumeName }).catch(() => undefined);
+    rmSync(dir, { recursive: true, force: true });
+  };
+  try {
+    const sets = [...USER_FLAGS, ...options.imageValues, ...FAST_LIVENESS_VALUES];
+    log(`helm upgrade --install agentspec charts/agentspec ${USER_FLAGS.map((f) => `--set ${f}`).join(' ')}`);
+    await installChart(options.kubeconfigPath, ns, sets);
+    await waitFor(
+      'every workload of the release to be ready',
+      async () => {
+        const [deployments, statefulSets] = await Promise.all([
+          apps.listNamespacedDeployment({ namespace: ns }),
+          apps.listNamespacedStatefulSet({ namespace: ns }),
+        ]);
+        const workloads = [...deployments.items, ...statefulSets.items];
+        return (
+          workloads.length >= 4 && workloads.every((w) => (w.status?.readyReplicas ?? 0) >= (w.spec?.replicas ?? 1))
+        );
+      },
+      { timeoutMs: 240_000, intervalMs: 1_000 },
+    ).catch(async (err: Error) => {
+      const pods = await core.listNamespacedPod({ namespace: ns });
+      const states = pods.items.map((p) => `${p.metadata?.name}: ${describePod(p)}`).join('; ');
+      throw new Error(`${err.message}; pods: ${states}`);
+    });
+    const secret = await core.readNamespacedSecret({ name: 'agentspec-control-plane', namespace: ns });
+    const key = (k: string) => Buffer.from(secret.data?.[k] ?? '', 'base64').toString('utf8');
+    const service = await core.readNamespacedService({ name: 'agentspec-control-plane', namespace: ns });
+    const url = `http://${service.spec?.clusterIP}:${service.spec?.ports?.[0]?.port ?? 8080}`;
+    log(`control plane at ${url} (its Service)`);
+    return {
+      namespace: ns,
+      adminKey: key('apiKey'),
+      jwtSecret: key('jwtSecret'),
+      controlPlane: { url },
+      dir,
+      async sidecarUrl(namespace, pod) {
+        const found = await core.readNamespacedPod({ name: pod, namespace });
+        return `http://${found.status?.podIP}:4001`;
+      },
+      async collectLogs(namespaces) {
+        for (const namespace of namespaces) {
+          const pods = await core.listNamespacedPod({ namespace }).catch(() => ({ items: [] as V1Pod[] }));
+          for (const pod of pods.items) {
+            for (const container of pod.spec?.containers ?? []) {
+              const name = `${pod.metadata?.name}`;
+              const text = await kubectl(options.kubeconfigPath, [
+                'logs',
+                '-n',
+                namespace,
+                name,
+                '-c',
+                container.name,
+              ]).catch((err: Error) => `(no log: ${err.message.split('\n')[0]})`);
+              const file = join(dir, 'logs', namespace, `${name}.${container.name}.log`);
+              mkdirSync(join(dir, 'logs', namespace), { recursive: true });
+              writeFileSync(file, text);
+              logFiles.add(file);
+            }
+          }
+        }
+        return [...logFiles];
+      },
+      stop,
+    };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}
+
+/** One line about a pod: phase and each container's waiting/terminated reason. */
+export function describePod(pod: V1Pod): string {
+  const containers = (pod.status?.containerStatuses ?? []).map((c) => {
+    const reason = c.state?.waiting?.reason ?? c.state?.terminated?.reason ?? (c.ready ? 'ready' : 'running');
+    return `${c.name}=${reason}${c.restartCount ? ` (${c.restartCount} restarts)` : ''}`;
+  });
+  return `${pod.status?.phase ?? 'unknown'} [${containers.join(', ')}]`;
+}
