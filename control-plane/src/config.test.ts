@@ -16,6 +16,7 @@ describe('loadConfig', () => {
       host: '0.0.0.0',
       instanceRetentionSeconds: 86_400,
       reaperIntervalSeconds: 10,
+      databaseWaitSeconds: 120,
       eventsMaxSubscribers: 100,
     });
     expect(loadConfig({ JWT_SECRET: secret, HOST: '127.0.0.1' }).host).toBe('127.0.0.1');

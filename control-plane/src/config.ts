@@ -9,6 +9,8 @@ export interface ControlPlaneConfig {
   /** PostgreSQL URL; undefined: embedded PGlite under dataDir. */
   databaseUrl: string | undefined;
   dataDir: string;
+  /** How long `serve` waits for PostgreSQL to accept connections at start before it exits. */
+  databaseWaitSeconds: number;
   /** Unset: admin endpoints answer 503. */
   adminKey: string | undefined;
   jwtSecret: string;
@@ -48,6 +50,14 @@ export const SETTINGS = {
     help: 'PostgreSQL ≥ 13 URL; unset: embedded PGlite in AGENTSPEC_DATA_DIR (announced in the log)',
   },
   dataDir: { type: 'string', env: 'AGENTSPEC_DATA_DIR', default: './.agentspec-data', help: "PGlite's directory" },
+  databaseWaitSeconds: {
+    type: 'int',
+    env: 'AGENTSPEC_DATABASE_WAIT_SECONDS',
+    default: 120,
+    min: 0,
+    max: 3_600,
+    help: 'at start, how long to wait for PostgreSQL to accept connections (a database starting beside it) before exiting',
+  },
   adminKey: {
     type: 'secret',
     env: ENV.adminKey,

@@ -30,6 +30,7 @@ function servedRoutes(): string[] {
     adminKey: undefined,
     instanceRetentionSeconds: 86_400,
     reaperIntervalSeconds: 10,
+    databaseWaitSeconds: 120,
     eventRetention: 1_000,
     eventsMaxSubscribers: 10,
     eventsKeepAliveSeconds: 15,

@@ -1,7 +1,7 @@
 import type { Server } from 'node:http';
 import { createApp } from './app.js';
 import type { ControlPlaneConfig } from './config.js';
-import { migrateToLatest, openDatabase } from './db/database.js';
+import { migrateToLatest, openDatabase, waitForDatabase } from './db/database.js';
 import { createLogger } from './logger.js';
 
 export interface RunningControlPlane {
@@ -23,6 +23,17 @@ export async function startControlPlane(config: ControlPlaneConfig): Promise<Run
   }
   if (!config.adminKey) logger.warn('AGENTSPEC_ADMIN_KEY is not set: registration and the read API answer 503');
   const database = await openDatabase(config);
+  try {
+    await waitForDatabase(database.db, config.databaseWaitSeconds, (err) =>
+      logger.warn(
+        { err: err.message, seconds: config.databaseWaitSeconds },
+        'waiting for the database to accept connections',
+      ),
+    );
+  } catch (err) {
+    await database.close();
+    throw err;
+  }
   const applied = await migrateToLatest(database.db);
   if (applied.length) logger.info({ migrations: applied }, 'database migrated');
   const { app, start, stop } = createApp({ config, database, logger });

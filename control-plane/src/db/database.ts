@@ -60,3 +60,30 @@ export function isDatabaseOutage(err: unknown): boolean {
     )
   );
 }
+
+/**
+ * Waits until the database answers `SELECT 1` — a PostgreSQL starting beside the control plane (the chart's
+ * StatefulSet, a compose service) is waited for rather than crashed on. Errors that are no outage (a wrong password,
+ * an unknown database) and an outage longer than `seconds` are thrown at once.
+ */
+export async function waitForDatabase(
+  db: Kysely<Database>,
+  seconds: number,
+  onWait: (err: Error) => void,
+  sleep = (ms: number) => new Promise((r) => setTimeout(r, ms)),
+): Promise<void> {
+  const deadline = Date.now() + seconds * 1000;
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await sql`select 1`.execute(db);
+      return;
+    } catch (err) {
+      const unreachable =
+        isDatabaseOutage(err) ||
+        ['ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH'].includes((err as { code?: string }).code ?? '');
+      if (!unreachable || Date.now() >= deadline) throw err;
+      if (attempt === 0) onWait(err as Error);
+      await sleep(Math.min(5_000, 200 * 2 ** attempt));
+    }
+  }
+}
