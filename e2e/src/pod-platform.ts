@@ -110,8 +110,15 @@ export async function startPodPlatform(options: PodPlatformOptions): Promise<Run
       controlPlane: { url },
       dir,
       async sidecarUrl(namespace, pod) {
-        const found = await core.readNamespacedPod({ name: pod, namespace });
-        return `http://${found.status?.podIP}:4001`;
+        // The kubelet reports the pod's IP a moment after its containers start (its status updates are batched).
+        const ip = await waitFor(
+          `pod ${pod}'s IP`,
+          async () => (await core.readNamespacedPod({ name: pod, namespace })).status?.podIP,
+          {
+            timeoutMs: 30_000,
+          },
+        );
+        return `http://${ip}:4001`;
       },
       async collectLogs(namespaces) {
         for (const namespace of namespaces) {

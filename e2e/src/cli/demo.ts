@@ -1,12 +1,15 @@
 // `make demo`: a local cluster, the chart installed with the user's flags, the components, and the fitness coach
 // applied with kubectl and run (agent + sidecar) — then the KUBECONFIG export, `kubectl get agents` and the control
-// plane's URL and admin key. Runs until Ctrl-C (or SIGTERM), then removes everything it started.
+// plane's URL and admin key. On a machine that can run a node (root, containerd) everything runs as real pods of
+// images built here; elsewhere the components run as local processes and the pod runner plays the kubelet (said at
+// start). Runs until Ctrl-C (or SIGTERM), then removes everything it started and restores the host.
 import { rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { CustomObjectsApi } from '@kubernetes/client-node';
 import { startTestCluster, type TestCluster } from '../cluster.js';
 import { kubectl } from '../crds.js';
-import { startPlatform, type Platform } from '../platform.js';
+import { startPlatform } from '../platform.js';
+import { startPodPlatform, type RunningPlatform } from '../pod-platform.js';
 import { startTestPostgres, type TestPostgres } from '../postgres.js';
 import { cacheDir } from '../testbin.js';
 import { waitFor } from '../wait-for.js';
@@ -17,7 +20,7 @@ const say = (message: string): void => console.log(`demo: ${message}`);
 
 let cluster: TestCluster | undefined;
 let postgres: TestPostgres | undefined;
-let platform: Platform | undefined;
+let platform: RunningPlatform | undefined;
 let stopping = false;
 
 async function cleanUp(code: number): Promise<never> {
@@ -42,19 +45,30 @@ ownSignals();
 
 try {
   rmSync(dir, { recursive: true, force: true });
-  say('starting the cluster (etcd, kube-apiserver, kube-controller-manager)');
-  cluster = await startTestCluster({ dir: join(dir, 'cluster') });
-  say('starting PostgreSQL');
-  postgres = await startTestPostgres();
+  say('starting the cluster (etcd, kube-apiserver, kube-controller-manager, and a node where this machine can)');
+  cluster = await startTestCluster({ dir: join(dir, 'cluster'), node: 'auto', log: say });
   ownSignals();
-  const databaseUrl = await postgres.createDatabase('agentspec');
-  platform = await startPlatform({
-    kubeconfigPath: cluster.kubeconfigPath,
-    namespace: 'agentspec-system',
-    agentsNamespace: 'default',
-    databaseUrl,
-    log: say,
-  });
+  if (cluster.node) {
+    say("real pods: every component runs from the images built here, PostgreSQL as the chart's StatefulSet");
+    platform = await startPodPlatform({
+      kubeconfigPath: cluster.kubeconfigPath,
+      namespace: 'agentspec-system',
+      imageValues: cluster.node.images.helmValues,
+      log: say,
+    });
+  } else {
+    say(`no node (${cluster.nodeAbsentReason}): the components run as local processes, the demo plays the kubelet`);
+    say('starting PostgreSQL');
+    postgres = await startTestPostgres();
+    ownSignals();
+    platform = await startPlatform({
+      kubeconfigPath: cluster.kubeconfigPath,
+      namespace: 'agentspec-system',
+      agentsNamespace: 'default',
+      databaseUrl: await postgres.createDatabase('agentspec'),
+      log: say,
+    });
+  }
   say('kubectl apply -f examples/fitness-coach/agent.yaml');
   await kubectl(cluster.kubeconfigPath, ['apply', '-f', join(root, 'examples', 'fitness-coach', 'agent.yaml')]);
   const custom = cluster.kubeConfig.makeApiClient(CustomObjectsApi);
@@ -92,7 +106,11 @@ Admin key:     ${platform.adminKey}
   curl -H "X-Admin-Key: ${platform.adminKey}" ${platform.controlPlane.url}/api/v1/namespaces/-/agents
   curl -N -H "X-Admin-Key: ${platform.adminKey}" ${platform.controlPlane.url}/api/v1/events
 
-Logs: ${platform.dir} (operator.log, webhook.log, pods/<pod>/<container>.log), cluster: ${join(dir, 'cluster', 'logs')}
+${
+  cluster.node
+    ? `Pods:  kubectl get pods -A -o wide; kubectl logs -n agentspec-system deploy/agentspec-operator`
+    : `Logs:  ${platform.dir} (operator.log, webhook.log, pods/<pod>/<container>.log)`
+}; cluster: ${join(dir, 'cluster', 'logs')}
 Press Ctrl-C to stop and clean up.`);
   await new Promise(() => undefined); // until a signal
 } catch (err) {
