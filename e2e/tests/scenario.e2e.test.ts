@@ -1,8 +1,10 @@
-// The whole product through its public interfaces: the chart installed with the user's flags, the operator and
-// the webhook with the chart's ServiceAccounts' rights, the control plane on PostgreSQL, then
-// `kubectl apply -f examples/fitness-coach/agent.yaml` — the webhook injects registration into the pod, the pod
-// runs (agent + sidecar), the sidecar registers and heartbeats, `kubectl get agents` shows the grade; scaling,
-// deletion, and a remote agent outside the cluster.
+// The whole product through its public interfaces: the chart installed with the user's flags (on the test node:
+// operator, webhook, control plane and the bundled PostgreSQL as real pods of the images built here; without one:
+// local processes with the ServiceAccounts' rights and the pod runner), then
+// `kubectl apply -f examples/fitness-coach/agent.yaml` in a namespace enforcing Pod Security `restricted` — the
+// webhook injects registration into the pod, the pod runs (agent + sidecar), the sidecar registers and heartbeats
+// through the control plane's Service, `kubectl get agents` shows the grade; scaling, pods replaced, deletion, a
+// remote agent outside the cluster, a tenant, and the secrets audit.
 import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -87,7 +89,11 @@ const gapOf = async (pod: string) => {
 };
 
 beforeAll(async () => {
-  await core.createNamespace({ body: { metadata: { name: agents() } } });
+  // The agents' namespace enforces Pod Security `restricted`: the operator's pods (agent + sidecar) must pass it, and
+  // on the test node the runtime enforces it.
+  await core.createNamespace({
+    body: { metadata: { name: agents(), labels: { 'pod-security.kubernetes.io/enforce': 'restricted' } } },
+  });
   if (node.running) {
     console.log('scenario: on real pods (the test node runs every component from the images built here)');
     platform = await startPodPlatform({
