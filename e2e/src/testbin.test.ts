@@ -6,6 +6,7 @@ describe('versions.env', () => {
     const versions = readVersions();
     expect(Object.keys(versions).sort()).toEqual([
       'CHART_TESTING_VERSION',
+      'COREDNS_VERSION',
       'ETCD_VERSION',
       'HELM_VERSION',
       'KUBERNETES_VERSION',

@@ -130,6 +130,24 @@ afterAll(async () => {
 describe('from kubectl apply to a graded, registered agent', () => {
   let firstPod = '';
 
+  it('the release runs: on the test node every component is a Running pod in a containerd container', async () => {
+    const pods = (await core.listNamespacedPod({ namespace: release() })).items;
+    if (!node.running) {
+      // The pod runner plays the kubelet for agent pods only: the components are local processes.
+      expect(pods.every((p) => p.status?.phase !== 'Running')).toBe(true);
+      return;
+    }
+    const components = new Set(pods.map((p) => p.metadata?.labels?.['app.kubernetes.io/component']));
+    expect([...components].sort()).toEqual(['control-plane', 'operator', 'postgresql', 'webhook']);
+    for (const pod of pods) {
+      expect([pod.metadata?.name, pod.status?.phase]).toEqual([pod.metadata?.name, 'Running']);
+      for (const container of pod.status?.containerStatuses ?? []) {
+        expect(container.containerID).toMatch(/^containerd:\/\/[0-9a-f]{64}$/);
+      }
+    }
+    console.log(await kubectl(testKubeconfigPath(), ['get', 'pods', '-A', '-o', 'wide']));
+  });
+
   it('kubectl apply: the Pod is created with the registration injected, and the sidecar registers it', async () => {
     await kubectl(testKubeconfigPath(), [
       'apply',
