@@ -1,4 +1,6 @@
+import type { Server } from 'node:http';
 import express, { type ErrorRequestHandler, type Express } from 'express';
+import { ConnectServer } from './connect.js';
 import type { Logger } from 'pino';
 import { keyAuth } from './admin-auth.js';
 import { ApiError } from './api-error.js';
@@ -35,8 +37,10 @@ export interface ControlPlaneApp {
   context: AppContext;
   /** Starts the background work: the event fan-out, its LISTEN connection and the reaper. */
   start(): Promise<void>;
-  /** Stops it (event streams end; pending events are written first). */
+  /** Stops it (event streams end; pending events are written first; connected agents are told to go elsewhere). */
   stop(): Promise<void>;
+  /** Serves connected mode's WebSocket (`GET /api/v1/connect`) on the HTTP server that serves `app`. */
+  attach(server: Server): void;
 }
 
 /** The control plane as an express app (tests use it without listening). The database must be migrated. */
@@ -115,15 +119,19 @@ export function createApp(options: CreateAppOptions): ControlPlaneApp {
   app.use(errors);
   const coordinator = new Coordinator({ databaseUrl: config.databaseUrl, logger, onNotify: () => void hub.poll() });
   const reaper = new Reaper(context, coordinator);
+  // Connected mode: pinged at the heartbeat interval; one missed pong closes the socket.
+  const connect = new ConnectServer(context, { pingIntervalMs: config.heartbeatIntervalSeconds * 1000 });
   return {
     app,
     context,
+    attach: (server) => connect.attach(server),
     async start() {
       await hub.start();
       await coordinator.start();
       reaper.start();
     },
     async stop() {
+      connect.close();
       reaper.stop();
       await context.events.flushed();
       hub.stop();

@@ -8,6 +8,10 @@ export interface ControlPlaneMetrics {
   registrations: Counter<'result'>;
   /** 1 in the replica that runs the reaper. */
   reaperLeader: Gauge;
+  /** Connected-mode WebSocket frames by type and outcome (never per instance). */
+  connectMessages: Counter<'type'>;
+  /** Connected-mode WebSockets open on this replica. */
+  connections: Gauge;
 }
 
 /**
@@ -62,5 +66,16 @@ export function createMetrics(pool?: pg.Pool, eventSubscribers: () => number = (
       this.set(eventSubscribers());
     },
   });
-  return { registry, httpDuration, heartbeats, registrations, reaperLeader };
+  const connectMessages = new Counter({
+    name: 'agentspec_connect_messages_total',
+    help: 'Connected-mode WebSocket frames by type and outcome (heartbeat_written, heartbeat_rate_limited, ping, invalid, refused, ...).',
+    labelNames: ['type'] as const,
+    registers: [registry],
+  });
+  const connections = new Gauge({
+    name: 'agentspec_ws_connections',
+    help: 'Connected-mode WebSockets (GET /api/v1/connect) open on this replica.',
+    registers: [registry],
+  });
+  return { registry, httpDuration, heartbeats, registrations, reaperLeader, connectMessages, connections };
 }

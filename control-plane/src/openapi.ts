@@ -171,6 +171,10 @@ export function openApiDocument(): Schema {
             apiKey: { type: 'string', description: 'HS256 JWT for this instance’s heartbeats' },
             expiresAt: { type: 'string', format: 'date-time' },
             heartbeatIntervalSeconds: { type: 'integer' },
+            connectUrl: {
+              type: 'string',
+              description: 'ws:// or wss:// URL of GET /api/v1/connect: connected mode over a WebSocket (seed 003)',
+            },
           },
         },
         HeartbeatRequest: toSchema(heartbeatBodySchema),

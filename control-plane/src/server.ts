@@ -36,13 +36,14 @@ export async function startControlPlane(config: ControlPlaneConfig): Promise<Run
   }
   const applied = await migrateToLatest(database.db);
   if (applied.length) logger.info({ migrations: applied }, 'database migrated');
-  const { app, start, stop } = createApp({ config, database, logger });
+  const { app, attach, start, stop } = createApp({ config, database, logger });
   await start();
   const server = await new Promise<Server>((resolve, reject) => {
     const s = app.listen(config.port, host, () => resolve(s));
     s.once('error', reject);
   });
   server.keepAliveTimeout = 65_000;
+  attach(server); // connected mode's WebSockets on the same port
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
   const url = `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`;
@@ -58,7 +59,7 @@ export async function startControlPlane(config: ControlPlaneConfig): Promise<Run
           server.close(() => resolve());
           server.closeIdleConnections();
         });
-        await stop(); // ends the event streams, which would otherwise hold the server open
+        await stop(); // ends the event streams and WebSockets, which would otherwise hold the server open
         await closed;
         await database.close();
         logger.info('stopped');

@@ -44,13 +44,14 @@ export async function startTestControlPlane(
       done();
     },
   });
-  const { app, context, start, stop } = createApp({
+  const { app, attach, context, start, stop } = createApp({
     config,
     database,
     logger: createLogger('debug', [config.adminKey, config.jwtSecret], sink),
   });
   await start();
   const server: Server = createServer(app);
+  attach(server);
   const url = await listenOnLoopback(server);
   return {
     url,

@@ -5,7 +5,8 @@ import type { AppContext } from '../app-context.js';
 import { recordHeartbeat } from '../heartbeats.js';
 import { hashTokenId, type TokenClaims } from '../tokens.js';
 
-async function authenticate(ctx: AppContext, header: string | undefined): Promise<TokenClaims> {
+/** The instance a `Bearer` token speaks for (HTTP heartbeats, token refresh, the connected-mode WebSocket). */
+export async function authenticateInstance(ctx: AppContext, header: string | undefined): Promise<TokenClaims> {
   const token = /^Bearer ([^\s]+)$/i.exec(header ?? '')?.[1];
   if (!token) throw new ApiError(401, 'Unauthorized', 'missing Authorization: Bearer <token>');
   try {
@@ -46,7 +47,7 @@ export function heartbeatRoutes(ctx: AppContext): Router {
   router.post('/api/v1/heartbeat', async (req, res) => {
     let claims: TokenClaims;
     try {
-      claims = await authenticate(ctx, req.header('authorization'));
+      claims = await authenticateInstance(ctx, req.header('authorization'));
     } catch (err) {
       ctx.metrics.heartbeats.inc({ result: 'unauthorized' });
       throw err;
@@ -71,8 +72,22 @@ export function heartbeatRoutes(ctx: AppContext): Router {
         res.status(204).end();
     }
   });
+  // The WebSocket upgrade of this path is served by the HTTP server's upgrade handler (connect.ts); a plain GET is
+  // authenticated like the upgrade, then told.
+  router.get('/api/v1/connect', async (req) => {
+    await authenticateInstance(ctx, req.header('authorization'));
+    throw new ApiError(
+      426,
+      'UpgradeRequired',
+      'GET /api/v1/connect only upgrades to a WebSocket (Upgrade: websocket)',
+      undefined,
+      {
+        upgrade: 'websocket',
+      },
+    );
+  });
   router.post('/api/v1/token/refresh', async (req, res) => {
-    const claims = await authenticate(ctx, req.header('authorization'));
+    const claims = await authenticateInstance(ctx, req.header('authorization'));
     res.json(await refreshToken(ctx, claims));
   });
   return router;

@@ -118,7 +118,17 @@ export function registerRoutes(ctx: AppContext): Router {
       apiKey: token,
       expiresAt: expiresAt.toISOString(),
       heartbeatIntervalSeconds: intervalSeconds,
+      ...connectUrlFor(req.protocol, req.get('host')),
     });
   });
   return router;
+}
+
+/**
+ * Where the instance may keep a connected-mode WebSocket (seed 003): the address it reached us at, with the
+ * WebSocket scheme. Omitted when the Host header is not a plain host[:port].
+ */
+export function connectUrlFor(protocol: string, host: string | undefined): { connectUrl?: string } {
+  if (!host || !/^[A-Za-z0-9.-]+(:\d{1,5})?$|^\[[0-9A-Fa-f:.]+\](:\d{1,5})?$/.test(host)) return {};
+  return { connectUrl: `${protocol === 'https' ? 'wss' : 'ws'}://${host}/api/v1/connect` };
 }

@@ -1,0 +1,228 @@
+// Connected mode (seed 003), the control plane's side: an instance keeps a WebSocket open with its JWT, heartbeats
+// over it with the same rules as POST /api/v1/heartbeat, and the fleet sees it as `ws` while it is connected.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import { waitFor } from '@agentspec/e2e';
+import { testDatabase } from '@agentspec/e2e/vitest';
+import {
+  ADMIN_KEY,
+  collectEvents,
+  post,
+  register,
+  startTestControlPlane,
+  type CollectedEvents,
+  type TestControlPlane,
+} from '../tests/support.js';
+
+let cp: TestControlPlane;
+let events: CollectedEvents;
+const open: WebSocket[] = [];
+
+beforeAll(async () => {
+  // A 1 s heartbeat interval: the server pings every second. Minimum interval 0 except where a test sets it.
+  cp = await startTestControlPlane(await testDatabase(), { AGENTSPEC_HEARTBEAT_INTERVAL_SECONDS: '1' });
+  events = collectEvents(cp.url);
+  await events.opened;
+});
+
+afterAll(async () => {
+  for (const ws of open) ws.terminate();
+  await events?.close();
+  await cp?.close();
+});
+
+interface Frame {
+  type: string;
+  id?: string;
+  status?: number;
+  error?: string;
+  field?: string;
+  message?: string;
+  retryAfterSeconds?: number;
+}
+
+/** A connected instance: its socket and every frame it received. */
+async function connect(
+  url: string,
+  token: string,
+  options: WebSocket.ClientOptions = {},
+): Promise<{ ws: WebSocket; frames: Frame[]; closed: Promise<{ code: number; reason: string }> }> {
+  const ws = new WebSocket(url, { headers: { authorization: `Bearer ${token}` }, ...options });
+  open.push(ws);
+  const frames: Frame[] = [];
+  ws.on('message', (data) => frames.push(JSON.parse(data.toString()) as Frame));
+  const closed = new Promise<{ code: number; reason: string }>((resolve) =>
+    ws.on('close', (code, reason) => resolve({ code, reason: reason.toString() })),
+  );
+  await new Promise<void>((resolve, reject) => {
+    ws.once('open', () => resolve());
+    ws.once('error', reject);
+  });
+  return { ws, frames, closed };
+}
+
+/** Sends a frame and waits for the answer carrying its id. */
+async function request(conn: { ws: WebSocket; frames: Frame[] }, frame: Record<string, unknown>): Promise<Frame> {
+  conn.ws.send(JSON.stringify(frame));
+  return waitFor(`the answer to ${String(frame['id'])}`, async () => conn.frames.find((f) => f.id === frame['id']));
+}
+
+const connection = async (instanceId: string) => {
+  const res = await post(
+    `${cp.url}/api/v1/agents/get_connection`,
+    { instance_id: instanceId },
+    { 'x-admin-key': ADMIN_KEY },
+  );
+  return (await res.json()) as { transport?: string };
+};
+
+describe('GET /api/v1/connect', () => {
+  it('offers connectUrl at registration; heartbeats over the socket are acknowledged and stored', async () => {
+    const reg = (await register(cp.url, {
+      agentName: 'ws-agent',
+      namespace: 'conn',
+      instanceId: 'ws-1',
+      runtime: 'k8s',
+    })) as {
+      apiKey: string;
+      connectUrl?: string;
+    };
+    expect(reg.connectUrl).toBe(`${cp.url.replace(/^http/, 'ws')}/api/v1/connect`);
+    const conn = await connect(reg.connectUrl ?? '', reg.apiKey);
+    await waitFor('agent.connected', async () =>
+      events.events.some((e) => e.type === 'agent.connected' && e.instanceId === 'ws-1'),
+    );
+    expect((await connection('ws-1')).transport).toBe('ws');
+
+    const ack = await request(conn, {
+      type: 'heartbeat',
+      id: 'h1',
+      body: { health: { status: 'healthy' }, gap: { score: 88 } },
+    });
+    expect(ack).toEqual({ type: 'ack', id: 'h1' });
+    const agent = await fetch(`${cp.url}/api/v1/namespaces/conn/agents/ws-agent`, {
+      headers: { 'x-admin-key': ADMIN_KEY },
+    });
+    expect(await agent.json()).toMatchObject({ score: 88, grade: 'B' });
+    expect(await request(conn, { type: 'ping', id: 'p1' })).toEqual({ type: 'pong', id: 'p1' });
+
+    conn.ws.close(1000);
+    await waitFor('agent.disconnected', async () =>
+      events.events.some((e) => e.type === 'agent.disconnected' && e.instanceId === 'ws-1'),
+    );
+    await waitFor('the transport back to callback', async () => (await connection('ws-1')).transport === 'callback');
+  });
+
+  it('answers a bad frame or body with an error naming it, and keeps the connection', async () => {
+    const reg = await register(cp.url, {
+      agentName: 'ws-agent',
+      namespace: 'conn',
+      instanceId: 'ws-2',
+      runtime: 'k8s',
+    });
+    const conn = await connect(`${cp.url.replace(/^http/, 'ws')}/api/v1/connect`, reg.apiKey);
+    conn.ws.send('{not json');
+    await waitFor('the InvalidFrame error', async () => conn.frames.some((f) => f.error === 'InvalidFrame'));
+    conn.ws.send(Buffer.from([0xff, 0x00]), { binary: true });
+    expect(await request(conn, { type: 'teleport', id: 't1' })).toMatchObject({ status: 400, field: 'type' });
+    const invalid = await request(conn, {
+      type: 'heartbeat',
+      id: 'h-bad',
+      body: { health: { status: 'ok' }, gap: { score: 101 } },
+    });
+    expect(invalid).toMatchObject({ type: 'error', status: 400 });
+    expect(invalid.message).toMatch(/gap\.score/);
+    expect(await request(conn, { type: 'heartbeat', id: 'h-ok', body: { health: {}, gap: {} } })).toEqual({
+      type: 'ack',
+      id: 'h-ok',
+    });
+    expect(conn.ws.readyState).toBe(WebSocket.OPEN);
+  });
+
+  it('refuses an upgrade without a valid token (401) or on another path (404), before any WebSocket exists', async () => {
+    const base = cp.url.replace(/^http/, 'ws');
+    const refusal = (url: string, headers: Record<string, string> = {}) =>
+      new Promise<number>((resolve) => {
+        const ws = new WebSocket(url, { headers });
+        ws.on('unexpected-response', (_req, res) => {
+          resolve(res.statusCode ?? 0);
+          ws.terminate();
+        });
+        ws.on('open', () => resolve(101));
+        ws.on('error', () => undefined);
+      });
+    expect(await refusal(`${base}/api/v1/connect`)).toBe(401);
+    expect(await refusal(`${base}/api/v1/connect`, { authorization: 'Bearer not.a.jwt' })).toBe(401);
+    const reg = await register(cp.url, {
+      agentName: 'ws-agent',
+      namespace: 'conn',
+      instanceId: 'ws-3',
+      runtime: 'k8s',
+    });
+    expect(await refusal(`${base}/api/v1/elsewhere`, { authorization: `Bearer ${reg.apiKey}` })).toBe(404);
+  });
+
+  it('keeps one socket per instance: a newer connection replaces the older', async () => {
+    const reg = await register(cp.url, {
+      agentName: 'ws-agent',
+      namespace: 'conn',
+      instanceId: 'ws-4',
+      runtime: 'k8s',
+    });
+    const url = `${cp.url.replace(/^http/, 'ws')}/api/v1/connect`;
+    const first = await connect(url, reg.apiKey);
+    const second = await connect(url, reg.apiKey);
+    expect((await first.closed).code).toBe(4409);
+    expect(await request(second, { type: 'ping', id: 'still-here' })).toMatchObject({ type: 'pong' });
+    expect((await connection('ws-4')).transport).toBe('ws');
+  });
+
+  it('closes with 4401 when the token is revoked by a new registration of the instance', async () => {
+    const body = { agentName: 'ws-agent', namespace: 'conn', instanceId: 'ws-5', runtime: 'k8s' };
+    const old = await register(cp.url, body);
+    const conn = await connect(`${cp.url.replace(/^http/, 'ws')}/api/v1/connect`, old.apiKey);
+    await register(cp.url, body); // rotates the instance's token
+    const refused = await request(conn, { type: 'heartbeat', id: 'h-old', body: { health: {}, gap: {} } });
+    expect(refused).toMatchObject({ status: 401 });
+    expect((await conn.closed).code).toBe(4401);
+  });
+
+  it('closes a connection that stops answering pings (the server-side deadline)', async () => {
+    const reg = await register(cp.url, {
+      agentName: 'ws-agent',
+      namespace: 'conn',
+      instanceId: 'ws-6',
+      runtime: 'k8s',
+    });
+    const silent = await connect(`${cp.url.replace(/^http/, 'ws')}/api/v1/connect`, reg.apiKey, { autoPong: false });
+    const { code } = await silent.closed;
+    expect(code).toBe(1006); // terminated: no close frame from a peer that may be gone
+    await waitFor('the transport back to callback', async () => (await connection('ws-6')).transport === 'callback');
+  });
+});
+
+describe('GET /api/v1/connect with a heartbeat rate limit', () => {
+  it('answers a heartbeat that comes too soon with 429 and its Retry-After', async () => {
+    const limited = await startTestControlPlane(await testDatabase(), {
+      AGENTSPEC_MIN_HEARTBEAT_INTERVAL_SECONDS: '30',
+    });
+    try {
+      const reg = await register(limited.url, {
+        agentName: 'ws-agent',
+        namespace: 'conn',
+        instanceId: 'ws-7',
+        runtime: 'k8s',
+      });
+      const conn = await connect(`${limited.url.replace(/^http/, 'ws')}/api/v1/connect`, reg.apiKey);
+      expect(await request(conn, { type: 'heartbeat', id: 'a', body: { health: {}, gap: {} } })).toMatchObject({
+        type: 'ack',
+      });
+      const second = await request(conn, { type: 'heartbeat', id: 'b', body: { health: {}, gap: {} } });
+      expect(second).toMatchObject({ type: 'error', status: 429, error: 'TooManyHeartbeats' });
+      expect(second.retryAfterSeconds).toBeGreaterThan(0);
+      conn.ws.close();
+    } finally {
+      await limited.close();
+    }
+  });
+});

@@ -1,0 +1,238 @@
+import type { IncomingMessage, Server } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { WebSocketServer, type RawData, type WebSocket } from 'ws';
+import { ApiError } from './api-error.js';
+import type { AppContext } from './app-context.js';
+import { recordHeartbeat } from './heartbeats.js';
+import { authenticateInstance } from './routes/heartbeat.js';
+import type { TokenClaims } from './tokens.js';
+
+/** Seed 003's connected mode: the agent dials out and keeps this WebSocket open. */
+export const CONNECT_PATH = '/api/v1/connect';
+/** A frame carries at most a heartbeat body (64 KiB) and its envelope. */
+export const MAX_FRAME_BYTES = 64 * 1024 + 1024;
+
+/** Close codes (4000–4999 are the application's): the token went away, or a newer connection took the instance. */
+export const CLOSE_REVOKED = 4401;
+export const CLOSE_REPLACED = 4409;
+
+/** Frames the agent sends. */
+type UpFrame =
+  | { type: 'heartbeat'; id: string; body: unknown }
+  | { type: 'ping'; id: string }
+  | { type: 'probe_result'; id: string; report: unknown };
+
+interface Connection {
+  ws: WebSocket;
+  claims: TokenClaims;
+  alive: boolean;
+  namespace: string;
+  name: string;
+  instanceId: string;
+}
+
+export interface ConnectServerOptions {
+  /** Server pings this often; a connection that missed one pong is closed. */
+  pingIntervalMs: number;
+}
+
+const send = (ws: WebSocket, frame: Record<string, unknown>): void => {
+  if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(frame));
+};
+
+/** Answers an upgrade that is refused with a plain HTTP response, as the HTTP API would. */
+function refuse(socket: Duplex, error: ApiError): void {
+  const body = JSON.stringify(error.toJSON());
+  socket.end(
+    `HTTP/1.1 ${error.status} ${error.error}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
+  );
+}
+
+/**
+ * `GET /api/v1/connect` upgraded to a WebSocket authenticated by the instance's JWT (the Authorization header, as
+ * for HTTP heartbeats; never a URL parameter, which proxies log). Up: `heartbeat` (the body and rules of
+ * `POST /api/v1/heartbeat`, answered with `ack` or an `error` frame {status, error, message, field?} as the HTTP
+ * answer would be), `ping` (→ `pong`). The server pings at
+ * the WebSocket level and closes a connection that missed a pong. One connection per instance: a newer one replaces
+ * the older. The instance's transport reads `ws` while connected; `agent.connected` / `agent.disconnected` are
+ * emitted.
+ */
+export class ConnectServer {
+  private readonly wss = new WebSocketServer({ noServer: true, maxPayload: MAX_FRAME_BYTES });
+  private readonly connections = new Map<string, Connection>();
+  private readonly timer: NodeJS.Timeout;
+
+  constructor(
+    private readonly ctx: AppContext,
+    options: ConnectServerOptions,
+  ) {
+    this.timer = setInterval(() => this.sweep(), options.pingIntervalMs);
+    this.timer.unref();
+  }
+
+  get size(): number {
+    return this.connections.size;
+  }
+
+  attach(server: Server): void {
+    server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => void this.upgrade(req, socket, head));
+  }
+
+  /** Closes every connection (going away: clients reconnect to another replica). */
+  close(): void {
+    clearInterval(this.timer);
+    for (const connection of this.connections.values()) connection.ws.close(1001, 'control plane shutting down');
+    this.wss.close();
+  }
+
+  private async upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
+    socket.on('error', () => socket.destroy());
+    const path = new URL(req.url ?? '/', 'http://control-plane').pathname;
+    if (path !== CONNECT_PATH) return refuse(socket, new ApiError(404, 'NotFound', `no WebSocket at ${path}`));
+    let claims: TokenClaims;
+    try {
+      claims = await authenticateInstance(this.ctx, req.headers.authorization);
+    } catch (err) {
+      this.ctx.metrics.connectMessages.inc({ type: 'refused' });
+      return refuse(socket, err instanceof ApiError ? err : new ApiError(401, 'Unauthorized', 'invalid token'));
+    }
+    const instance = await this.ctx.database.db
+      .selectFrom('instances as i')
+      .innerJoin('agents as a', 'a.id', 'i.agent_id')
+      .select(['i.instance_id', 'a.namespace', 'a.name'])
+      .where('i.id', '=', claims.instancePk)
+      .executeTakeFirst()
+      .catch(() => undefined);
+    if (!instance) return refuse(socket, new ApiError(401, 'Unauthorized', 'token revoked: register again'));
+    this.wss.handleUpgrade(req, socket, head, (ws) => {
+      const connection: Connection = {
+        ws,
+        claims,
+        alive: true,
+        namespace: instance.namespace,
+        name: instance.name,
+        instanceId: instance.instance_id,
+      };
+      this.accept(connection);
+    });
+  }
+
+  private accept(connection: Connection): void {
+    const { ws, claims } = connection;
+    const previous = this.connections.get(claims.instancePk);
+    this.connections.set(claims.instancePk, connection);
+    if (previous) previous.ws.close(CLOSE_REPLACED, 'replaced by a newer connection of this instance');
+    else void this.setTransport(connection, 'ws', 'agent.connected');
+    this.ctx.metrics.connections.set(this.connections.size);
+    ws.on('pong', () => (connection.alive = true));
+    ws.on('message', (data, isBinary) => void this.onMessage(connection, data, isBinary));
+    ws.on('error', () => ws.terminate());
+    ws.on('close', () => {
+      if (this.connections.get(claims.instancePk) !== connection) return; // replaced
+      this.connections.delete(claims.instancePk);
+      this.ctx.metrics.connections.set(this.connections.size);
+      void this.setTransport(connection, 'callback', 'agent.disconnected');
+    });
+  }
+
+  private async setTransport(
+    connection: Connection,
+    transport: 'ws' | 'callback',
+    event: 'agent.connected' | 'agent.disconnected',
+  ) {
+    try {
+      await this.ctx.database.db
+        .updateTable('instances')
+        .set({ transport })
+        .where('id', '=', connection.claims.instancePk)
+        .execute();
+      this.ctx.events.append({
+        type: event,
+        namespace: connection.namespace,
+        name: connection.name,
+        instanceId: connection.instanceId,
+        transport: 'ws',
+      });
+    } catch (err) {
+      this.ctx.logger.warn({ err: (err as Error).message }, 'could not record the connection state');
+    }
+  }
+
+  private async onMessage(connection: Connection, data: RawData, isBinary: boolean): Promise<void> {
+    const { ws } = connection;
+    let frame: UpFrame;
+    try {
+      if (isBinary) throw new Error('frames are JSON text');
+      frame = JSON.parse(data.toString()) as UpFrame;
+      if (typeof frame !== 'object' || frame === null || typeof frame.type !== 'string') {
+        throw new Error('a frame is an object with a "type"');
+      }
+    } catch (err) {
+      this.ctx.metrics.connectMessages.inc({ type: 'invalid' });
+      return send(ws, { type: 'error', status: 400, error: 'InvalidFrame', message: (err as Error).message });
+    }
+    const id = typeof frame.id === 'string' ? frame.id.slice(0, 128) : undefined;
+    switch (frame.type) {
+      case 'ping':
+        this.ctx.metrics.connectMessages.inc({ type: 'ping' });
+        return send(ws, { type: 'pong', id });
+      case 'heartbeat':
+        return this.onHeartbeat(connection, id, frame.body);
+      default:
+        this.ctx.metrics.connectMessages.inc({ type: 'invalid' });
+        return send(ws, {
+          type: 'error',
+          id,
+          status: 400,
+          error: 'InvalidFrame',
+          field: 'type',
+          message: 'type: unknown frame type (heartbeat, ping)',
+        });
+    }
+  }
+
+  private async onHeartbeat(connection: Connection, id: string | undefined, body: unknown): Promise<void> {
+    const { ws, claims } = connection;
+    let outcome: Awaited<ReturnType<typeof recordHeartbeat>>;
+    try {
+      outcome = await recordHeartbeat(this.ctx, claims, body);
+    } catch {
+      this.ctx.metrics.connectMessages.inc({ type: 'heartbeat_error' });
+      return send(ws, { type: 'error', id, status: 503, error: 'Unavailable', message: 'heartbeat not stored: retry' });
+    }
+    this.ctx.metrics.connectMessages.inc({ type: `heartbeat_${outcome.result.replace('-', '_')}` });
+    switch (outcome.result) {
+      case 'written':
+        return send(ws, { type: 'ack', id });
+      case 'invalid': {
+        const error =
+          outcome.error instanceof ApiError ? outcome.error : new ApiError(400, 'InvalidBody', 'invalid body');
+        return send(ws, { type: 'error', id, ...error.toJSON(), status: error.status });
+      }
+      case 'rate-limited':
+        return send(ws, {
+          type: 'error',
+          id,
+          status: 429,
+          error: 'TooManyHeartbeats',
+          message: `heartbeats are limited to one every ${this.ctx.config.minHeartbeatIntervalSeconds} s`,
+          retryAfterSeconds: outcome.retryAfterSeconds,
+        });
+      case 'revoked':
+        send(ws, { type: 'error', id, status: 401, error: 'Unauthorized', message: 'token revoked: register again' });
+        ws.close(CLOSE_REVOKED, 'token revoked: register again');
+    }
+  }
+
+  /** Closes connections that missed the last ping's pong; pings the others. */
+  private sweep(): void {
+    for (const connection of this.connections.values()) {
+      if (!connection.alive) {
+        connection.ws.terminate();
+        continue;
+      }
+      connection.alive = false;
+      connection.ws.ping();
+    }
+  }
+}
