@@ -104,3 +104,12 @@ export { generate, agentSpecOf, type GenerateOptions } from './cli/generate.js';
 export { findReferences, type ReferenceUse } from './manifest/references.js';
 export { redisPing, postgresPing, tcpProbe } from './health/probes.js';
 export { findJsonProblem, textProblem, MAX_JSON_DEPTH, type JsonProblem } from './json/json-problem.js';
+export {
+  AgentDisconnectedError,
+  ConnectedChannel,
+  connectUrlFor,
+  transportFrom,
+  type ConnectedChannelOptions,
+  type ConnectedResult,
+  type Transport,
+} from './control-plane/connected.js';

@@ -182,11 +182,14 @@ describe('agentspec register, then push mode (a remote agent outside the cluster
     const before = calls.length;
     startPushMode({ manifest, url: vars['AGENTSPEC_URL'] ?? '', apiKey: vars['AGENTSPEC_KEY'] ?? '' });
     try {
-      await waitFor('the push', async () => calls.length > before, { timeoutMs: 5_000, intervalMs: 10 });
-      expect(calls.at(-1)).toMatchObject({
-        path: '/api/v1/heartbeat',
-        authorization: `Bearer ${vars['AGENTSPEC_KEY']}`,
-      });
+      // This stand-in serves no WebSocket: push mode (transport auto) falls back to HTTP, and the key goes nowhere else.
+      const push = await waitFor(
+        'the push',
+        async () => calls.slice(before).find((c) => c.path === '/api/v1/heartbeat'),
+        { timeoutMs: 5_000, intervalMs: 10 },
+      );
+      expect(push).toMatchObject({ authorization: `Bearer ${vars['AGENTSPEC_KEY']}` });
+      expect(calls.slice(before).every((c) => ['/api/v1/heartbeat', '/api/v1/connect'].includes(c.path))).toBe(true);
     } finally {
       stopPushMode();
     }

@@ -7,6 +7,13 @@ import { redact } from './redact.js';
 import { ControlPlaneClient } from '../control-plane/client.js';
 import { controlPlaneUrlFor, refreshTime } from '../control-plane/token-lifetime.js';
 import { sendWithRetry, type BackoffOptions } from './retry.js';
+import {
+  ConnectedChannel,
+  connectUrlFor,
+  transportFrom,
+  type AgentDisconnectedError,
+  type Transport,
+} from '../control-plane/connected.js';
 
 export interface PushModeOptions {
   /** Loaded via loadManifest(). */
@@ -29,6 +36,15 @@ export interface PushModeOptions {
    * may restart with the key it was started with.
    */
   onKeyRefreshed?: (apiKey: string, expiresAt: string) => void;
+  /**
+   * How heartbeats travel when `url` is a control plane's /api/v1/heartbeat (default AGENTSPEC_TRANSPORT, else
+   * `auto`): `ws` keeps the connected-mode WebSocket open and queues heartbeats while it is down; `auto` uses it while
+   * it is connected and HTTP otherwise (and for good when the upgrade is refused); `http` never opens it.
+   */
+  transport?: Transport;
+  /** With `ws`: a disconnect longer than disconnectBoundMs (default 60 s) is reported here (else logged). */
+  onDisconnected?: (error: AgentDisconnectedError) => void;
+  disconnectBoundMs?: number;
 }
 
 interface PushState {
@@ -36,6 +52,8 @@ interface PushState {
   running: boolean;
   /** The key in use: the given one until it is refreshed. */
   apiKey: string;
+  transport: Transport;
+  channel: ConnectedChannel | undefined;
 }
 
 let state: PushState | undefined;
@@ -55,6 +73,7 @@ async function refreshIfDue(options: PushModeOptions, state: PushState): Promise
   try {
     const fresh = await client.refreshToken(state.apiKey);
     state.apiKey = fresh.apiKey;
+    state.channel?.reconnect(); // the socket was authenticated with the revoked key
     options.onKeyRefreshed?.(fresh.apiKey, fresh.expiresAt);
   } catch (err) {
     // The client's errors are already redacted of the token.
@@ -72,6 +91,17 @@ async function pushOnce(options: PushModeOptions, reporter: AgentSpecReporter, s
       // Liveness is judged against the interval the agent really uses, whatever registration assumed.
       intervalSeconds: Math.max(1, Math.round((options.intervalMs ?? DEFAULT_INTERVAL_MS) / 1000)),
     };
+    const channel = state.channel;
+    if (channel && (state.transport === 'ws' || (channel.connected && !channel.refused))) {
+      const sent = await channel.send(payload);
+      if (sent.result === 'refused') {
+        const hint = sent.status === 401 ? ' — the key is expired or was revoked; run agentspec register again' : '';
+        logError(
+          redact(`[agentspec] push over the WebSocket rejected: ${sent.status} ${sent.message}${hint}`, secrets),
+        );
+      }
+      return;
+    }
     const fetchImpl = options.fetch ?? fetch;
     const body = JSON.stringify(payload);
     const response = await sendWithRetry(
@@ -107,11 +137,25 @@ export function startPushMode(options: PushModeOptions): void {
   const reporter =
     options.reporter ??
     new AgentSpecReporter({ manifest: options.manifest, ...(options.baseDir ? { baseDir: options.baseDir } : {}) });
+  const transport = options.transport ?? transportFrom(process.env['AGENTSPEC_TRANSPORT']);
+  const baseUrl = controlPlaneUrlFor(options.url);
   const current: PushState = {
     running: false,
     apiKey: options.apiKey,
     timer: setInterval(() => tick(), options.intervalMs ?? DEFAULT_INTERVAL_MS),
+    transport,
+    channel: undefined,
   };
+  if (transport !== 'http' && baseUrl !== undefined) {
+    current.channel = new ConnectedChannel({
+      url: connectUrlFor(baseUrl),
+      token: () => current.apiKey,
+      ...(options.backoff ? { backoff: options.backoff } : {}),
+      ...(options.onDisconnected ? { onDisconnected: options.onDisconnected } : {}),
+      ...(options.disconnectBoundMs !== undefined ? { disconnectBoundMs: options.disconnectBoundMs } : {}),
+      log: (message) => logError(redact(message, [options.apiKey, current.apiKey])),
+    });
+  }
   current.timer.unref();
   const tick = (): void => {
     if (current.running) return; // a slow push never overlaps the next one
@@ -127,6 +171,7 @@ export function startPushMode(options: PushModeOptions): void {
 /** Clears the interval. */
 export function stopPushMode(): void {
   if (state) clearInterval(state.timer);
+  state?.channel?.close();
   state = undefined;
 }
 

@@ -1,0 +1,136 @@
+// Push mode over connected mode's WebSocket against a real control plane on PostgreSQL: heartbeats travel as frames,
+// the socket comes back after a control-plane restart with what was taken meanwhile, `auto` falls back to HTTP
+// where upgrades are refused, and a long disconnect reaches the code that asked for it.
+import { createServer, request, type Server } from 'node:http';
+import { afterEach, describe, expect, it } from 'vitest';
+import {
+  freePort,
+  listenOnLoopback,
+  startControlPlaneProcess,
+  waitFor,
+  type ControlPlaneProcess,
+} from '@agentspec/e2e';
+import { testDatabase } from '@agentspec/e2e/vitest';
+import { loadManifest } from '../manifest/load.js';
+import { AgentDisconnectedError } from '../control-plane/connected.js';
+import { startPushMode, stopPushMode } from './push-mode.js';
+
+const { manifest, baseDir } = loadManifest(
+  new URL('../../../../examples/minimal/agent.yaml', import.meta.url).pathname,
+);
+const started: { stop(): Promise<void> }[] = [];
+const servers: Server[] = [];
+
+afterEach(async () => {
+  stopPushMode();
+  for (const s of servers.splice(0)) {
+    s.closeAllConnections();
+    s.close();
+  }
+  await Promise.all(started.splice(0).map((s) => s.stop()));
+});
+
+async function controlPlane(databaseUrl: string, port?: number): Promise<ControlPlaneProcess> {
+  const cp = await startControlPlaneProcess({ databaseUrl, ...(port ? { port } : {}) });
+  started.push(cp);
+  return cp;
+}
+
+async function registerIn(cp: ControlPlaneProcess, instanceId: string): Promise<string> {
+  const res = await fetch(`${cp.url}/api/v1/register`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'x-admin-key': cp.adminKey },
+    body: JSON.stringify({ agentName: manifest.metadata.name, namespace: 'push-ws', instanceId, runtime: 'local' }),
+  });
+  return ((await res.json()) as { apiKey: string }).apiKey;
+}
+
+async function connection(cp: ControlPlaneProcess, instanceId: string) {
+  const res = await fetch(`${cp.url}/api/v1/agents/get_connection`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'x-admin-key': cp.adminKey },
+    body: JSON.stringify({ instance_id: instanceId }),
+  });
+  return (await res.json()) as { transport?: string; last_heartbeat?: string | null };
+}
+
+describe('push mode over the WebSocket', () => {
+  it('heartbeats as frames, and after a control-plane restart reconnects and replays what it took meanwhile', async () => {
+    const db = await testDatabase();
+    let cp = await controlPlane(db);
+    const apiKey = await registerIn(cp, 'ws-push-1');
+    startPushMode({ manifest, baseDir, url: `${cp.url}/api/v1/heartbeat`, apiKey, intervalMs: 1_000, transport: 'ws' });
+    await waitFor('a heartbeat over the socket', async () => {
+      const c = await connection(cp, 'ws-push-1');
+      return c.transport === 'ws' && c.last_heartbeat;
+    });
+
+    const port = Number(new URL(cp.url).port);
+    await cp.stop();
+    const down = Date.now();
+    cp = await controlPlane(db, port);
+    await waitFor(
+      'the socket back, with a heartbeat taken after the restart began',
+      async () => {
+        const c = await connection(cp, 'ws-push-1');
+        return c.transport === 'ws' && c.last_heartbeat && Date.parse(c.last_heartbeat) > down;
+      },
+      { timeoutMs: 45_000 },
+    );
+  }, 90_000);
+
+  it('auto: falls back to HTTP where the upgrade is refused (a proxy that strips upgrades)', async () => {
+    const cp = await controlPlane(await testDatabase());
+    const apiKey = await registerIn(cp, 'ws-push-2');
+    const target = new URL(cp.url);
+    // Forwards plain requests to the control plane and answers every upgrade with 400, as such proxies do.
+    const proxy = createServer((req, res) => {
+      const upstream = request(
+        { host: target.hostname, port: target.port, path: req.url, method: req.method, headers: req.headers },
+        (answer) => {
+          res.writeHead(answer.statusCode ?? 502, answer.headers);
+          answer.pipe(res);
+        },
+      );
+      req.pipe(upstream);
+    });
+    proxy.on('upgrade', (_req, socket) => socket.end('HTTP/1.1 400 Bad Request\r\ncontent-length: 0\r\n\r\n'));
+    servers.push(proxy);
+    const proxied = await listenOnLoopback(proxy);
+    startPushMode({
+      manifest,
+      baseDir,
+      url: `${proxied}/api/v1/heartbeat`,
+      apiKey,
+      intervalMs: 1_000,
+      transport: 'auto',
+    });
+    const first = await waitFor(
+      'a heartbeat over HTTP',
+      async () => (await connection(cp, 'ws-push-2')).last_heartbeat,
+    );
+    await waitFor('more heartbeats over HTTP', async () => {
+      const c = await connection(cp, 'ws-push-2');
+      return c.transport === 'callback' && c.last_heartbeat !== first;
+    });
+  });
+
+  it('ws: a disconnect past the bound reaches onDisconnected as an AgentDisconnectedError', async () => {
+    const errors: AgentDisconnectedError[] = [];
+    const port = await freePort(); // nothing listens there
+    startPushMode({
+      manifest,
+      baseDir,
+      url: `http://127.0.0.1:${port}/api/v1/heartbeat`,
+      apiKey: 'a.b.c',
+      intervalMs: 200,
+      transport: 'ws',
+      disconnectBoundMs: 500,
+      onDisconnected: (err) => errors.push(err),
+    });
+    await waitFor('the disconnect to be reported', async () => errors.length > 0);
+    expect(errors[0]).toBeInstanceOf(AgentDisconnectedError);
+    expect(errors[0]?.message).toMatch(/disconnected from ws:\/\/127\.0\.0\.1:\d+\/api\/v1\/connect for \d+ s/);
+    expect(errors).toHaveLength(1); // once per disconnect, not per heartbeat
+  });
+});
