@@ -1,6 +1,7 @@
 import type { Server } from 'node:http';
 import express, { type ErrorRequestHandler, type Express } from 'express';
 import { ConnectServer } from './connect.js';
+import { Prober, PROBE_CHANNEL, PROBE_DONE_CHANNEL } from './probe.js';
 import type { Logger } from 'pino';
 import { keyAuth } from './admin-auth.js';
 import { ApiError } from './api-error.js';
@@ -63,6 +64,11 @@ export function createApp(options: CreateAppOptions): ControlPlaneApp {
     heartbeatWriter: new HeartbeatWriter(database.db, { minIntervalSeconds: config.minHeartbeatIntervalSeconds }),
   };
 
+  // Connected mode: pinged at the heartbeat interval; one missed pong closes the socket. Probes reach its sockets
+  // from any replica.
+  const connect = new ConnectServer(context, { pingIntervalMs: config.heartbeatIntervalSeconds * 1000 });
+  const prober = new Prober(context, connect);
+
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', false);
@@ -89,7 +95,7 @@ export function createApp(options: CreateAppOptions): ControlPlaneApp {
   app.use(heartbeatRoutes(context));
   app.use(eventRoutes(context));
   app.use(connectionRoutes(context));
-  app.use(agentRoutes(context));
+  app.use(agentRoutes(context, prober));
   const served = servedMethods(openApiDocument());
   app.use((req, res, next) => {
     const methods = served.find((p) => p.pattern.test(req.path))?.methods;
@@ -117,10 +123,13 @@ export function createApp(options: CreateAppOptions): ControlPlaneApp {
     res.status(error.status).set(error.headers).json(error.toJSON());
   };
   app.use(errors);
-  const coordinator = new Coordinator({ databaseUrl: config.databaseUrl, logger, onNotify: () => void hub.poll() });
+  const coordinator = new Coordinator({
+    databaseUrl: config.databaseUrl,
+    logger,
+    onNotify: () => void hub.poll(),
+    channels: { [PROBE_CHANNEL]: prober, [PROBE_DONE_CHANNEL]: prober },
+  });
   const reaper = new Reaper(context, coordinator);
-  // Connected mode: pinged at the heartbeat interval; one missed pong closes the socket.
-  const connect = new ConnectServer(context, { pingIntervalMs: config.heartbeatIntervalSeconds * 1000 });
   return {
     app,
     context,

@@ -226,3 +226,57 @@ describe('GET /api/v1/connect with a heartbeat rate limit', () => {
     }
   });
 });
+
+describe('POST /api/v1/namespaces/{ns}/agents/{name}/probe', () => {
+  const probe = async (name: string, query = '') => {
+    const res = await fetch(`${cp.url}/api/v1/namespaces/probes/agents/${name}/probe${query}`, {
+      method: 'POST',
+      headers: { 'x-admin-key': ADMIN_KEY },
+    });
+    return { status: res.status, body: (await res.json()) as { instances?: Record<string, unknown>[] } };
+  };
+
+  it('returns the live report of a connected instance, and names why the others cannot answer', async () => {
+    const url = `${cp.url.replace(/^http/, 'ws')}/api/v1/connect`;
+    const answering = await register(cp.url, {
+      agentName: 'probed',
+      namespace: 'probes',
+      instanceId: 'a-ws',
+      runtime: 'k8s',
+    });
+    const silent = await register(cp.url, {
+      agentName: 'probed',
+      namespace: 'probes',
+      instanceId: 'b-silent',
+      runtime: 'k8s',
+    });
+    await register(cp.url, { agentName: 'probed', namespace: 'probes', instanceId: 'c-http', runtime: 'k8s' });
+    const a = await connect(url, answering.apiKey);
+    a.ws.on('message', (data) => {
+      const frame = JSON.parse(data.toString()) as Frame;
+      if (frame.type === 'probe')
+        a.ws.send(JSON.stringify({ type: 'probe_result', id: frame.id, report: { live: true } }));
+    });
+    await connect(url, silent.apiKey); // connected, never answers a probe
+    await waitFor('both sockets recorded', async () =>
+      ['a-ws', 'b-silent'].every((id) =>
+        events.events.some((e) => e.type === 'agent.connected' && e.instanceId === id),
+      ),
+    );
+
+    const { status, body } = await probe('probed', '?timeoutSeconds=1');
+    expect(status).toBe(200);
+    expect(body.instances).toEqual([
+      { instanceId: 'a-ws', status: 'ok', report: { live: true }, latencyMs: expect.any(Number) },
+      { instanceId: 'b-silent', status: 'timeout', error: 'timeout: no answer within 1000 ms' },
+      { instanceId: 'c-http', status: 'unreachable', error: expect.stringMatching(/^unreachable: .*HTTP/) },
+    ]);
+  });
+
+  it('answers 404 for an agent that is not registered and 400 naming a bad timeout', async () => {
+    expect((await probe('nobody')).status).toBe(404);
+    const bad = await probe('probed', '?timeoutSeconds=99');
+    expect(bad.status).toBe(400);
+    expect(JSON.stringify(bad.body)).toContain('timeoutSeconds');
+  });
+});

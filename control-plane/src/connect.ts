@@ -26,6 +26,8 @@ interface Connection {
   ws: WebSocket;
   claims: TokenClaims;
   alive: boolean;
+  /** Probes sent down this socket, by frame id. */
+  probes: Map<string, { resolve: (report: unknown) => void; reject: (err: Error) => void }>;
   namespace: string;
   name: string;
   instanceId: string;
@@ -61,6 +63,7 @@ export class ConnectServer {
   private readonly wss = new WebSocketServer({ noServer: true, maxPayload: MAX_FRAME_BYTES });
   private readonly connections = new Map<string, Connection>();
   private readonly timer: NodeJS.Timeout;
+  private probes = 0;
 
   constructor(
     private readonly ctx: AppContext,
@@ -72,6 +75,38 @@ export class ConnectServer {
 
   get size(): number {
     return this.connections.size;
+  }
+
+  /** Whether this replica holds the instance's socket. */
+  holds(instancePk: string): boolean {
+    return this.connections.has(instancePk);
+  }
+
+  /**
+   * Asks the connected instance for a live report now (`probe` down, `probe_result` up). Rejects after `timeoutMs`
+   * ("timeout") or when this replica holds no socket of it ("not connected here").
+   */
+  probe(instancePk: string, timeoutMs: number): Promise<unknown> {
+    const connection = this.connections.get(instancePk);
+    if (!connection) return Promise.reject(new Error('not connected here'));
+    const id = `probe-${++this.probes}`;
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        connection.probes.delete(id);
+        reject(new Error('timeout'));
+      }, timeoutMs);
+      connection.probes.set(id, {
+        resolve: (report) => {
+          clearTimeout(timer);
+          resolve(report);
+        },
+        reject: (err) => {
+          clearTimeout(timer);
+          reject(err);
+        },
+      });
+      send(connection.ws, { type: 'probe', id });
+    });
   }
 
   attach(server: Server): void {
@@ -109,6 +144,7 @@ export class ConnectServer {
         ws,
         claims,
         alive: true,
+        probes: new Map(),
         namespace: instance.namespace,
         name: instance.name,
         instanceId: instance.instance_id,
@@ -128,6 +164,8 @@ export class ConnectServer {
     ws.on('message', (data, isBinary) => void this.onMessage(connection, data, isBinary));
     ws.on('error', () => ws.terminate());
     ws.on('close', () => {
+      for (const probe of connection.probes.values()) probe.reject(new Error('disconnected'));
+      connection.probes.clear();
       if (this.connections.get(claims.instancePk) !== connection) return; // replaced
       this.connections.delete(claims.instancePk);
       this.ctx.metrics.connections.set(this.connections.size);
@@ -178,6 +216,22 @@ export class ConnectServer {
         return send(ws, { type: 'pong', id });
       case 'heartbeat':
         return this.onHeartbeat(connection, id, frame.body);
+      case 'probe_result': {
+        const waiting = id === undefined ? undefined : connection.probes.get(id);
+        this.ctx.metrics.connectMessages.inc({ type: waiting ? 'probe_result' : 'invalid' });
+        if (!waiting || id === undefined) {
+          return send(ws, {
+            type: 'error',
+            id,
+            status: 400,
+            error: 'InvalidFrame',
+            field: 'id',
+            message: 'id: no probe pending with this id',
+          });
+        }
+        connection.probes.delete(id);
+        return waiting.resolve(frame.report);
+      }
       default:
         this.ctx.metrics.connectMessages.inc({ type: 'invalid' });
         return send(ws, {
@@ -186,7 +240,7 @@ export class ConnectServer {
           status: 400,
           error: 'InvalidFrame',
           field: 'type',
-          message: 'type: unknown frame type (heartbeat, ping)',
+          message: 'type: unknown frame type (heartbeat, ping, probe_result)',
         });
     }
   }

@@ -11,6 +11,8 @@ export interface CoordinatorOptions {
   logger: Logger;
   /** Another replica (or this one) committed events. */
   onNotify: () => void;
+  /** More channels to LISTEN on, each with the receiver of its notifications. */
+  channels?: Record<string, { onNotification(channel: string, payload: string | undefined): void }>;
 }
 
 /**
@@ -62,10 +64,15 @@ export class Coordinator {
     const client = new pg.Client({ connectionString: this.options.databaseUrl, connectionTimeoutMillis: 5_000 });
     client.on('error', () => this.lost(client));
     client.on('end', () => this.lost(client));
-    client.on('notification', () => this.options.onNotify());
+    client.on('notification', (message) => {
+      const receiver = this.options.channels?.[message.channel];
+      if (receiver) receiver.onNotification(message.channel, message.payload);
+      else this.options.onNotify();
+    });
     try {
       await client.connect();
       await client.query(`listen ${EVENTS_CHANNEL}`);
+      for (const channel of Object.keys(this.options.channels ?? {})) await client.query(`listen ${channel}`);
     } catch (err) {
       this.options.logger.warn({ err: (err as Error).message }, 'event listener cannot connect; retrying');
       await client.end().catch(() => undefined);

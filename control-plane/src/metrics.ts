@@ -12,6 +12,8 @@ export interface ControlPlaneMetrics {
   connectMessages: Counter<'type'>;
   /** Connected-mode WebSockets open on this replica. */
   connections: Gauge;
+  /** Time for a probe routed to the replica holding the socket and back. */
+  probeRouting: Histogram;
 }
 
 /**
@@ -77,5 +79,20 @@ export function createMetrics(pool?: pg.Pool, eventSubscribers: () => number = (
     help: 'Connected-mode WebSockets (GET /api/v1/connect) open on this replica.',
     registers: [registry],
   });
-  return { registry, httpDuration, heartbeats, registrations, reaperLeader, connectMessages, connections };
+  const probeRouting = new Histogram({
+    name: 'agentspec_probe_routing_seconds',
+    help: 'Probes routed through PostgreSQL to the replica holding the socket: time until the answer (or the deadline).',
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+    registers: [registry],
+  });
+  return {
+    registry,
+    httpDuration,
+    heartbeats,
+    registrations,
+    reaperLeader,
+    connectMessages,
+    connections,
+    probeRouting,
+  };
 }

@@ -178,6 +178,28 @@ export function openApiDocument(): Schema {
           },
         },
         HeartbeatRequest: toSchema(heartbeatBodySchema),
+        ProbeResponse: {
+          type: 'object',
+          required: ['namespace', 'name', 'instances'],
+          properties: {
+            namespace: { type: 'string' },
+            name: { type: 'string' },
+            instances: {
+              type: 'array',
+              items: {
+                type: 'object',
+                required: ['instanceId', 'status'],
+                properties: {
+                  instanceId: { type: 'string' },
+                  status: { enum: ['ok', 'offline', 'timeout', 'unreachable'] },
+                  report: {},
+                  latencyMs: { type: 'integer' },
+                  error: { type: 'string' },
+                },
+              },
+            },
+          },
+        },
         Problem: {
           type: 'object',
           required: ['id', 'message'],
@@ -462,6 +484,25 @@ export function openApiDocument(): Schema {
           security: admin,
           parameters: namespaceAndName,
           responses: { 200: json(ref('History'), 'newest first'), 404: error('not registered') },
+        },
+      },
+      '/api/v1/namespaces/{namespace}/agents/{name}/probe': {
+        post: {
+          summary:
+            'Probe now: each instance’s live report through its connected-mode WebSocket (from any replica), or why not',
+          security: admin,
+          parameters: [
+            ...namespaceAndName,
+            { name: 'timeoutSeconds', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 30, default: 5 } },
+          ],
+          responses: {
+            200: json(
+              ref('ProbeResponse'),
+              'one outcome per instance: ok with its report, or offline | timeout | unreachable',
+            ),
+            400: error('invalid path or query'),
+            404: error('not registered'),
+          },
         },
       },
       ...documentPaths,

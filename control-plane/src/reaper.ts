@@ -59,6 +59,8 @@ export async function reapOnce(ctx: Pick<AppContext, 'database' | 'events' | 'co
       )`.execute(db);
   }
   await sql`delete from events where id <= (select max(id) from events) - ${ctx.config.eventRetention}`.execute(db);
+  // Probe answers that came after the asking replica's deadline (probes last 30 s at most).
+  await sql`delete from probe_results where created_at < now() - interval '1 minute'`.execute(db);
   return { offline: offline.rows.length, deleted: deletedCount };
 }
 

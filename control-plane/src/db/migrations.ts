@@ -120,6 +120,20 @@ export const migrations: Record<string, Migration> = {
       `.execute(db);
     },
   },
+  '0003_probe_results': {
+    // A probe answered by the replica that holds the instance's WebSocket, read by the replica that was asked.
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable('probe_results')
+        .addColumn('request_id', 'uuid', (c) => c.primaryKey())
+        .addColumn('result', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
+        .execute();
+    },
+    async down(db: Kysely<unknown>) {
+      await db.schema.dropTable('probe_results').execute();
+    },
+  },
 };
 
 export const migrationProvider: MigrationProvider = { getMigrations: async () => migrations };

@@ -74,9 +74,17 @@ export interface EventsTable {
   data: string;
 }
 
+export interface ProbeResultsTable {
+  request_id: string;
+  /** The outcome's JSON. */
+  result: string;
+  created_at: Generated<Date>;
+}
+
 export interface Database {
   agents: AgentsTable;
   instances: InstancesTable;
   heartbeats: HeartbeatsTable;
   events: EventsTable;
+  probe_results: ProbeResultsTable;
 }

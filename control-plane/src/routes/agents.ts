@@ -6,6 +6,7 @@ import type { AppContext } from '../app-context.js';
 import { audit } from '../audit.js';
 import { AGENT_PHASES, agentsQuery, agentSummary, type AgentRow } from '../fleet.js';
 import { connectionStatusSql, liveSql } from '../liveness.js';
+import type { Prober } from '../probe.js';
 
 /** A page ends after `namespace/name`; the next page starts after it (any such position is a valid cursor). */
 function encodeCursor(row: { namespace: string; name: string }): string {
@@ -238,7 +239,37 @@ async function deregister(ctx: AppContext, req: Request): Promise<void> {
 }
 
 /** Read API for operators and tools; every route needs the admin key. */
-export function agentRoutes(ctx: AppContext): Router {
+/**
+ * POST .../probe: each instance's live report now, through whichever transport reaches it (connected mode's socket,
+ * on any replica), with a deadline (`timeoutSeconds`, default 5, at most 30) and a named error per instance.
+ */
+async function probeAgent(ctx: AppContext, prober: Prober, req: Request) {
+  const query = strictQuery(req, ['timeoutSeconds'] as const);
+  const timeoutMs = queryInt('timeoutSeconds', query.timeoutSeconds, 5, 1, 30) * 1000;
+  const agent = await findAgent(ctx, param(req, 'namespace'), param(req, 'name'));
+  const instances = await ctx.database.db
+    .selectFrom('instances as i')
+    .select((eb) => ['i.id', 'i.instance_id', 'i.transport', eb.val(connectionStatusSql('i')).as('connection_status')])
+    .where('i.agent_id', '=', agent.id)
+    .orderBy('i.instance_id')
+    .execute();
+  const results = await Promise.all(
+    instances.map((i) =>
+      prober.probe(
+        {
+          pk: String(i.id),
+          instanceId: i.instance_id,
+          offline: i.connection_status === 'offline',
+          transport: i.transport,
+        },
+        timeoutMs,
+      ),
+    ),
+  );
+  return { namespace: agent.namespace, name: agent.name, instances: results };
+}
+
+export function agentRoutes(ctx: AppContext, prober: Prober): Router {
   const router = Router();
   router.use(['/api/v1/agents', '/api/v1/namespaces'], ctx.adminAuth);
   router.param('namespace', (req, res, next, value: string, name: string) =>
@@ -261,6 +292,10 @@ export function agentRoutes(ctx: AppContext): Router {
     );
   }
   router.get('/api/v1/namespaces/:namespace/agents/:name/history', json(getHistory));
+  router.post(
+    '/api/v1/namespaces/:namespace/agents/:name/probe',
+    json((c, req) => probeAgent(c, prober, req)),
+  );
   router.delete('/api/v1/namespaces/:namespace/agents/:name', async (req, res) => {
     await deregister(ctx, req);
     res.status(204).end();

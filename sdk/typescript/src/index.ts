@@ -71,6 +71,7 @@ export {
   type RegisterResponse,
   type HeartbeatBody,
   type ControlPlaneClientOptions,
+  type ProbeResponse,
   type AgentSummary,
   type AgentProblem,
   type FleetEvent,

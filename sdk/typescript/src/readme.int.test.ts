@@ -81,6 +81,8 @@ describe('docs/sdk.md snippets', () => {
     let url = '';
     beforeAll(async () => {
       server = createServer((req, res) => {
+        // Push mode also tries connected mode's WebSocket (GET /api/v1/connect), which this stand-in does not serve.
+        if (req.method !== 'POST') return void res.writeHead(404).end();
         let body = '';
         req.on('data', (c: Buffer) => (body += c.toString()));
         req.on('end', () => {

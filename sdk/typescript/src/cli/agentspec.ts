@@ -28,6 +28,9 @@ commands:
   register <agent.yaml> --control-plane URL [--namespace NS] [--instance-id ID] [--runtime local] [--out FILE]
                                            register with the control plane (admin key from AGENTSPEC_ADMIN_KEY)
                                            and write AGENTSPEC_URL/AGENTSPEC_KEY for push mode to .env.agentspec
+  probe <namespace>/<name> --control-plane URL [--timeout SECONDS] [--json]
+                                           each instance's live report now, through its connected-mode WebSocket
+                                           (admin key from AGENTSPEC_ADMIN_KEY; exit 1 when an instance could not answer)
   convert <agent.yaml> [--namespace NS]    print the kind: Agent resource for an upstream kind: AgentSpec file
   generate <agent.yaml> --deploy k8s|helm [--output ./out] [--push] [--image IMG] [--sidecar-image IMG] [--namespace NS]
                                            write deployable manifests (out/k8s/) or a Helm chart (out/) for one agent
@@ -212,6 +215,47 @@ async function register(args: string[], io: CliIo, env: NodeJS.ProcessEnv): Prom
   return EXIT_OK;
 }
 
+async function probe(args: string[], io: CliIo, env: NodeJS.ProcessEnv): Promise<number> {
+  const { positionals, values } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: {
+      'control-plane': { type: 'string' },
+      timeout: { type: 'string', default: '5' },
+      json: { type: 'boolean', default: false },
+    },
+  });
+  const [target, ...extra] = positionals;
+  const match = /^([a-z0-9]([-a-z0-9]*[a-z0-9])?)\/([a-z0-9]([-a-z0-9]*[a-z0-9])?)$/.exec(target ?? '');
+  if (!match || extra.length) throw new UsageError('probe needs one <namespace>/<name>');
+  const timeout = Number(values.timeout);
+  if (!Number.isInteger(timeout) || timeout < 1 || timeout > 30)
+    throw new UsageError('--timeout must be 1 to 30 seconds');
+  const controlPlane = values['control-plane'] ?? env['AGENTSPEC_CONTROL_PLANE_URL'];
+  if (!controlPlane) throw new UsageError('probe needs --control-plane URL (or AGENTSPEC_CONTROL_PLANE_URL)');
+  const adminKey = env['AGENTSPEC_ADMIN_KEY'];
+  if (!adminKey) throw new UsageError('probe needs the admin key in AGENTSPEC_ADMIN_KEY');
+  const result = await new ControlPlaneClient({ baseUrl: controlPlane, adminKey }).probe(
+    match[1] ?? '',
+    match[3] ?? '',
+    timeout,
+  );
+  if (values.json) io.out(JSON.stringify(result, null, 2));
+  else {
+    for (const instance of result.instances) {
+      if (instance.status !== 'ok') io.out(`${instance.instanceId}: ${instance.error}`);
+      else {
+        const report = instance.report as { health?: { status?: string }; gap?: { score?: number } } | undefined;
+        io.out(
+          `${instance.instanceId}: ok in ${instance.latencyMs} ms — health ${report?.health?.status ?? '?'}, score ${report?.gap?.score ?? '?'}`,
+        );
+      }
+    }
+    if (result.instances.length === 0) io.out(`${target}: no instances`);
+  }
+  return result.instances.every((i) => i.status === 'ok') ? EXIT_OK : EXIT_CHECK_FAILED;
+}
+
 function generate(args: string[], io: CliIo): number {
   const { positionals, values } = parseArgs({
     args,
@@ -246,7 +290,7 @@ function generate(args: string[], io: CliIo): number {
 }
 
 type Command = (args: string[], io: CliIo, env: NodeJS.ProcessEnv) => number | Promise<number>;
-const COMMANDS: Record<string, Command> = { validate, audit, convert, health, register, generate };
+const COMMANDS: Record<string, Command> = { validate, audit, convert, health, register, probe, generate };
 
 /** Runs the CLI and resolves with its exit code (tests call this; the bin sets process.exitCode). */
 export async function runCli(

@@ -101,6 +101,16 @@ export interface ControlPlaneClientOptions {
   timeoutMs?: number;
 }
 
+/** POST /api/v1/namespaces/{ns}/agents/{name}/probe. */
+export interface ProbeResponse {
+  namespace: string;
+  name: string;
+  instances: (
+    | { instanceId: string; status: 'ok'; report: unknown; latencyMs: number }
+    | { instanceId: string; status: 'offline' | 'timeout' | 'unreachable'; error: string }
+  )[];
+}
+
 /** Typed client of the control plane API, shared by the SDK, the sidecar, the CLI and the operator. */
 export class ControlPlaneClient {
   private readonly base: string;
@@ -149,6 +159,21 @@ export class ControlPlaneClient {
       cursor = page.nextCursor;
     } while (cursor);
     return items;
+  }
+
+  /**
+   * "Probe now": each instance's live report through its connected-mode WebSocket (from any replica), or why it
+   * cannot answer (offline, timeout, unreachable).
+   */
+  async probe(namespace: string, name: string, timeoutSeconds = 5): Promise<ProbeResponse> {
+    const adminKey = this.requireAdminKey('probe');
+    const path = `/api/v1/namespaces/${encodeURIComponent(namespace)}/agents/${encodeURIComponent(name)}/probe`;
+    const response = await this.fetchImpl(`${this.base}${path}?timeoutSeconds=${timeoutSeconds}`, {
+      method: 'POST',
+      headers: { 'x-admin-key': adminKey },
+      signal: AbortSignal.timeout(timeoutSeconds * 1000 + 10_000),
+    });
+    return (await this.expectOk(response, [adminKey])) as ProbeResponse;
   }
 
   /** One agent's summary, or undefined when it is not registered. */

@@ -50,6 +50,8 @@ export interface ConnectedChannelOptions {
   outboxSize?: number;
   /** How long a sent heartbeat waits for its ack. Default 10 s. */
   ackTimeoutMs?: number;
+  /** Answers the control plane's `probe` (POST .../probe, "probe now") with a live report. */
+  onProbe?: () => Promise<unknown>;
   log?: (message: string) => void;
 }
 
@@ -58,7 +60,7 @@ type Pending = { resolve: (r: ConnectedResult) => void; timer: NodeJS.Timeout };
 /**
  * The agent's side of connected mode: one WebSocket kept open with jittered, bounded reconnects; heartbeats sent as
  * frames and settled by their ack or error; an outbox of the newest heartbeats taken while disconnected, replayed on
- * reconnect. An upgrade answered with plain HTTP (a proxy that strips upgrades, an older control plane) sets
+ * reconnect; probes answered with `onProbe`'s live report. An upgrade answered with plain HTTP (a proxy that strips upgrades, an older control plane) sets
  * `refused`: the caller falls back to HTTP.
  */
 export class ConnectedChannel {
@@ -187,6 +189,20 @@ export class ConnectedChannel {
     try {
       frame = JSON.parse(text) as typeof frame;
     } catch {
+      return;
+    }
+    if (frame.type === 'probe' && frame.id) {
+      const id = frame.id;
+      const onProbe = this.options.onProbe;
+      void (async () => {
+        let report: unknown;
+        try {
+          report = onProbe ? await onProbe() : { error: 'this agent does not answer probes' };
+        } catch (err) {
+          report = { error: (err as Error).message };
+        }
+        if (this.connected) this.ws?.send(JSON.stringify({ type: 'probe_result', id, report }));
+      })();
       return;
     }
     const pending = frame.id ? this.pending.get(frame.id) : undefined;

@@ -14,6 +14,7 @@ import { testDatabase } from '@agentspec/e2e/vitest';
 import { loadManifest } from '../manifest/load.js';
 import { AgentDisconnectedError } from '../control-plane/connected.js';
 import { startPushMode, stopPushMode } from './push-mode.js';
+import { runCli } from '../cli/agentspec.js';
 
 const { manifest, baseDir } = loadManifest(
   new URL('../../../../examples/minimal/agent.yaml', import.meta.url).pathname,
@@ -78,6 +79,39 @@ describe('push mode over the WebSocket', () => {
       { timeoutMs: 45_000 },
     );
   }, 90_000);
+
+  it('answers "probe now" asked through another replica: connected to A, probed via B (two control planes, one PostgreSQL)', async () => {
+    const db = await testDatabase();
+    const a = await controlPlane(db);
+    const b = await controlPlane(db);
+    const apiKey = await registerIn(a, 'ws-probe-1');
+    startPushMode({ manifest, baseDir, url: `${a.url}/api/v1/heartbeat`, apiKey, intervalMs: 1_000, transport: 'ws' });
+    await waitFor('the socket to A', async () => (await connection(b, 'ws-probe-1')).transport === 'ws');
+    const res = await fetch(`${b.url}/api/v1/namespaces/push-ws/agents/${manifest.metadata.name}/probe`, {
+      method: 'POST',
+      headers: { 'x-admin-key': b.adminKey },
+    });
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as { instances: { instanceId: string; status: string; report?: unknown }[] };
+    expect(body.instances).toEqual([expect.objectContaining({ instanceId: 'ws-probe-1', status: 'ok' })]);
+    // A live report: the health checks run again and the audit, as a heartbeat carries them.
+    expect(body.instances[0]?.report).toMatchObject({
+      health: { checks: expect.any(Array) },
+      gap: { score: expect.any(Number) },
+    });
+
+    // The same through the CLI: agentspec probe <namespace>/<name>.
+    const out: string[] = [];
+    const io = { out: (t: string) => out.push(t), err: (t: string) => out.push(t) };
+    const target = `push-ws/${manifest.metadata.name}`;
+    expect(await runCli(['probe', target, '--control-plane', b.url], io, { AGENTSPEC_ADMIN_KEY: b.adminKey })).toBe(0);
+    expect(out.join('\n')).toMatch(/^ws-probe-1: ok in \d+ ms — health \w+, score \d+$/m);
+    stopPushMode();
+    await waitFor('the socket gone', async () => (await connection(b, 'ws-probe-1')).transport === 'callback');
+    out.length = 0;
+    expect(await runCli(['probe', target, '--control-plane', b.url], io, { AGENTSPEC_ADMIN_KEY: b.adminKey })).toBe(1);
+    expect(out.join('\n')).toMatch(/^ws-probe-1: unreachable: /m);
+  });
 
   it('auto: falls back to HTTP where the upgrade is refused (a proxy that strips upgrades)', async () => {
     const cp = await controlPlane(await testDatabase());

@@ -154,6 +154,8 @@ export function startPushMode(options: PushModeOptions): void {
       ...(options.onDisconnected ? { onDisconnected: options.onDisconnected } : {}),
       ...(options.disconnectBoundMs !== undefined ? { disconnectBoundMs: options.disconnectBoundMs } : {}),
       log: (message) => logError(redact(message, [options.apiKey, current.apiKey])),
+      // "Probe now": a fresh health report (checks run again) and the audit, as a heartbeat carries them.
+      onProbe: async () => buildPushPayload(await reporter.refresh(), runAudit(options.manifest)),
     });
   }
   current.timer.unref();

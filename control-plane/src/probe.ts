@@ -1,0 +1,111 @@
+import { randomUUID } from 'node:crypto';
+import { sql } from 'kysely';
+import type { AppContext } from './app-context.js';
+import type { ConnectServer } from './connect.js';
+
+/** A replica asks every replica for a probe of one instance: {r: request id, i: instance pk, t: timeout ms}. */
+export const PROBE_CHANNEL = 'agentspec_probe';
+/** The replica that held the socket wrote the outcome to probe_results: {r: request id}. */
+export const PROBE_DONE_CHANNEL = 'agentspec_probe_done';
+
+export type ProbeOutcome =
+  | { instanceId: string; status: 'ok'; report: unknown; latencyMs: number }
+  | { instanceId: string; status: 'offline' | 'timeout' | 'unreachable'; error: string };
+
+/**
+ * Probes connected instances through whichever replica holds their WebSocket: directly when it is this one, else by
+ * NOTIFY to every replica — the holder probes, stores the outcome in `probe_results` and NOTIFYs it back. Each
+ * probe has a deadline; an instance on HTTP push cannot be asked (`unreachable`).
+ */
+export class Prober {
+  private readonly waiting = new Map<string, () => void>();
+
+  constructor(
+    private readonly ctx: AppContext,
+    private readonly connect: ConnectServer,
+  ) {}
+
+  /** A notification on PROBE_CHANNEL or PROBE_DONE_CHANNEL (from the coordinator's LISTEN connection). */
+  onNotification(channel: string, payload: string | undefined): void {
+    let message: { r?: string; i?: string; t?: number };
+    try {
+      message = JSON.parse(payload ?? '') as typeof message;
+    } catch {
+      return;
+    }
+    if (typeof message.r !== 'string') return;
+    if (channel === PROBE_DONE_CHANNEL) this.waiting.get(message.r)?.();
+    else if (channel === PROBE_CHANNEL && typeof message.i === 'string' && this.connect.holds(message.i)) {
+      void this.answer(message.r, message.i, Math.min(Number(message.t) || 5_000, 30_000));
+    }
+  }
+
+  /** Probes one instance (its row's pk and id, and whether it is live and on the WebSocket). */
+  async probe(
+    instance: { pk: string; instanceId: string; offline: boolean; transport: string },
+    timeoutMs: number,
+  ): Promise<ProbeOutcome> {
+    const { instanceId } = instance;
+    if (instance.offline) return { instanceId, status: 'offline', error: 'offline: no heartbeat for 3 intervals' };
+    if (instance.transport !== 'ws') {
+      return {
+        instanceId,
+        status: 'unreachable',
+        error: 'unreachable: the instance pushes over HTTP (no connected-mode socket)',
+      };
+    }
+    const started = Date.now();
+    if (this.connect.holds(instance.pk)) return this.local(instance.pk, instanceId, timeoutMs, started);
+    if (!this.ctx.config.databaseUrl) {
+      return { instanceId, status: 'unreachable', error: 'unreachable: its socket is not held by this control plane' };
+    }
+    const request = randomUUID();
+    const done = new Promise<void>((resolve) => this.waiting.set(request, resolve));
+    const timer = new Promise<void>((resolve) => setTimeout(resolve, timeoutMs + 500).unref());
+    try {
+      const payload = JSON.stringify({ r: request, i: instance.pk, t: timeoutMs });
+      await sql`select pg_notify(${PROBE_CHANNEL}, ${payload})`.execute(this.ctx.database.db);
+      await Promise.race([done, timer]);
+      const row = await this.ctx.database.db
+        .deleteFrom('probe_results')
+        .where('request_id', '=', request)
+        .returning('result')
+        .executeTakeFirst();
+      this.ctx.metrics.probeRouting.observe((Date.now() - started) / 1000);
+      if (!row) return { instanceId, status: 'timeout', error: `timeout: no answer within ${timeoutMs} ms` };
+      return { ...(JSON.parse(row.result) as Omit<ProbeOutcome, 'instanceId'>), instanceId } as ProbeOutcome;
+    } finally {
+      this.waiting.delete(request);
+    }
+  }
+
+  private async local(pk: string, instanceId: string, timeoutMs: number, started: number): Promise<ProbeOutcome> {
+    try {
+      const report = await this.connect.probe(pk, timeoutMs);
+      return { instanceId, status: 'ok', report, latencyMs: Date.now() - started };
+    } catch (err) {
+      const reason = (err as Error).message;
+      return reason === 'timeout'
+        ? { instanceId, status: 'timeout', error: `timeout: no answer within ${timeoutMs} ms` }
+        : { instanceId, status: 'unreachable', error: `unreachable: ${reason}` };
+    }
+  }
+
+  /** This replica holds the socket another replica asked about: probe, store, tell. */
+  private async answer(request: string, pk: string, timeoutMs: number): Promise<void> {
+    const outcome = await this.local(pk, '', timeoutMs, Date.now());
+    const { instanceId: _omitted, ...result } = outcome;
+    void _omitted;
+    try {
+      await this.ctx.database.db
+        .insertInto('probe_results')
+        .values({ request_id: request, result: JSON.stringify(result) })
+        .execute();
+      await sql`select pg_notify(${PROBE_DONE_CHANNEL}, ${JSON.stringify({ r: request })})`.execute(
+        this.ctx.database.db,
+      );
+    } catch (err) {
+      this.ctx.logger.warn({ err: (err as Error).message }, 'could not return a probe to the replica that asked');
+    }
+  }
+}
