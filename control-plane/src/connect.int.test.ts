@@ -1,11 +1,13 @@
 // Connected mode (seed 003), the control plane's side: an instance keeps a WebSocket open with its JWT, heartbeats
 // over it with the same rules as POST /api/v1/heartbeat, and the fleet sees it as `ws` while it is connected.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { decodeJwt, SignJWT } from 'jose';
 import WebSocket from 'ws';
 import { waitFor } from '@agentspec/e2e';
 import { testDatabase } from '@agentspec/e2e/vitest';
 import {
   ADMIN_KEY,
+  JWT_SECRET,
   collectEvents,
   post,
   register,
@@ -105,6 +107,11 @@ describe('GET /api/v1/connect', () => {
     });
     expect(await agent.json()).toMatchObject({ score: 88, grade: 'B' });
     expect(await request(conn, { type: 'ping', id: 'p1' })).toEqual({ type: 'pong', id: 'p1' });
+    // Counted with every heartbeat, whichever transport carried it, and per frame type.
+    const metrics = await (await fetch(`${cp.url}/metrics`)).text();
+    expect(metrics).toMatch(/agentspec_heartbeats_total\{result="accepted"\} [1-9]/);
+    expect(metrics).toMatch(/agentspec_connect_messages_total\{type="heartbeat_written"\} [1-9]/);
+    expect(metrics).toMatch(/agentspec_ws_connections [1-9]/);
 
     conn.ws.close(1000);
     await waitFor('agent.disconnected', async () =>
@@ -185,6 +192,27 @@ describe('GET /api/v1/connect', () => {
     const refused = await request(conn, { type: 'heartbeat', id: 'h-old', body: { health: {}, gap: {} } });
     expect(refused).toMatchObject({ status: 401 });
     expect((await conn.closed).code).toBe(4401);
+  });
+
+  it('closes the socket with 4401 when its token expires (it was checked only at the upgrade)', async () => {
+    const reg = await register(cp.url, {
+      agentName: 'ws-agent',
+      namespace: 'conn',
+      instanceId: 'ws-exp',
+      runtime: 'k8s',
+    });
+    const claims = decodeJwt(reg.apiKey);
+    // The same instance and token id, signed with the control plane's secret, but expiring in 2 s.
+    const short = await new SignJWT({ ins: claims['ins'] })
+      .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
+      .setSubject(claims.sub ?? '')
+      .setJti(claims.jti ?? '')
+      .setIssuedAt()
+      .setExpirationTime(Math.floor(Date.now() / 1000) + 2)
+      .setIssuer('agentspec-control-plane')
+      .sign(new TextEncoder().encode(JWT_SECRET));
+    const conn = await connect(`${cp.url.replace(/^http/, 'ws')}/api/v1/connect`, short);
+    expect(await conn.closed).toEqual({ code: 4401, reason: 'token expired: refresh it or register again' });
   });
 
   it('closes a connection that stops answering pings (the server-side deadline)', async () => {

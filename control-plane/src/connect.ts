@@ -12,7 +12,10 @@ export const CONNECT_PATH = '/api/v1/connect';
 /** A frame carries at most a heartbeat body (64 KiB) and its envelope. */
 export const MAX_FRAME_BYTES = 64 * 1024 + 1024;
 
-/** Close codes (4000–4999 are the application's): the token went away, or a newer connection took the instance. */
+/**
+ * Close codes (4000–4999 are the application's): the token was revoked or expired, or a newer connection took the
+ * instance.
+ */
 export const CLOSE_REVOKED = 4401;
 export const CLOSE_REPLACED = 4409;
 
@@ -37,6 +40,14 @@ export interface ConnectServerOptions {
   /** Server pings this often; a connection that missed one pong is closed. */
   pingIntervalMs: number;
 }
+
+/** agentspec_heartbeats_total's result label for each outcome (as the HTTP route counts them). */
+const HEARTBEAT_RESULTS = {
+  written: 'accepted',
+  revoked: 'unauthorized',
+  'rate-limited': 'rate_limited',
+  invalid: 'invalid',
+} as const;
 
 const send = (ws: WebSocket, frame: Record<string, unknown>): void => {
   if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(frame));
@@ -252,9 +263,12 @@ export class ConnectServer {
       outcome = await recordHeartbeat(this.ctx, claims, body);
     } catch {
       this.ctx.metrics.connectMessages.inc({ type: 'heartbeat_error' });
+      this.ctx.metrics.heartbeats.inc({ result: 'error' });
       return send(ws, { type: 'error', id, status: 503, error: 'Unavailable', message: 'heartbeat not stored: retry' });
     }
     this.ctx.metrics.connectMessages.inc({ type: `heartbeat_${outcome.result.replace('-', '_')}` });
+    // Heartbeats by result count every heartbeat, whichever transport carried it.
+    this.ctx.metrics.heartbeats.inc({ result: HEARTBEAT_RESULTS[outcome.result] });
     switch (outcome.result) {
       case 'written':
         return send(ws, { type: 'ack', id });
@@ -278,9 +292,18 @@ export class ConnectServer {
     }
   }
 
-  /** Closes connections that missed the last ping's pong; pings the others. */
+  /**
+   * Closes connections that missed the last ping's pong, and those whose token expired (it was checked once, at the
+   * upgrade: a socket lives no longer than its token); pings the others.
+   */
   private sweep(): void {
+    const now = Date.now() / 1000;
     for (const connection of this.connections.values()) {
+      const expiresAt = connection.claims.expiresAt;
+      if (expiresAt !== undefined && expiresAt <= now) {
+        connection.ws.close(CLOSE_REVOKED, 'token expired: refresh it or register again');
+        continue;
+      }
       if (!connection.alive) {
         connection.ws.terminate();
         continue;

@@ -7,6 +7,8 @@ export interface TokenClaims {
   /** instances.id */
   instancePk: string;
   jti: string;
+  /** exp, in seconds since the epoch. */
+  expiresAt?: number;
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -60,6 +62,6 @@ export class TokenService {
     if (!ids.every((id) => typeof id === 'string' && UUID.test(id))) {
       throw new Error('token ids sub, ins and jti must be UUIDs');
     }
-    return { agentId: payload.sub!, instancePk: payload['ins'] as string, jti: payload.jti! };
+    return { agentId: payload.sub!, instancePk: payload['ins'] as string, jti: payload.jti!, expiresAt: payload.exp! };
   }
 }

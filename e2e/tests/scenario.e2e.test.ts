@@ -19,7 +19,7 @@ import {
   type V1Pod,
 } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadManifest, scopedRegistrationKey, startPushMode, stopPushMode } from '@agentspec/sdk';
+import { loadManifest, runCli, scopedRegistrationKey, startPushMode, stopPushMode } from '@agentspec/sdk';
 import {
   auditSecrets,
   kubectl,
@@ -220,6 +220,33 @@ describe('from kubectl apply to a graded, registered agent', () => {
     const table = await kubectl(testKubeconfigPath(), ['get', 'agents', '-n', agents()]);
     expect(table).toMatch(/NAME\s+PHASE\s+GRADE\s+SCORE/);
     expect(table).toMatch(new RegExp(`fitness-coach\\s+${agent.status?.phase}\\s+${gap.grade}\\s+${gap.score}`));
+  }, 90_000);
+
+  it("the sidecar keeps connected mode's WebSocket: transport ws, and agentspec probe returns its live report", async () => {
+    await waitFor(
+      'the instance on the WebSocket',
+      async () => {
+        const res = await fetch(`${platform.controlPlane.url}/api/v1/agents/get_connection`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', 'x-admin-key': platform.adminKey },
+          body: JSON.stringify({ instance_id: firstPod, namespace: agents() }),
+        });
+        const text = await res.text();
+        responses.push(text);
+        return (JSON.parse(text) as { transport?: string }).transport === 'ws';
+      },
+      { timeoutMs: 60_000 },
+    );
+    const out: string[] = [];
+    const io = { out: (t: string) => out.push(t), err: (t: string) => out.push(t) };
+    const code = await runCli(
+      ['probe', `${agents()}/fitness-coach`, '--control-plane', platform.controlPlane.url, '--timeout', '10'],
+      io,
+      { AGENTSPEC_ADMIN_KEY: platform.adminKey },
+    );
+    responses.push(out.join('\n'));
+    expect(out.join('\n')).toMatch(new RegExp(`^${firstPod}: ok in \\d+ ms — health [\\w-]+, score \\d+$`, 'm'));
+    expect(code).toBe(0);
   }, 90_000);
 
   it('scaled to 2 replicas: two registered instances that do not revoke each other', async () => {

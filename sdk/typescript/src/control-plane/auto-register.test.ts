@@ -20,6 +20,7 @@ describe('autoRegistrationConfig', () => {
       namespace: 'team-a',
       instanceId: 'coach-7d9f-abcde',
       runtime: 'k8s',
+      transport: 'auto',
     });
   });
 
@@ -31,7 +32,17 @@ describe('autoRegistrationConfig', () => {
       namespace: undefined,
       instanceId: hostname(),
       runtime: 'local',
+      transport: 'auto',
     });
+  });
+
+  it('reads AGENTSPEC_TRANSPORT, and refuses a value it does not know, naming it', () => {
+    const env = { AGENTSPEC_CONTROL_PLANE_URL: 'http://cp' };
+    expect(autoRegistrationConfig({ ...env, AGENTSPEC_TRANSPORT: 'WS' }, 'x')?.transport).toBe('ws');
+    expect(autoRegistrationConfig({ ...env, AGENTSPEC_TRANSPORT: 'http' }, 'x')?.transport).toBe('http');
+    expect(() => autoRegistrationConfig({ ...env, AGENTSPEC_TRANSPORT: 'pigeon' }, 'x')).toThrow(
+      /AGENTSPEC_TRANSPORT must be ws, http or auto, got "pigeon"/,
+    );
   });
 
   it('stays off without a control plane, and when the sidecar registers for the pod', () => {

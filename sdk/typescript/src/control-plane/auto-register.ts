@@ -15,6 +15,7 @@ import {
   type Runtime,
 } from './client.js';
 import { refreshTime } from './token-lifetime.js';
+import { ConnectedChannel, connectUrlFor, transportFrom, type ConnectedResult, type Transport } from './connected.js';
 
 export interface AutoRegistrationConfig {
   controlPlaneUrl: string;
@@ -23,6 +24,8 @@ export interface AutoRegistrationConfig {
   namespace: string | undefined;
   instanceId: string;
   runtime: Runtime;
+  /** AGENTSPEC_TRANSPORT: heartbeats over connected mode's WebSocket (ws), HTTP (http), or the socket while up (auto). */
+  transport?: Transport;
 }
 
 /**
@@ -43,6 +46,7 @@ export function autoRegistrationConfig(
     namespace: env[ENV.namespace] || undefined,
     instanceId: env[ENV.instanceId] || hostname(),
     runtime: env['KUBERNETES_SERVICE_HOST'] ? 'k8s' : 'local',
+    transport: transportFrom(env['AGENTSPEC_TRANSPORT']),
   };
 }
 
@@ -67,6 +71,8 @@ export interface AutoRegistrationStatus {
   heartbeats: number;
   /** Tokens swapped for fresh ones at two thirds of their lifetime. */
   refreshes: number;
+  /** How the last heartbeat went: over connected mode's WebSocket or HTTP. */
+  transport?: 'ws' | 'http';
   lastError?: string;
 }
 
@@ -78,6 +84,7 @@ export class AutoRegistration {
   private stopped = false;
   private registration: RegisterResponse | undefined;
   private failures = 0;
+  private channel: ConnectedChannel | undefined;
 
   constructor(private readonly options: AutoRegistrationOptions) {
     if (!options.report && !options.heartbeat) {
@@ -108,6 +115,26 @@ export class AutoRegistration {
   stop(): void {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
+    this.channel?.close();
+  }
+
+  /** Opens connected mode's WebSocket after the first registration (AGENTSPEC_TRANSPORT ws or auto). */
+  private openChannel(registration: RegisterResponse & { connectUrl?: string }): void {
+    const transport = this.options.config.transport ?? 'auto';
+    if (transport === 'http') return;
+    if (this.channel) return this.channel.reconnect(); // a new token: authenticate the socket with it
+    this.channel = new ConnectedChannel({
+      url: registration.connectUrl ?? connectUrlFor(this.options.config.controlPlaneUrl),
+      token: () => this.registration?.apiKey ?? '',
+      onProbe: () => this.heartbeatBody(),
+      log: (message) => this.log(message.replace(/^\[agentspec\] /, '')),
+    });
+  }
+
+  /** Whether this heartbeat goes over the socket: always with ws, while it is up with auto. */
+  private useChannel(): boolean {
+    if (!this.channel) return false;
+    return this.options.config.transport === 'ws' || (this.channel.connected && !this.channel.refused);
   }
 
   private log(message: string): void {
@@ -133,6 +160,7 @@ export class AutoRegistration {
     try {
       this.registration = await this.client.refreshToken(this.registration.apiKey);
       this.status.refreshes++;
+      this.channel?.reconnect();
     } catch (err) {
       if (err instanceof ControlPlaneError && err.status === 401) {
         this.log('token refresh refused (401): registering again');
@@ -162,6 +190,7 @@ export class AutoRegistration {
         this.log(
           `registered ${config.agentName} (instance ${this.registration.instanceId}) with ${config.controlPlaneUrl}`,
         );
+        this.openChannel(this.registration);
       } catch (err) {
         this.status.lastError = (err as Error).message;
         this.log(`registration with ${config.controlPlaneUrl} failed: ${(err as Error).message}`);
@@ -173,8 +202,10 @@ export class AutoRegistration {
     if (!this.registration) return this.schedule(this.retryDelay());
     try {
       const body = await this.heartbeatBody();
+      if (this.useChannel()) return this.afterSocketHeartbeat(await this.channel!.send(body), interval);
       await this.client.heartbeat(this.registration.apiKey, body);
       this.status.heartbeats++;
+      this.status.transport = 'http';
       this.schedule(interval);
     } catch (err) {
       this.status.lastError = (err as Error).message;
@@ -190,5 +221,25 @@ export class AutoRegistration {
       this.log(`heartbeat failed: ${(err as Error).message}`);
       this.schedule(interval);
     }
+  }
+
+  /** A heartbeat over the socket: the same outcomes as over HTTP (401 registers again, 429 waits). */
+  private afterSocketHeartbeat(sent: ConnectedResult, interval: number): void {
+    if (sent.result === 'acked') {
+      this.status.heartbeats++;
+      this.status.transport = 'ws';
+      return this.schedule(interval);
+    }
+    if (sent.result === 'queued') return this.schedule(interval); // sent when the socket is back
+    this.status.lastError = `${sent.status} ${sent.message}`;
+    if (sent.status === 401) {
+      this.log('heartbeat token rejected (401): registering again');
+      this.registration = undefined;
+      Object.assign(this.status, { registered: false });
+      return this.schedule(this.retryDelay());
+    }
+    if (sent.status === 429) return this.schedule(Math.max(interval, (sent.retryAfterSeconds ?? 0) * 1000));
+    this.log(`heartbeat over the WebSocket refused: ${sent.status} ${sent.message}`);
+    this.schedule(interval);
   }
 }

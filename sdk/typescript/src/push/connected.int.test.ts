@@ -15,6 +15,7 @@ import { loadManifest } from '../manifest/load.js';
 import { AgentDisconnectedError } from '../control-plane/connected.js';
 import { startPushMode, stopPushMode } from './push-mode.js';
 import { runCli } from '../cli/agentspec.js';
+import { AutoRegistration } from '../control-plane/auto-register.js';
 
 const { manifest, baseDir } = loadManifest(
   new URL('../../../../examples/minimal/agent.yaml', import.meta.url).pathname,
@@ -105,7 +106,7 @@ describe('push mode over the WebSocket', () => {
     const io = { out: (t: string) => out.push(t), err: (t: string) => out.push(t) };
     const target = `push-ws/${manifest.metadata.name}`;
     expect(await runCli(['probe', target, '--control-plane', b.url], io, { AGENTSPEC_ADMIN_KEY: b.adminKey })).toBe(0);
-    expect(out.join('\n')).toMatch(/^ws-probe-1: ok in \d+ ms — health \w+, score \d+$/m);
+    expect(out.join('\n')).toMatch(/^ws-probe-1: ok in \d+ ms — health [\w-]+, score \d+$/m);
     stopPushMode();
     await waitFor('the socket gone', async () => (await connection(b, 'ws-probe-1')).transport === 'callback');
     out.length = 0;
@@ -166,5 +167,35 @@ describe('push mode over the WebSocket', () => {
     expect(errors[0]).toBeInstanceOf(AgentDisconnectedError);
     expect(errors[0]?.message).toMatch(/disconnected from ws:\/\/127\.0\.0\.1:\d+\/api\/v1\/connect for \d+ s/);
     expect(errors).toHaveLength(1); // once per disconnect, not per heartbeat
+  });
+});
+
+describe('auto-registration over the WebSocket', () => {
+  it('registers over HTTP, then heartbeats over the socket the registration offered and answers probes', async () => {
+    const cp = await controlPlane(await testDatabase());
+    const registrar = new AutoRegistration({
+      config: {
+        controlPlaneUrl: cp.url,
+        adminKey: cp.adminKey,
+        agentName: manifest.metadata.name,
+        namespace: 'auto-ws',
+        instanceId: 'auto-ws-1',
+        runtime: 'k8s',
+        transport: 'auto',
+      },
+      manifest,
+      heartbeat: async () => ({ health: { status: 'healthy', checks: [] }, gap: { score: 91 } }),
+      log: () => undefined,
+    }).start();
+    started.push({ stop: async () => registrar.stop() });
+    await waitFor('a heartbeat over the socket', async () => registrar.status.transport === 'ws');
+    expect((await connection(cp, 'auto-ws-1')).transport).toBe('ws');
+    const probed = await fetch(`${cp.url}/api/v1/namespaces/auto-ws/agents/${manifest.metadata.name}/probe`, {
+      method: 'POST',
+      headers: { 'x-admin-key': cp.adminKey },
+    });
+    expect(await probed.json()).toMatchObject({
+      instances: [{ instanceId: 'auto-ws-1', status: 'ok', report: { gap: { score: 91 } } }],
+    });
   });
 });
