@@ -8,17 +8,10 @@ import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
 import { startTestCluster } from './cluster.js';
 import { httpGet } from './http-probe.js';
-import { ComponentError } from './managed-process.js';
+import { ComponentError, isAlive } from './managed-process.js';
 
 const run = promisify(execFile);
-const alive = (pid: number): boolean => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
+const alive = isAlive;
 
 describe('startTestCluster', () => {
   it('fails within its bound with the log tail of the component that did not become ready, leaving nothing running', async () => {

@@ -145,16 +145,19 @@ export class ManagedProcess {
   }
 }
 
+/** Whether a process of this PID exists (signal 0). */
+export function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** Stops a process known only by PID (from a state file), SIGTERM then SIGKILL. */
 export async function stopPid(pid: number, graceMs = 10_000): Promise<void> {
-  const alive = (): boolean => {
-    try {
-      process.kill(pid, 0);
-      return true;
-    } catch {
-      return false;
-    }
-  };
+  const alive = (): boolean => isAlive(pid);
   if (!alive()) return;
   process.kill(pid, 'SIGTERM');
   const deadline = Date.now() + graceMs;

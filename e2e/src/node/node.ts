@@ -14,7 +14,7 @@ import type { CertificateAuthority } from '@agentspec/webhook';
 import { freePort } from '../free-port.js';
 import { httpGet } from '../http-probe.js';
 import { renderKubeconfig } from '../kubeconfig.js';
-import { ManagedProcess, stopPid } from '../managed-process.js';
+import { isAlive, ManagedProcess, stopPid } from '../managed-process.js';
 import { captureHostState, restoreHostState, type HostState } from './host-state.js';
 import { waitFor } from '../wait-for.js';
 import { COREDNS_IMAGE, PAUSE_IMAGE, type LocalImages } from './images.js';
@@ -63,15 +63,6 @@ interface NodeLock {
   hostState: HostState;
 }
 
-const alive = (pid: number): boolean => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
-
 /**
  * Takes the machine's test node for this process. A node left by a process that is gone (a test run killed with
  * SIGKILL) is cleaned up first — its processes and containers stopped, the host restored to the state recorded
@@ -80,7 +71,7 @@ const alive = (pid: number): boolean => {
 export function claimNode(dir: string, log: (message: string) => void): string | undefined {
   if (existsSync(NODE_LOCK)) {
     const lock = JSON.parse(readFileSync(NODE_LOCK, 'utf8')) as NodeLock;
-    if (lock.pid !== process.pid && alive(lock.pid)) {
+    if (lock.pid !== process.pid && isAlive(lock.pid)) {
       return `the test node is in use by process ${lock.pid} (${lock.dir})`;
     }
     for (const pid of processesUsing(lock.dir)) process.kill(pid, 'SIGKILL');
