@@ -52,6 +52,8 @@ export interface ConnectedChannelOptions {
   ackTimeoutMs?: number;
   /** Answers the control plane's `probe` (POST .../probe, "probe now") with a live report. */
   onProbe?: () => Promise<unknown>;
+  /** After an upgrade answered with plain HTTP, the next try comes this much later. Default 5 min. */
+  refusedRetryMs?: number;
   log?: (message: string) => void;
 }
 
@@ -60,8 +62,9 @@ type Pending = { resolve: (r: ConnectedResult) => void; timer: NodeJS.Timeout };
 /**
  * The agent's side of connected mode: one WebSocket kept open with jittered, bounded reconnects; heartbeats sent as
  * frames and settled by their ack or error; an outbox of the newest heartbeats taken while disconnected, replayed on
- * reconnect; probes answered with `onProbe`'s live report. An upgrade answered with plain HTTP (a proxy that strips upgrades, an older control plane) sets
- * `refused`: the caller falls back to HTTP.
+ * reconnect; probes answered with `onProbe`'s live report. An upgrade answered with plain HTTP (a proxy that strips
+ * upgrades, an older control plane) sets `refused` — the caller falls back to HTTP — until a later try (every
+ * `refusedRetryMs`) succeeds.
  */
 export class ConnectedChannel {
   private ws: WebSocket | undefined;
@@ -146,6 +149,7 @@ export class ConnectedChannel {
       ws.terminate();
     });
     ws.on('open', () => {
+      this.refusedStatus = undefined;
       this.failures = 0;
       this.downSince = undefined;
       this.reported = false;
@@ -169,9 +173,13 @@ export class ConnectedChannel {
         p.resolve({ result: 'queued' });
         this.pending.delete(id);
       }
-      if (this.stopped || this.refused) return;
-      const delay =
-        code === 1000 ? 0 : backoffDelay(this.failures++, { baseMs: 500, maxMs: 30_000, ...this.options.backoff });
+      if (this.stopped) return;
+      // Refused (a proxy that strips upgrades, a replica being replaced): HTTP meanwhile, and a try now and then.
+      const delay = this.refused
+        ? (this.options.refusedRetryMs ?? 300_000)
+        : code === 1000
+          ? 0
+          : backoffDelay(this.failures++, { baseMs: 500, maxMs: 30_000, ...this.options.backoff });
       this.retryTimer = setTimeout(() => this.open(), delay);
       this.retryTimer.unref();
     });

@@ -2,6 +2,7 @@
 // the socket comes back after a control-plane restart with what was taken meanwhile, `auto` falls back to HTTP
 // where upgrades are refused, and a long disconnect reaches the code that asked for it.
 import { createServer, request, type Server } from 'node:http';
+import { connect as connectTcp } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   freePort,
@@ -12,7 +13,7 @@ import {
 } from '@agentspec/e2e';
 import { testDatabase } from '@agentspec/e2e/vitest';
 import { loadManifest } from '../manifest/load.js';
-import { AgentDisconnectedError } from '../control-plane/connected.js';
+import { AgentDisconnectedError, ConnectedChannel, connectUrlFor } from '../control-plane/connected.js';
 import { startPushMode, stopPushMode } from './push-mode.js';
 import { runCli } from '../cli/agentspec.js';
 import { AutoRegistration } from '../control-plane/auto-register.js';
@@ -148,6 +149,34 @@ describe('push mode over the WebSocket', () => {
       const c = await connection(cp, 'ws-push-2');
       return c.transport === 'callback' && c.last_heartbeat !== first;
     });
+  });
+
+  it('a refused upgrade is tried again later: HTTP meanwhile, the socket once the way is open', async () => {
+    const cp = await controlPlane(await testDatabase());
+    const apiKey = await registerIn(cp, 'ws-retry-1');
+    const target = new URL(cp.url);
+    let allow = false;
+    const proxy = createServer((_req, res) => res.writeHead(404).end());
+    proxy.on('upgrade', (req, socket, head) => {
+      if (!allow) return void socket.end('HTTP/1.1 502 Bad Gateway\r\ncontent-length: 0\r\n\r\n');
+      const upstream = connectTcp(Number(target.port), target.hostname, () => {
+        const headers = Object.entries(req.headers).map(([k, v]) => `${k}: ${String(v)}`);
+        upstream.write(`${req.method} ${req.url} HTTP/1.1\r\n${headers.join('\r\n')}\r\n\r\n`);
+        upstream.write(head);
+        socket.pipe(upstream).pipe(socket);
+      });
+      upstream.on('error', () => socket.destroy());
+      socket.on('error', () => upstream.destroy());
+    });
+    servers.push(proxy);
+    const base = await listenOnLoopback(proxy);
+    const channel = new ConnectedChannel({ url: connectUrlFor(base), token: () => apiKey, refusedRetryMs: 200 });
+    started.push({ stop: async () => channel.close() });
+    await waitFor('the refusal', async () => channel.refused);
+    expect(channel.refusedStatus).toBe(502);
+    allow = true;
+    await waitFor('the socket on a later try', async () => channel.connected && !channel.refused);
+    expect(await channel.send({ health: { status: 'healthy' }, gap: { score: 80 } })).toEqual({ result: 'acked' });
   });
 
   it('ws: a disconnect past the bound reaches onDisconnected as an AgentDisconnectedError', async () => {
