@@ -79,6 +79,8 @@ export class ConnectedChannel {
   private lastError: string | undefined;
   /** The upgrade was answered with HTTP status N instead of 101. */
   refusedStatus: number | undefined;
+  /** Sockets opened so far (1 after the first connection; each reconnect adds one). */
+  opened = 0;
 
   constructor(private readonly options: ConnectedChannelOptions) {
     this.open();
@@ -149,6 +151,7 @@ export class ConnectedChannel {
       ws.terminate();
     });
     ws.on('open', () => {
+      this.opened++;
       this.refusedStatus = undefined;
       this.failures = 0;
       this.downSince = undefined;
