@@ -11,7 +11,6 @@ import { httpGet } from './http-probe.js';
 import { ComponentError, isAlive } from './managed-process.js';
 
 const run = promisify(execFile);
-const alive = isAlive;
 
 describe('startTestCluster', () => {
   it('fails within its bound with the log tail of the component that did not become ready, leaving nothing running', async () => {
@@ -40,7 +39,7 @@ describe('startTestCluster', () => {
       await cluster.stop();
     }
     expect(pids.length).toBe(2);
-    for (const pid of pids) expect(alive(pid)).toBe(false);
+    for (const pid of pids) expect(isAlive(pid)).toBe(false);
     expect(existsSync(cluster.dir)).toBe(false);
   });
 });

@@ -156,7 +156,7 @@ export function captureHostState(): HostState {
 }
 
 /** Every process in the cgroup directory and its descendants. */
-function cgroupProcesses(dir: string): number[] {
+export function cgroupProcesses(dir: string): number[] {
   const pids: number[] = [];
   const walk = (d: string): void => {
     try {

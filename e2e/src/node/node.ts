@@ -15,7 +15,7 @@ import { freePort } from '../free-port.js';
 import { httpGet } from '../http-probe.js';
 import { renderKubeconfig } from '../kubeconfig.js';
 import { isAlive, ManagedProcess, stopPid } from '../managed-process.js';
-import { captureHostState, restoreHostState, type HostState } from './host-state.js';
+import { captureHostState, cgroupProcesses, restoreHostState, type HostState } from './host-state.js';
 import { waitFor } from '../wait-for.js';
 import { COREDNS_IMAGE, PAUSE_IMAGE, type LocalImages } from './images.js';
 
@@ -175,7 +175,7 @@ export async function startTestNode(options: StartTestNodeOptions): Promise<Test
   const stop = async (): Promise<void> => {
     for (const proc of [...processes].reverse()) if (proc.options.name !== 'containerd') await proc.stop();
     // Containers outlive the kubelet, and shims outlive containerd: stop them by their cgroups and command lines.
-    await killContainers(dir);
+    await killContainers();
     for (const proc of processes) await proc.stop();
     for (const pid of processesUsing(dir)) await stopPid(pid, 2_000);
   };
@@ -368,7 +368,7 @@ export async function startTestNode(options: StartTestNodeOptions): Promise<Test
       ),
     ]);
     log(`node ${NODE_NAME} Ready at ${NODE_IP}`);
-    await deployCoreDns(options.kubeConfig, dir, options.timeoutMs);
+    await deployCoreDns(options.kubeConfig, options.timeoutMs);
     log('CoreDNS ready at kube-dns (10.0.0.10)');
     return { name: NODE_NAME, ip: NODE_IP, images, containerdAddress, stop };
   } catch (err) {
@@ -377,39 +377,24 @@ export async function startTestNode(options: StartTestNodeOptions): Promise<Test
   }
 }
 
-/** Every process of every pod: the kubepods cgroup tree of each controller. */
-async function killContainers(dir: string): Promise<void> {
+/** Every process of every pod (the kubepods cgroup tree), SIGKILLed until none is left. */
+async function killContainers(): Promise<void> {
   const kill = (): number => {
-    let found = 0;
-    for (const controller of ['pids', 'memory', 'cpu', 'freezer']) {
-      const walk = (d: string): void => {
-        if (!existsSync(d)) return;
-        try {
-          for (const line of readFileSync(join(d, 'cgroup.procs'), 'utf8').split('\n')) {
-            if (!line) continue;
-            found++;
-            try {
-              process.kill(Number(line), 'SIGKILL');
-            } catch {
-              // gone
-            }
-          }
-          for (const entry of readdirSync(d, { withFileTypes: true }))
-            if (entry.isDirectory()) walk(join(d, entry.name));
-        } catch {
-          // removed meanwhile
-        }
-      };
-      walk(join('/sys/fs/cgroup', controller, 'kubepods'));
+    const pids = cgroupProcesses('/sys/fs/cgroup/pids/kubepods');
+    for (const pid of pids) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // gone
+      }
     }
-    return found;
+    return pids.length;
   };
   await waitFor('the pods processes to exit', async () => kill() === 0, { timeoutMs: 30_000, intervalMs: 100 });
-  void dir;
 }
 
 /** CoreDNS as a cluster add-on: RBAC, the Corefile, a Deployment of our image, the kube-dns Service. */
-async function deployCoreDns(kc: KubeConfig, dir: string, timeoutMs: number): Promise<void> {
+async function deployCoreDns(kc: KubeConfig, timeoutMs: number): Promise<void> {
   const ns = 'kube-system';
   const labels = { 'k8s-app': 'kube-dns' };
   const corefile = [
@@ -507,5 +492,4 @@ async function deployCoreDns(kc: KubeConfig, dir: string, timeoutMs: number): Pr
       ((await apps.readNamespacedDeployment({ name: 'coredns', namespace: ns })).status?.readyReplicas ?? 0) >= 1,
     { timeoutMs, intervalMs: 250 },
   );
-  void dir;
 }

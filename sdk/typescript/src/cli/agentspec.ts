@@ -172,6 +172,15 @@ async function health(args: string[], io: CliIo, env: NodeJS.ProcessEnv): Promis
   return report.summary.failed > 0 ? EXIT_CHECK_FAILED : EXIT_OK;
 }
 
+/** The control plane's URL (--control-plane or AGENTSPEC_CONTROL_PLANE_URL) and the admin key, or a usage error. */
+function adminAccess(command: string, flag: string | undefined, env: NodeJS.ProcessEnv) {
+  const controlPlane = flag ?? env['AGENTSPEC_CONTROL_PLANE_URL'];
+  if (!controlPlane) throw new UsageError(`${command} needs --control-plane URL (or AGENTSPEC_CONTROL_PLANE_URL)`);
+  const adminKey = env['AGENTSPEC_ADMIN_KEY'];
+  if (!adminKey) throw new UsageError(`${command} needs the admin key in AGENTSPEC_ADMIN_KEY`);
+  return { controlPlane, adminKey };
+}
+
 async function register(args: string[], io: CliIo, env: NodeJS.ProcessEnv): Promise<number> {
   const { positionals, values } = parseArgs({
     args,
@@ -185,10 +194,7 @@ async function register(args: string[], io: CliIo, env: NodeJS.ProcessEnv): Prom
     },
   });
   const loaded = loadManifest(oneFile(positionals, 'register'));
-  const controlPlane = values['control-plane'] ?? env['AGENTSPEC_CONTROL_PLANE_URL'];
-  if (!controlPlane) throw new UsageError('register needs --control-plane URL (or AGENTSPEC_CONTROL_PLANE_URL)');
-  const adminKey = env['AGENTSPEC_ADMIN_KEY'];
-  if (!adminKey) throw new UsageError('register needs the admin key in AGENTSPEC_ADMIN_KEY');
+  const { controlPlane, adminKey } = adminAccess('register', values['control-plane'], env);
   if (!(RUNTIMES as readonly string[]).includes(values.runtime)) {
     throw new UsageError(`--runtime must be one of ${RUNTIMES.join(', ')}`);
   }
@@ -231,10 +237,7 @@ async function probe(args: string[], io: CliIo, env: NodeJS.ProcessEnv): Promise
   const timeout = Number(values.timeout);
   if (!Number.isInteger(timeout) || timeout < 1 || timeout > 30)
     throw new UsageError('--timeout must be 1 to 30 seconds');
-  const controlPlane = values['control-plane'] ?? env['AGENTSPEC_CONTROL_PLANE_URL'];
-  if (!controlPlane) throw new UsageError('probe needs --control-plane URL (or AGENTSPEC_CONTROL_PLANE_URL)');
-  const adminKey = env['AGENTSPEC_ADMIN_KEY'];
-  if (!adminKey) throw new UsageError('probe needs the admin key in AGENTSPEC_ADMIN_KEY');
+  const { controlPlane, adminKey } = adminAccess('probe', values['control-plane'], env);
   const result = await new ControlPlaneClient({ baseUrl: controlPlane, adminKey }).probe(
     match[1] ?? '',
     match[3] ?? '',
