@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import express, { type ErrorRequestHandler, type Express } from 'express';
 import { ConnectServer } from './connect.js';
@@ -13,6 +14,7 @@ import { createLogger } from './logger.js';
 import { createMetrics, type ControlPlaneMetrics } from './metrics.js';
 import { agentRoutes } from './routes/agents.js';
 import { HeartbeatWriter } from './heartbeat-writer.js';
+import { HostedCaller } from './hosted.js';
 import { heartbeatRoutes } from './routes/heartbeat.js';
 import { openApiDocument, servedMethods } from './openapi.js';
 import { opsRoutes } from './routes/ops.js';
@@ -62,6 +64,11 @@ export function createApp(options: CreateAppOptions): ControlPlaneApp {
     events: new EventLog(database.db, logger, () => void hub.poll()),
     hub,
     heartbeatWriter: new HeartbeatWriter(database.db, { minIntervalSeconds: config.minHeartbeatIntervalSeconds }),
+    hosted: new HostedCaller({
+      allowedNetworks: config.hostedAllowedNetworks,
+      extraCa: config.hostedCaFile ? readFileSync(config.hostedCaFile, 'utf8') : undefined,
+      timeoutMs: config.hostedTimeoutSeconds * 1000,
+    }),
   };
 
   // Connected mode: pinged at the heartbeat interval; one missed pong closes the socket. Probes reach its sockets

@@ -74,4 +74,23 @@ describe('loadConfig', () => {
       'AGENTSPEC_HEARTBEAT_INTERVAL_SECONDS must not be below AGENTSPEC_MIN_HEARTBEAT_INTERVAL_SECONDS',
     );
   });
+
+  it('reads hosted mode settings, naming a bad network or a missing CA file', () => {
+    expect(loadConfig({ JWT_SECRET: secret, AGENTSPEC_HOSTED_ALLOWED_NETWORKS: '10.0.0.0/8, fd00::/8' })).toMatchObject(
+      {
+        hostedAllowedNetworks: ['10.0.0.0/8', 'fd00::/8'],
+        hostedCaFile: undefined,
+        hostedTimeoutSeconds: 5,
+      },
+    );
+    expect(() =>
+      loadConfig({
+        JWT_SECRET: secret,
+        AGENTSPEC_HOSTED_ALLOWED_NETWORKS: '10.0.0.0/33',
+        AGENTSPEC_HOSTED_CA_FILE: '/nonexistent/ca.pem',
+      }),
+    ).toThrow(
+      /AGENTSPEC_HOSTED_ALLOWED_NETWORKS: 10\.0\.0\.0\/33 is not a network[\s\S]*AGENTSPEC_HOSTED_CA_FILE: \/nonexistent\/ca\.pem does not exist/,
+    );
+  });
 });

@@ -1,5 +1,7 @@
+import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { ENV } from '@agentspec/sdk';
+import { parseNetworks } from './hosted.js';
 import { readSettings, settingsErrorClass, type SettingsTable, type SettingsValues } from '@agentspec/service-kit';
 
 export interface ControlPlaneConfig {
@@ -31,6 +33,12 @@ export interface ControlPlaneConfig {
   eventsMaxSubscribers: number;
   /** Seconds between keep-alive comments on an idle event stream. */
   eventsKeepAliveSeconds: number;
+  /** Hosted mode: networks whose private addresses publicUrl may point into (CIDR). */
+  hostedAllowedNetworks: string[];
+  /** Hosted mode: a PEM file of CAs trusted in addition to the system roots; undefined: system roots only. */
+  hostedCaFile: string | undefined;
+  /** Hosted mode: deadline of one call to an agent (its card, a probe). */
+  hostedTimeoutSeconds: number;
   logLevel: string;
 }
 
@@ -138,6 +146,26 @@ export const SETTINGS = {
     max: 300,
     help: 'keep-alive comment interval on an idle event stream',
   },
+  hostedAllowedNetworks: {
+    type: 'list',
+    env: 'AGENTSPEC_HOSTED_ALLOWED_NETWORKS',
+    shown: 'none',
+    help: 'hosted mode: comma-separated networks (CIDR) whose private addresses a publicUrl may resolve to; public addresses need no entry',
+  },
+  hostedCaFile: {
+    type: 'optional',
+    env: 'AGENTSPEC_HOSTED_CA_FILE',
+    shown: 'unset',
+    help: "hosted mode: PEM file of CAs trusted, besides the system's, for agents' HTTPS",
+  },
+  hostedTimeoutSeconds: {
+    type: 'int',
+    env: 'AGENTSPEC_HOSTED_TIMEOUT_SECONDS',
+    default: 5,
+    min: 1,
+    max: 60,
+    help: "hosted mode: deadline of one call to an agent (its card at registration, a probe's health report)",
+  },
   logLevel: { type: 'string', env: 'LOG_LEVEL', default: 'info', help: 'pino log level' },
 } as const satisfies SettingsTable;
 
@@ -155,6 +183,14 @@ function checkControlPlaneSettings(v: SettingsValues<typeof SETTINGS>, problems:
   }
   if (parseDuration(v.instanceRetention) === undefined) {
     problems.push('AGENTSPEC_INSTANCE_RETENTION must be a duration such as 90s, 30m, 24h or 7d (or plain seconds)');
+  }
+  try {
+    parseNetworks(v.hostedAllowedNetworks ?? []);
+  } catch (err) {
+    problems.push(`AGENTSPEC_HOSTED_ALLOWED_NETWORKS: ${(err as Error).message}`);
+  }
+  if (v.hostedCaFile && !existsSync(v.hostedCaFile)) {
+    problems.push(`AGENTSPEC_HOSTED_CA_FILE: ${v.hostedCaFile} does not exist`);
   }
   if (v.heartbeatIntervalSeconds < v.minHeartbeatIntervalSeconds) {
     problems.push('AGENTSPEC_HEARTBEAT_INTERVAL_SECONDS must not be below AGENTSPEC_MIN_HEARTBEAT_INTERVAL_SECONDS');
@@ -177,6 +213,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ControlPlaneCo
     ...rest,
     dataDir: resolve(s.dataDir),
     jwtSecret: s.jwtSecret ?? '',
+    hostedAllowedNetworks: s.hostedAllowedNetworks ?? [],
     instanceRetentionSeconds: parseDuration(instanceRetention)!,
   };
 }

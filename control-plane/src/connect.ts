@@ -145,11 +145,23 @@ export class ConnectServer {
     const instance = await this.ctx.database.db
       .selectFrom('instances as i')
       .innerJoin('agents as a', 'a.id', 'i.agent_id')
-      .select(['i.instance_id', 'a.namespace', 'a.name'])
+      .select(['i.instance_id', 'i.deployment_mode', 'a.namespace', 'a.name'])
       .where('i.id', '=', claims.instancePk)
       .executeTakeFirst()
       .catch(() => undefined);
     if (!instance) return refuse(socket, new ApiError(401, 'Unauthorized', 'token revoked: register again'));
+    if (instance.deployment_mode !== 'connected') {
+      this.ctx.metrics.connectMessages.inc({ type: 'refused' });
+      return refuse(
+        socket,
+        new ApiError(
+          409,
+          'DEPLOYMENT_MODE_MISMATCH',
+          `instance ${instance.instance_id} is registered as ${instance.deployment_mode}: it is called at its publicUrl ` +
+            'and keeps no socket; register a connected instance under a new instanceId',
+        ),
+      );
+    }
     this.wss.handleUpgrade(req, socket, head, (ws) => {
       const connection: Connection = {
         ws,

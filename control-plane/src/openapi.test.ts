@@ -34,6 +34,9 @@ function servedRoutes(): string[] {
     eventRetention: 1_000,
     eventsMaxSubscribers: 10,
     eventsKeepAliveSeconds: 15,
+    hostedAllowedNetworks: [],
+    hostedCaFile: undefined,
+    hostedTimeoutSeconds: 5,
   };
   const { app } = createApp({ config, database });
   const routes: string[] = [];

@@ -173,8 +173,11 @@ export function openApiDocument(): Schema {
             heartbeatIntervalSeconds: { type: 'integer' },
             connectUrl: {
               type: 'string',
-              description: 'ws:// or wss:// URL of GET /api/v1/connect: connected mode over a WebSocket (seed 003)',
+              description:
+                'ws:// or wss:// URL of GET /api/v1/connect: connected mode over a WebSocket (seed 003); connected instances only',
             },
+            deploymentMode: { enum: ['connected', 'hosted'] },
+            publicUrl: { type: 'string', description: 'hosted instances: the URL the control plane calls' },
           },
         },
         HeartbeatRequest: toSchema(heartbeatBodySchema),
@@ -332,8 +335,12 @@ export function openApiDocument(): Schema {
           requestBody: { required: true, content: { 'application/json': { schema: ref('RegisterRequest') } } },
           responses: {
             201: json(ref('RegisterResponse'), 'registered'),
-            400: error('invalid body; `field` names it'),
+            400: error('invalid body (a publicUrl that is not https:// among others); `field` names it'),
             403: error('missing or wrong admin key'),
+            409: error('DEPLOYMENT_MODE_MISMATCH: the instance is registered in the other deployment mode'),
+            422: error(
+              'deploymentMode and publicUrl disagree (InvalidDeploymentMode), or hosted: publicUrl refused (InvalidPublicUrl, ForbiddenAddress: a private or reserved address) or its agent card could not be fetched or is not valid (AgentCardUnavailable, InvalidAgentCard)',
+            ),
             503: error('no admin key configured'),
           },
         },

@@ -2,6 +2,10 @@ import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
 import type { AppContext } from './app-context.js';
 import type { ConnectServer } from './connect.js';
+import { HEALTH_PATH, HostedCallError, hostedUrl } from './hosted.js';
+
+/** The largest health report a probe of a hosted instance reads (a heartbeat body's limit). */
+const MAX_PROBE_REPORT_BYTES = 64 * 1024;
 
 /** A replica asks every replica for a probe of one instance: {r: request id, i: instance pk, t: timeout ms}. */
 export const PROBE_CHANNEL = 'agentspec_probe';
@@ -14,8 +18,9 @@ export type ProbeOutcome =
 
 /**
  * Probes connected instances through whichever replica holds their WebSocket: directly when it is this one, else by
- * NOTIFY to every replica — the holder probes, stores the outcome in `probe_results` and NOTIFYs it back. Each
- * probe has a deadline; an instance on HTTP push cannot be asked (`unreachable`).
+ * NOTIFY to every replica — the holder probes, stores the outcome in `probe_results` and NOTIFYs it back. Hosted
+ * instances are asked at `{publicUrl}/agentspec/health` by the replica that was asked. Each probe has a deadline;
+ * an instance on HTTP push cannot be asked (`unreachable`).
  */
 export class Prober {
   private readonly waiting = new Map<string, () => void>();
@@ -40,12 +45,16 @@ export class Prober {
     }
   }
 
-  /** Probes one instance (its row's pk and id, and whether it is live and on the WebSocket). */
+  /**
+   * Probes one instance (its row's pk and id, whether it is live, its transport and, when hosted, its publicUrl).
+   */
   async probe(
-    instance: { pk: string; instanceId: string; offline: boolean; transport: string },
+    instance: { pk: string; instanceId: string; offline: boolean; transport: string; publicUrl: string | null },
     timeoutMs: number,
   ): Promise<ProbeOutcome> {
     const { instanceId } = instance;
+    // A hosted instance is reachable (or not) whatever its heartbeats say: ask it.
+    if (instance.publicUrl !== null) return this.hosted(instanceId, instance.publicUrl, timeoutMs);
     if (instance.offline) return { instanceId, status: 'offline', error: 'offline: no heartbeat for 3 intervals' };
     if (instance.transport !== 'ws') {
       return {
@@ -88,6 +97,25 @@ export class Prober {
       return reason === 'timeout'
         ? { instanceId, status: 'timeout', error: `timeout: no answer within ${timeoutMs} ms` }
         : { instanceId, status: 'unreachable', error: `unreachable: ${reason}` };
+    }
+  }
+
+  /** GET {publicUrl}/agentspec/health under the SSRF rules, within the probe's deadline. */
+  private async hosted(instanceId: string, publicUrl: string, timeoutMs: number): Promise<ProbeOutcome> {
+    const started = Date.now();
+    const url = hostedUrl(publicUrl, HEALTH_PATH);
+    try {
+      const answer = await this.ctx.hosted.getJson(url, MAX_PROBE_REPORT_BYTES, timeoutMs);
+      // The health endpoint answers 503 with the report when a check fails: still a live report.
+      if ((answer.status === 200 || answer.status === 503) && typeof answer.body === 'object' && answer.body) {
+        return { instanceId, status: 'ok', report: answer.body, latencyMs: Date.now() - started };
+      }
+      return { instanceId, status: 'unreachable', error: `unreachable: ${url.href} answered ${answer.status}` };
+    } catch (err) {
+      if (err instanceof HostedCallError && err.reason === 'timeout') {
+        return { instanceId, status: 'timeout', error: `timeout: no answer within ${timeoutMs} ms` };
+      }
+      return { instanceId, status: 'unreachable', error: `unreachable: ${(err as Error).message}` };
     }
   }
 

@@ -134,6 +134,15 @@ export const migrations: Record<string, Migration> = {
       await db.schema.dropTable('probe_results').execute();
     },
   },
+  '0004_hosted_mode': {
+    // Seed 003's hosted mode: the control plane calls into the instance at this URL.
+    async up(db: Kysely<unknown>) {
+      await sql`alter table instances add column public_url text`.execute(db);
+    },
+    async down(db: Kysely<unknown>) {
+      await sql`alter table instances drop column public_url`.execute(db);
+    },
+  },
 };
 
 export const migrationProvider: MigrationProvider = { getMigrations: async () => migrations };

@@ -44,6 +44,8 @@ export interface InstancesTable {
   interval_seconds: Generated<number>;
   /** connected (the agent dials out) or hosted. */
   deployment_mode: Generated<string>;
+  /** A hosted instance's public HTTPS base URL (its card and health are fetched under it); null when connected. */
+  public_url: Generated<string | null>;
   /** callback (HTTP push) or ws. */
   transport: Generated<string>;
   /** When the last agent.heartbeat event of this instance was emitted (they are coalesced per interval). */

@@ -241,7 +241,7 @@ async function deregister(ctx: AppContext, req: Request): Promise<void> {
 /** Read API for operators and tools; every route needs the admin key. */
 /**
  * POST .../probe: each instance's live report now, through whichever transport reaches it (connected mode's socket,
- * on any replica), with a deadline (`timeoutSeconds`, default 5, at most 30) and a named error per instance.
+ * on any replica; a hosted instance's health URL), with a deadline (`timeoutSeconds`, default 5, at most 30) and a named error per instance.
  */
 async function probeAgent(ctx: AppContext, prober: Prober, req: Request) {
   const query = strictQuery(req, ['timeoutSeconds'] as const);
@@ -249,7 +249,13 @@ async function probeAgent(ctx: AppContext, prober: Prober, req: Request) {
   const agent = await findAgent(ctx, param(req, 'namespace'), param(req, 'name'));
   const instances = await ctx.database.db
     .selectFrom('instances as i')
-    .select((eb) => ['i.id', 'i.instance_id', 'i.transport', eb.val(connectionStatusSql('i')).as('connection_status')])
+    .select((eb) => [
+      'i.id',
+      'i.instance_id',
+      'i.transport',
+      'i.public_url',
+      eb.val(connectionStatusSql('i')).as('connection_status'),
+    ])
     .where('i.agent_id', '=', agent.id)
     .orderBy('i.instance_id')
     .execute();
@@ -261,6 +267,7 @@ async function probeAgent(ctx: AppContext, prober: Prober, req: Request) {
           instanceId: i.instance_id,
           offline: i.connection_status === 'offline',
           transport: i.transport,
+          publicUrl: i.public_url,
         },
         timeoutMs,
       ),
