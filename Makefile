@@ -107,6 +107,7 @@ bench: build ## Benchmarks with ratios against baselines measured in the same ru
 	node bench/dist/webhook.js
 	node bench/dist/sidecar.js
 	node bench/dist/events.js
+	node bench/dist/connect.js
 
 demo: build testbin ## The whole product on a local cluster with the example agent, until Ctrl-C
 	node e2e/dist/cli/demo.js

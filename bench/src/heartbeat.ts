@@ -4,6 +4,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join, resolve } from 'node:path';
 import { freePort, startTestPostgres, waitFor } from '@agentspec/e2e';
+import { heartbeatBody } from './bodies.js';
 import { runLoad, type LoadResult } from './load.js';
 
 const root = resolve(import.meta.dirname, '..', '..');
@@ -11,30 +12,6 @@ const instances = Number(process.env['BENCH_INSTANCES'] ?? 50);
 const concurrency = Number(process.env['BENCH_CONCURRENCY'] ?? 32);
 const durationMs = Number(process.env['BENCH_SECONDS'] ?? 10) * 1000;
 const adminKey = 'bench-admin-key';
-
-function heartbeatBody(bytes: number, score: number): string {
-  const checks = [];
-  for (let i = 0; ; i++) {
-    checks.push({
-      id: `tool:tool-${i}`,
-      category: 'tool',
-      status: 'pass',
-      severity: 'info',
-      message: 'registered and answering',
-    });
-    const body = JSON.stringify({
-      health: {
-        agentName: 'bench',
-        timestamp: '2026-11-23T00:00:00.000Z',
-        status: 'healthy',
-        summary: { passed: checks.length, failed: 0, warnings: 0, skipped: 0 },
-        checks,
-      },
-      gap: { score, grade: 'A', violations: [], packs: [], suppressed: [], rulesChecked: 27 },
-    });
-    if (body.length >= bytes - 200) return body;
-  }
-}
 
 const children: ChildProcess[] = [];
 

@@ -192,6 +192,17 @@ describe('GET /api/v1/connect', () => {
     const refused = await request(conn, { type: 'heartbeat', id: 'h-old', body: { health: {}, gap: {} } });
     expect(refused).toMatchObject({ status: 401 });
     expect((await conn.closed).code).toBe(4401);
+
+    // A socket cannot be opened with the revoked token either: the upgrade is refused with 401.
+    const status = await new Promise<number>((resolve) => {
+      const ws = new WebSocket(`${cp.url.replace(/^http/, 'ws')}/api/v1/connect`, {
+        headers: { authorization: `Bearer ${old.apiKey}` },
+      });
+      ws.on('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0));
+      ws.on('open', () => resolve(101));
+      ws.on('error', () => undefined);
+    });
+    expect(status).toBe(401);
   });
 
   it('closes the socket with 4401 when its token expires (it was checked only at the upgrade)', async () => {

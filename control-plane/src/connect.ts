@@ -1,11 +1,13 @@
 import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
+import { sql } from 'kysely';
 import { ApiError } from './api-error.js';
+import { Batcher } from './batch.js';
 import type { AppContext } from './app-context.js';
 import { recordHeartbeat } from './heartbeats.js';
 import { authenticateInstance } from './routes/heartbeat.js';
-import type { TokenClaims } from './tokens.js';
+import { hashTokenId, type TokenClaims } from './tokens.js';
 
 /** Seed 003's connected mode: the agent dials out and keeps this WebSocket open. */
 export const CONNECT_PATH = '/api/v1/connect';
@@ -24,6 +26,15 @@ type UpFrame =
   | { type: 'heartbeat'; id: string; body: unknown }
   | { type: 'ping'; id: string }
   | { type: 'probe_result'; id: string; report: unknown };
+
+interface InstanceRow {
+  id: string;
+  instance_id: string;
+  deployment_mode: string;
+  token_id_hash: string;
+  namespace: string;
+  name: string;
+}
 
 interface Connection {
   ws: WebSocket;
@@ -75,6 +86,11 @@ export class ConnectServer {
   private readonly connections = new Map<string, Connection>();
   private readonly timer: NodeJS.Timeout;
   private probes = 0;
+  /** Upgrades and disconnections come in storms (a restart, a rollout): their reads and writes go in batches. */
+  private readonly lookups = new Batcher<string, InstanceRow | undefined>((pks) => this.lookup(pks));
+  private readonly transports = new Batcher<{ pk: string; transport: string }, void>((changes) =>
+    this.writeTransports(changes),
+  );
 
   constructor(
     private readonly ctx: AppContext,
@@ -142,14 +158,21 @@ export class ConnectServer {
       this.ctx.metrics.connectMessages.inc({ type: 'refused' });
       return refuse(socket, err instanceof ApiError ? err : new ApiError(401, 'Unauthorized', 'invalid token'));
     }
-    const instance = await this.ctx.database.db
-      .selectFrom('instances as i')
-      .innerJoin('agents as a', 'a.id', 'i.agent_id')
-      .select(['i.instance_id', 'i.deployment_mode', 'a.namespace', 'a.name'])
-      .where('i.id', '=', claims.instancePk)
-      .executeTakeFirst()
-      .catch(() => undefined);
-    if (!instance) return refuse(socket, new ApiError(401, 'Unauthorized', 'token revoked: register again'));
+    let instance: InstanceRow | undefined;
+    try {
+      instance = await this.lookups.submit(claims.instancePk);
+    } catch {
+      this.ctx.metrics.connectMessages.inc({ type: 'refused' });
+      return refuse(
+        socket,
+        new ApiError(503, 'DatabaseUnavailable', 'the database is unavailable; retry later', undefined),
+      );
+    }
+    // Gone, or registered again since this token was issued: the token was revoked.
+    if (!instance || instance.token_id_hash !== hashTokenId(claims.jti)) {
+      this.ctx.metrics.connectMessages.inc({ type: 'refused' });
+      return refuse(socket, new ApiError(401, 'Unauthorized', 'token revoked: register again'));
+    }
     if (instance.deployment_mode !== 'connected') {
       this.ctx.metrics.connectMessages.inc({ type: 'refused' });
       return refuse(
@@ -180,6 +203,7 @@ export class ConnectServer {
     const { ws, claims } = connection;
     const previous = this.connections.get(claims.instancePk);
     this.connections.set(claims.instancePk, connection);
+    this.ctx.metrics.connectMessages.inc({ type: 'connect' });
     if (previous) previous.ws.close(CLOSE_REPLACED, 'replaced by a newer connection of this instance');
     else void this.setTransport(connection, 'ws', 'agent.connected');
     this.ctx.metrics.connections.set(this.connections.size);
@@ -202,11 +226,7 @@ export class ConnectServer {
     event: 'agent.connected' | 'agent.disconnected',
   ) {
     try {
-      await this.ctx.database.db
-        .updateTable('instances')
-        .set({ transport })
-        .where('id', '=', connection.claims.instancePk)
-        .execute();
+      await this.transports.submit({ pk: connection.claims.instancePk, transport });
       this.ctx.events.append({
         type: event,
         namespace: connection.namespace,
@@ -217,6 +237,28 @@ export class ConnectServer {
     } catch (err) {
       this.ctx.logger.warn({ err: (err as Error).message }, 'could not record the connection state');
     }
+  }
+
+  /** The instances of these primary keys, in order (undefined for one that is gone). */
+  private async lookup(pks: string[]): Promise<(InstanceRow | undefined)[]> {
+    const rows = await this.ctx.database.db
+      .selectFrom('instances as i')
+      .innerJoin('agents as a', 'a.id', 'i.agent_id')
+      .select(['i.id', 'i.instance_id', 'i.deployment_mode', 'i.token_id_hash', 'a.namespace', 'a.name'])
+      .where('i.id', 'in', [...new Set(pks)])
+      .execute();
+    const byId = new Map(rows.map((row) => [String(row.id), row]));
+    return pks.map((pk) => byId.get(pk));
+  }
+
+  /** One statement for a batch of transport changes; the last change of an instance wins. */
+  private async writeTransports(changes: { pk: string; transport: string }[]): Promise<void[]> {
+    const last = new Map(changes.map((c) => [c.pk, c.transport]));
+    await sql`
+      update instances i set transport = t.transport
+      from unnest(${[...last.keys()]}::uuid[], ${[...last.values()]}::text[]) as t(id, transport)
+      where i.id = t.id and i.transport is distinct from t.transport`.execute(this.ctx.database.db);
+    return changes.map(() => undefined);
   }
 
   private async onMessage(connection: Connection, data: RawData, isBinary: boolean): Promise<void> {

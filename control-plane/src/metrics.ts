@@ -70,7 +70,7 @@ export function createMetrics(pool?: pg.Pool, eventSubscribers: () => number = (
   });
   const connectMessages = new Counter({
     name: 'agentspec_connect_messages_total',
-    help: 'Connected-mode WebSocket frames by type and outcome (heartbeat_written, heartbeat_rate_limited, ping, invalid, refused, ...).',
+    help: 'Connected-mode WebSocket upgrades and frames by type and outcome (connect, refused, heartbeat_written, heartbeat_rate_limited, ping, invalid, ...).',
     labelNames: ['type'] as const,
     registers: [registry],
   });

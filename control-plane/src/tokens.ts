@@ -20,6 +20,13 @@ export function hashTokenId(jti: string): string {
 /** Signs and verifies the per-instance heartbeat tokens: HS256 only, on verify as on sign. */
 export class TokenService {
   private readonly key: Uint8Array;
+  /**
+   * Tokens already verified, by their exact text (signature included), newest last: a heartbeat or reconnect with a
+   * known token skips the HMAC (jose runs it through WebCrypto's job queue). Expiry is checked on every use;
+   * revocation is the database's (the token id hash). Bounded: the oldest entries go first.
+   */
+  private readonly verified = new Map<string, TokenClaims>();
+  private readonly maxVerified = 20_000;
 
   constructor(
     secret: string,
@@ -53,6 +60,18 @@ export class TokenService {
    * than reaching the database.
    */
   async verify(token: string): Promise<TokenClaims> {
+    const known = this.verified.get(token);
+    if (known) {
+      if (known.expiresAt! > Date.now() / 1000) return known;
+      this.verified.delete(token);
+    }
+    const claims = await this.verifySignature(token);
+    this.verified.set(token, Object.freeze(claims));
+    if (this.verified.size > this.maxVerified) this.verified.delete(this.verified.keys().next().value!);
+    return claims;
+  }
+
+  private async verifySignature(token: string): Promise<TokenClaims> {
     const { payload } = await jwtVerify(token, this.key, {
       algorithms: ['HS256'],
       issuer: 'agentspec-control-plane',

@@ -109,6 +109,7 @@ export {
   AgentDisconnectedError,
   ConnectedChannel,
   connectUrlFor,
+  reconnectSpreadFor,
   transportFrom,
   type ConnectedChannelOptions,
   type ConnectedResult,

@@ -15,7 +15,14 @@ import {
   type Runtime,
 } from './client.js';
 import { refreshTime } from './token-lifetime.js';
-import { ConnectedChannel, connectUrlFor, transportFrom, type ConnectedResult, type Transport } from './connected.js';
+import {
+  ConnectedChannel,
+  connectUrlFor,
+  reconnectSpreadFor,
+  transportFrom,
+  type ConnectedResult,
+  type Transport,
+} from './connected.js';
 
 export interface AutoRegistrationConfig {
   controlPlaneUrl: string;
@@ -126,6 +133,8 @@ export class AutoRegistration {
     this.channel = new ConnectedChannel({
       url: registration.connectUrl ?? connectUrlFor(this.options.config.controlPlaneUrl),
       token: () => this.registration?.apiKey ?? '',
+      reconnectSpreadMs: reconnectSpreadFor(registration.heartbeatIntervalSeconds * 1000),
+      replayGapMs: registration.heartbeatIntervalSeconds * 1000,
       onProbe: () => this.heartbeatBody(),
       log: (message) => this.log(message.replace(/^\[agentspec\] /, '')),
     });
@@ -230,7 +239,8 @@ export class AutoRegistration {
       this.status.transport = 'ws';
       return this.schedule(interval);
     }
-    if (sent.result === 'queued') return this.schedule(interval); // sent when the socket is back
+    // Sent when the socket is back; or not sent, a replay on reconnect having just carried the newest state.
+    if (sent.result === 'queued' || sent.result === 'coalesced') return this.schedule(interval);
     this.status.lastError = `${sent.status} ${sent.message}`;
     if (sent.status === 401) {
       this.log('heartbeat token rejected (401): registering again');

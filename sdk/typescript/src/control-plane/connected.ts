@@ -16,6 +16,11 @@ export function connectUrlFor(baseUrl: string): string {
   return `${baseUrl.replace(/\/+$/, '').replace(/^http/, 'ws')}/api/v1/connect`;
 }
 
+/** The reconnect window for an agent heartbeating every intervalMs: two intervals, at most 60 s. */
+export function reconnectSpreadFor(intervalMs: number): number {
+  return Math.min(2 * intervalMs, 60_000);
+}
+
 /** The WebSocket has been down for longer than the bound the caller set. */
 export class AgentDisconnectedError extends Error {
   constructor(
@@ -35,6 +40,8 @@ export type ConnectedResult =
   | { result: 'acked' }
   /** Not connected: kept in the outbox and sent once the socket is back. */
   | { result: 'queued' }
+  /** Not sent: the outbox was replayed less than `replayGapMs` ago, with state as fresh as this (the next one goes). */
+  | { result: 'coalesced' }
   | { result: 'refused'; status: number; error: string; message: string; retryAfterSeconds?: number };
 
 export interface ConnectedChannelOptions {
@@ -54,13 +61,26 @@ export interface ConnectedChannelOptions {
   onProbe?: () => Promise<unknown>;
   /** After an upgrade answered with plain HTTP, the next try comes this much later. Default 5 min. */
   refusedRetryMs?: number;
+  /**
+   * After an open socket is lost (a control-plane restart or rollout, a dropped connection), the first reconnect comes
+   * at a random moment within this window, so a fleet does not come back all at once; later tries back off as usual.
+   * Default 10 s (push mode and auto-registration: two heartbeat intervals, at most 60 s).
+   */
+  reconnectSpreadMs?: number;
+  /**
+   * After the outbox was replayed on reconnect, the next heartbeat within this time is not sent (`coalesced`): the
+   * replay already carried the newest state, and a fleet coming back must not send two heartbeats each. Default 0
+   * (push mode and auto-registration: one heartbeat interval).
+   */
+  replayGapMs?: number;
   log?: (message: string) => void;
 }
 
 type Pending = { resolve: (r: ConnectedResult) => void; timer: NodeJS.Timeout };
 
 /**
- * The agent's side of connected mode: one WebSocket kept open with jittered, bounded reconnects; heartbeats sent as
+ * The agent's side of connected mode: one WebSocket kept open with jittered, bounded reconnects (a lost socket comes
+ * back at a random moment within `reconnectSpreadMs`, failed tries back off exponentially); heartbeats sent as
  * frames and settled by their ack or error; an outbox of the newest heartbeats taken while disconnected, replayed on
  * reconnect; probes answered with `onProbe`'s live report. An upgrade answered with plain HTTP (a proxy that strips
  * upgrades, an older control plane) sets `refused` — the caller falls back to HTTP — until a later try (every
@@ -75,6 +95,10 @@ export class ConnectedChannel {
   private readonly outbox: unknown[] = [];
   private retryTimer: NodeJS.Timeout | undefined;
   private downSince: number | undefined = Date.now();
+  /** The current socket reached `open` (its loss is spread over reconnectSpreadMs). */
+  private wasOpen = false;
+  /** When the outbox was last replayed (the next send within replayGapMs is coalesced). */
+  private replayedAt: number | undefined;
   private reported = false;
   private lastError: string | undefined;
   /** The upgrade was answered with HTTP status N instead of 101. */
@@ -96,6 +120,11 @@ export class ConnectedChannel {
 
   /** Sends one heartbeat body; queued while disconnected. */
   send(body: unknown): Promise<ConnectedResult> {
+    if (this.connected && this.replayedAt !== undefined) {
+      const since = Date.now() - this.replayedAt;
+      this.replayedAt = undefined;
+      if (since < (this.options.replayGapMs ?? 0)) return Promise.resolve({ result: 'coalesced' });
+    }
     if (!this.connected) {
       this.checkBound();
       this.outbox.push(body);
@@ -152,11 +181,13 @@ export class ConnectedChannel {
     });
     ws.on('open', () => {
       this.opened++;
+      this.wasOpen = true;
       this.refusedStatus = undefined;
       this.failures = 0;
       this.downSince = undefined;
       this.reported = false;
       const replay = this.outbox.splice(0);
+      if (replay.length > 0) this.replayedAt = Date.now();
       void (async () => {
         for (const body of replay) {
           const sent = await this.transmit(body);
@@ -178,11 +209,16 @@ export class ConnectedChannel {
       }
       if (this.stopped) return;
       // Refused (a proxy that strips upgrades, a replica being replaced): HTTP meanwhile, and a try now and then.
+      const lost = this.wasOpen;
+      this.wasOpen = false;
+      const random = this.options.backoff?.random ?? Math.random;
       const delay = this.refused
         ? (this.options.refusedRetryMs ?? 300_000)
         : code === 1000
           ? 0
-          : backoffDelay(this.failures++, { baseMs: 500, maxMs: 30_000, ...this.options.backoff });
+          : lost
+            ? Math.round(random() * (this.options.reconnectSpreadMs ?? 10_000))
+            : backoffDelay(this.failures++, { baseMs: 500, maxMs: 30_000, ...this.options.backoff });
       this.retryTimer = setTimeout(() => this.open(), delay);
       this.retryTimer.unref();
     });

@@ -199,6 +199,44 @@ describe('push mode over the WebSocket', () => {
   });
 });
 
+describe('ConnectedChannel after a control-plane restart', () => {
+  it('replays the newest heartbeat taken while down once, and does not send a second one within replayGapMs', async () => {
+    const db = await testDatabase();
+    let cp = await controlPlane(db);
+    const apiKey = await registerIn(cp, 'replay-1');
+    const channel = new ConnectedChannel({
+      url: connectUrlFor(cp.url),
+      token: () => apiKey,
+      reconnectSpreadMs: 500,
+      replayGapMs: 600_000,
+      backoff: { baseMs: 100, maxMs: 500 },
+    });
+    started.push({ stop: async () => channel.close() });
+    await waitFor('the socket', async () => channel.connected);
+    const beat = (score: number) => channel.send({ health: { status: 'healthy' }, gap: { score } });
+    expect(await beat(40)).toEqual({ result: 'acked' });
+
+    const port = Number(new URL(cp.url).port);
+    await cp.stop();
+    await waitFor('the socket lost', async () => !channel.connected);
+    expect(await beat(41)).toEqual({ result: 'queued' });
+    expect(await beat(42)).toEqual({ result: 'queued' }); // the newest wins: 41 is dropped (outbox of 1)
+    cp = await controlPlane(db, port);
+    const gap = async () => {
+      const res = await fetch(`${cp.url}/api/v1/namespaces/push-ws/agents/${manifest.metadata.name}/gap`, {
+        headers: { 'x-admin-key': cp.adminKey },
+      });
+      return res.ok ? ((await res.json()) as { gap: { score?: number } }).gap.score : undefined;
+    };
+    await waitFor('the replayed heartbeat stored', async () => channel.opened === 2 && (await gap()) === 42);
+    // The replay carried the newest state: the next heartbeat inside the gap is not sent, the one after is.
+    expect(await beat(43)).toEqual({ result: 'coalesced' });
+    expect(await gap()).toBe(42);
+    expect(await beat(44)).toEqual({ result: 'acked' });
+    expect(await gap()).toBe(44);
+  }, 90_000);
+});
+
 describe('auto-registration over the WebSocket', () => {
   it('registers over HTTP, then heartbeats over the socket the registration offered and answers probes', async () => {
     const cp = await controlPlane(await testDatabase());

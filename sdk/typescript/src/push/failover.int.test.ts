@@ -62,6 +62,7 @@ describe('connected mode across a replica SIGKILL', () => {
       url: connectUrlFor(lb.url),
       token: () => apiKey,
       backoff: { baseMs: 100, maxMs: 1_000 },
+      reconnectSpreadMs: 1_000,
       outboxSize: 100,
     });
     await waitFor('the socket (to A, the first that accepts)', async () => channel?.opened === 1 && channel.connected);

@@ -16,6 +16,8 @@ let answers: number[] = [];
 
 beforeAll(async () => {
   server = createServer((req: IncomingMessage, res) => {
+    // Push mode (transport auto) also tries connected mode's WebSocket: this server has none.
+    if (req.method !== 'POST') return void res.writeHead(404).end();
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {

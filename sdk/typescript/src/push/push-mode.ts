@@ -10,6 +10,7 @@ import { sendWithRetry, type BackoffOptions } from './retry.js';
 import {
   ConnectedChannel,
   connectUrlFor,
+  reconnectSpreadFor,
   transportFrom,
   type AgentDisconnectedError,
   type Transport,
@@ -150,6 +151,8 @@ export function startPushMode(options: PushModeOptions): void {
     current.channel = new ConnectedChannel({
       url: connectUrlFor(baseUrl),
       token: () => current.apiKey,
+      reconnectSpreadMs: reconnectSpreadFor(options.intervalMs ?? DEFAULT_INTERVAL_MS),
+      replayGapMs: options.intervalMs ?? DEFAULT_INTERVAL_MS,
       ...(options.backoff ? { backoff: options.backoff } : {}),
       ...(options.onDisconnected ? { onDisconnected: options.onDisconnected } : {}),
       ...(options.disconnectBoundMs !== undefined ? { disconnectBoundMs: options.disconnectBoundMs } : {}),
