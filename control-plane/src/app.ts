@@ -147,7 +147,7 @@ export function createApp(options: CreateAppOptions): ControlPlaneApp {
       reaper.start();
     },
     async stop() {
-      connect.close();
+      await connect.close();
       reaper.stop();
       await context.events.flushed();
       hub.stop();

@@ -319,3 +319,34 @@ describe('POST /api/v1/namespaces/{ns}/agents/{name}/probe', () => {
     expect(JSON.stringify(bad.body)).toContain('timeoutSeconds');
   });
 });
+
+describe('GET /api/v1/connect when a replica stops', () => {
+  it("marks its instances disconnected before it closes their sockets (the fleet never shows a dead replica's ws)", async () => {
+    const db = await testDatabase();
+    const a = await startTestControlPlane(db, { AGENTSPEC_HEARTBEAT_INTERVAL_SECONDS: '1' });
+    const b = await startTestControlPlane(db, { AGENTSPEC_HEARTBEAT_INTERVAL_SECONDS: '1' });
+    try {
+      const reg = await register(a.url, {
+        agentName: 'ws-agent',
+        namespace: 'stop',
+        instanceId: 'ws-stop',
+        runtime: 'k8s',
+      });
+      const conn = await connect(`${a.url.replace(/^http/, 'ws')}/api/v1/connect`, reg.apiKey);
+      const transport = async () => {
+        const res = await post(
+          `${b.url}/api/v1/agents/get_connection`,
+          { instance_id: 'ws-stop', namespace: 'stop' },
+          { 'x-admin-key': ADMIN_KEY },
+        );
+        return ((await res.json()) as { transport: string }).transport;
+      };
+      await waitFor('the socket recorded', async () => (await transport()) === 'ws');
+      await a.close();
+      expect(await transport()).toBe('callback');
+      expect((await conn.closed).code).toBe(1001);
+    } finally {
+      await b.close();
+    }
+  });
+});

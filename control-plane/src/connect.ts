@@ -140,10 +140,22 @@ export class ConnectServer {
     server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => void this.upgrade(req, socket, head));
   }
 
-  /** Closes every connection (going away: clients reconnect to another replica). */
-  close(): void {
+  /**
+   * Closes every connection (going away: clients reconnect to another replica). Their instances are marked
+   * disconnected first, in one statement, before any client can reconnect elsewhere (a write after that could
+   * overwrite the other replica's `ws`); the sockets' own close handlers then have nothing left to write.
+   */
+  async close(): Promise<void> {
     clearInterval(this.timer);
-    for (const connection of this.connections.values()) connection.ws.close(1001, 'control plane shutting down');
+    const held = [...this.connections.values()];
+    this.connections.clear();
+    this.ctx.metrics.connections.set(0);
+    // Bounded: a database that does not answer must not hold the shutdown (the reaper judges liveness anyway).
+    await Promise.race([
+      Promise.all(held.map((c) => this.setTransport(c, 'callback', 'agent.disconnected'))),
+      new Promise((resolve) => setTimeout(resolve, 5_000).unref()),
+    ]);
+    for (const connection of held) connection.ws.close(1001, 'control plane shutting down');
     this.wss.close();
   }
 
