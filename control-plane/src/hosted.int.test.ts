@@ -8,7 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { createCertificateAuthority } from '@agentspec/e2e';
+import { AutoRegistration, autoRegistrationConfig, parseManifest } from '@agentspec/sdk';
+import { createCertificateAuthority, waitFor } from '@agentspec/e2e';
 import { testDatabase } from '@agentspec/e2e/vitest';
 import { ADMIN_KEY, post, register, startTestControlPlane, type TestControlPlane } from '../tests/support.js';
 
@@ -243,5 +244,50 @@ describe('hosted mode: probe now', () => {
 
     agent.health = { status: 'healthy', checks: [] };
     expect((await probe())[0]).toMatchObject({ status: 'ok', report: { status: 'healthy' } });
+  });
+});
+
+describe('hosted mode: auto-registration with AGENTSPEC_PUBLIC_URL', () => {
+  it('registers the instance hosted, heartbeats over HTTP and opens no socket', async () => {
+    const { manifest } = parseManifest({
+      apiVersion: 'agentspec.io/v1',
+      kind: 'AgentSpec',
+      metadata: { name: 'web', version: '1.0.0', description: 'A hosted agent.' },
+      spec: { model: { provider: 'local', id: 'tiny' }, prompts: { system: 's' } },
+    });
+    const config = autoRegistrationConfig(
+      {
+        AGENTSPEC_CONTROL_PLANE_URL: cp.url,
+        AGENTSPEC_ADMIN_KEY: ADMIN_KEY,
+        AGENTSPEC_NAMESPACE: 'hosted',
+        AGENTSPEC_INSTANCE_ID: 'web-auto',
+        AGENTSPEC_PUBLIC_URL: agent.url,
+      },
+      'web',
+    )!;
+    const registration = new AutoRegistration({
+      config,
+      manifest,
+      heartbeat: async () => ({ health: { status: 'healthy', checks: [] }, gap: { score: 88 } }),
+      log: () => undefined,
+    });
+    registration.start();
+    try {
+      const connection = async () =>
+        (await (
+          await post(
+            `${cp.url}/api/v1/agents/get_connection`,
+            { instance_id: 'web-auto', namespace: 'hosted' },
+            { 'x-admin-key': ADMIN_KEY },
+          )
+        ).json()) as { deployment_mode?: string; transport?: string; last_heartbeat?: string | null };
+      await waitFor('a heartbeat of the hosted instance', async () => Boolean((await connection()).last_heartbeat));
+      expect(await connection()).toMatchObject({ deployment_mode: 'hosted', transport: 'callback' });
+      expect(registration.status).toMatchObject({ registered: true, transport: 'http' });
+      const metrics = await (await fetch(`${cp.url}/metrics`)).text();
+      expect(metrics).toMatch(/^agentspec_ws_connections 0$/m);
+    } finally {
+      registration.stop();
+    }
   });
 });

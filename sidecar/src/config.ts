@@ -75,6 +75,18 @@ export const SETTINGS = {
     shown: 'none',
     help: 'the registrar (the webhook injects them)',
   },
+  transport: {
+    type: 'optional',
+    env: 'AGENTSPEC_TRANSPORT',
+    shown: 'auto',
+    help: "the registrar's heartbeats: connected mode's WebSocket (ws), HTTP (http), or the socket while it is up (auto)",
+  },
+  publicUrl: {
+    type: 'optional',
+    env: ENV.publicUrl,
+    shown: 'none',
+    help: 'register in hosted mode at this https:// URL (an ingress to the diagnostics port, which serves the agent card and /agentspec/health): the control plane calls in, no socket is kept',
+  },
   logLevel: { type: 'string', env: 'LOG_LEVEL', default: 'info', help: 'JSON logs; the admin key never appears' },
 } as const satisfies SettingsTable;
 

@@ -33,12 +33,15 @@ export interface AutoRegistrationConfig {
   runtime: Runtime;
   /** AGENTSPEC_TRANSPORT: heartbeats over connected mode's WebSocket (ws), HTTP (http), or the socket while up (auto). */
   transport?: Transport;
+  /** AGENTSPEC_PUBLIC_URL: register in hosted mode at this https:// URL (heartbeats over HTTP, no socket). */
+  publicUrl?: string;
 }
 
 /**
  * What the webhook injects: AGENTSPEC_CONTROL_PLANE_URL, AGENTSPEC_ADMIN_KEY, AGENTSPEC_AGENT_NAME,
- * AGENTSPEC_NAMESPACE, AGENTSPEC_INSTANCE_ID. Undefined when there is no control plane, or when the
- * agentspec-sidecar of the pod registers instead (AGENTSPEC_REGISTRAR=sidecar).
+ * AGENTSPEC_NAMESPACE, AGENTSPEC_INSTANCE_ID (and, set by the user, AGENTSPEC_PUBLIC_URL for hosted mode). Undefined
+ * when there is no control plane, or when the agentspec-sidecar of the pod registers instead
+ * (AGENTSPEC_REGISTRAR=sidecar).
  */
 export function autoRegistrationConfig(
   env: NodeJS.ProcessEnv,
@@ -54,6 +57,7 @@ export function autoRegistrationConfig(
     instanceId: env[ENV.instanceId] || hostname(),
     runtime: env['KUBERNETES_SERVICE_HOST'] ? 'k8s' : 'local',
     transport: transportFrom(env['AGENTSPEC_TRANSPORT']),
+    ...(env[ENV.publicUrl] ? { publicUrl: env[ENV.publicUrl] } : {}),
   };
 }
 
@@ -126,9 +130,10 @@ export class AutoRegistration {
   }
 
   /** Opens connected mode's WebSocket after the first registration (AGENTSPEC_TRANSPORT ws or auto). */
-  private openChannel(registration: RegisterResponse & { connectUrl?: string }): void {
+  private openChannel(registration: RegisterResponse): void {
     const transport = this.options.config.transport ?? 'auto';
-    if (transport === 'http') return;
+    // A hosted instance is called at its publicUrl: it keeps no socket.
+    if (transport === 'http' || registration.deploymentMode === 'hosted') return;
     if (this.channel) return this.channel.reconnect(); // a new token: authenticate the socket with it
     this.channel = new ConnectedChannel({
       url: registration.connectUrl ?? connectUrlFor(this.options.config.controlPlaneUrl),
@@ -191,6 +196,7 @@ export class AutoRegistration {
           runtime: config.runtime,
           instanceId: config.instanceId,
           ...(config.namespace ? { namespace: config.namespace } : {}),
+          ...(config.publicUrl ? { publicUrl: config.publicUrl } : {}),
           manifest: this.manifest,
         });
         this.failures = 0;

@@ -15,6 +15,10 @@ export interface RegisterRequest {
   manifest?: unknown;
   /** The interval this instance heartbeats at (liveness is judged against it); default the control plane's. */
   intervalSeconds?: number;
+  /** Seed 003: connected (default) or hosted; a publicUrl alone means hosted. */
+  deploymentMode?: 'connected' | 'hosted';
+  /** Hosted mode: the instance's public https:// URL, serving /.well-known/agent-card.json and /agentspec/health. */
+  publicUrl?: string;
 }
 
 export interface RegisterResponse {
@@ -24,6 +28,11 @@ export interface RegisterResponse {
   apiKey: string;
   expiresAt: string;
   heartbeatIntervalSeconds: number;
+  deploymentMode?: 'connected' | 'hosted';
+  /** Connected instances: where to keep the WebSocket. */
+  connectUrl?: string;
+  /** Hosted instances: the URL the control plane calls. */
+  publicUrl?: string;
 }
 
 export interface HeartbeatBody {

@@ -64,6 +64,8 @@ export const ENV = {
   /** `sidecar` on the app containers of a pod whose sidecar registers: the SDK inside stays silent. */
   registrar: 'AGENTSPEC_REGISTRAR',
   manifestPath: 'AGENTSPEC_MANIFEST_PATH',
+  /** Hosted mode (seed 003): the instance's public https:// URL; the control plane calls it instead of a socket. */
+  publicUrl: 'AGENTSPEC_PUBLIC_URL',
 } as const;
 
 export const SIDECAR_CONTAINER = 'agentspec-sidecar';
