@@ -1,15 +1,22 @@
-// bench/heartbeat: heartbeats of 4 KB and 64 KB from N registered instances against the control plane on a real
-// PostgreSQL, and in the same run against a bare node:http server that reads and parses the same bodies.
-// Prints req/s, p50 and p99 for both and their ratios. Not part of `make test`: run `make bench`.
+// bench/heartbeat: heartbeats against the control plane on a real PostgreSQL, and in the same run against a bare
+// node:http server that reads and parses the same bodies. Two scenarios, each at 4 KB and 64 KB, 32 and 128 in
+// flight: **first** — one heartbeat per freshly registered instance (new documents: the common case after a rollout
+// or a fleet restart; registration untimed), and **steady** — the same instances again and again with unchanged
+// documents. Prints req/s, p50/p99, the control plane's and PostgreSQL's CPU per heartbeat (from /proc), WAL bytes
+// per heartbeat (pg_stat_wal) and the ratio to the bare server; checks that every acknowledged first heartbeat is
+// stored. Not part of `make test`: run `make bench`.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join, resolve } from 'node:path';
 import { freePort, startTestPostgres, waitFor } from '@agentspec/e2e';
 import { heartbeatBody } from './bodies.js';
 import { runLoad, type LoadResult } from './load.js';
+import { parentOf, processCpuMs, treeCpuMs } from './usage.js';
+import pg from 'pg';
 
 const root = resolve(import.meta.dirname, '..', '..');
 const instances = Number(process.env['BENCH_INSTANCES'] ?? 50);
-const concurrency = Number(process.env['BENCH_CONCURRENCY'] ?? 32);
+const fresh4k = Number(process.env['BENCH_FRESH_4K'] ?? 4000);
+const fresh64k = Number(process.env['BENCH_FRESH_64K'] ?? 1500);
 const durationMs = Number(process.env['BENCH_SECONDS'] ?? 10) * 1000;
 const adminKey = 'bench-admin-key';
 
@@ -37,48 +44,146 @@ const row = (name: string, r: LoadResult): string =>
 
 const postgres = await startTestPostgres();
 try {
+  const databaseUrl = await postgres.createDatabase('bench');
   const controlPlane = await start(join(root, 'control-plane', 'dist', 'bin', 'control-plane.js'), {
-    DATABASE_URL: await postgres.createDatabase('bench'),
+    DATABASE_URL: databaseUrl,
     JWT_SECRET: 'bench-jwt-secret-0123456789abcdef0123456789',
     AGENTSPEC_ADMIN_KEY: adminKey,
     AGENTSPEC_MIN_HEARTBEAT_INTERVAL_SECONDS: '0',
     LOG_LEVEL: 'warn',
   });
   const baseline = await start(join(root, 'bench', 'dist', 'baseline-server.js'), {});
+  const db = new pg.Client({ connectionString: databaseUrl });
+  await db.connect();
+  // The postmaster: the parent of any backend (its own and reaped children's CPU are PostgreSQL's).
+  const backend = (await db.query<{ pid: number }>('select pg_backend_pid() as pid')).rows[0]!.pid;
+  const postmaster = parentOf(backend);
+  const walBytes = async () =>
+    Number((await db.query<{ wal_bytes: string }>('select wal_bytes from pg_stat_wal')).rows[0]!.wal_bytes);
 
-  const tokens: string[] = [];
-  for (let i = 0; i < instances; i++) {
-    const res = await fetch(`${controlPlane.url}/api/v1/register`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', 'x-admin-key': adminKey },
-      body: JSON.stringify({
-        agentName: `bench-${i % 10}`,
-        namespace: 'bench',
-        instanceId: `pod-${i}`,
-        runtime: 'k8s',
+  let registered = 0;
+  /** Registers `count` new instances (untimed) and returns their tokens. */
+  const registerInstances = async (count: number): Promise<string[]> => {
+    const tokens = new Array<string>(count);
+    let next = 0;
+    await Promise.all(
+      Array.from({ length: 8 }, async () => {
+        for (let i = next++; i < count; i = next++) {
+          const n = registered + i;
+          const res = await fetch(`${controlPlane.url}/api/v1/register`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json', 'x-admin-key': adminKey },
+            body: JSON.stringify({
+              agentName: `bench-${n % 100}`,
+              namespace: 'bench',
+              instanceId: `pod-${n}`,
+              runtime: 'k8s',
+            }),
+          });
+          tokens[i] = ((await res.json()) as { apiKey: string }).apiKey;
+        }
       }),
-    });
-    tokens.push(((await res.json()) as { apiKey: string }).apiKey);
-  }
-
-  console.log(
-    `bench/heartbeat: ${instances} instances, ${concurrency} concurrent, ${durationMs / 1000} s per run, PostgreSQL 17, Node ${process.version}`,
-  );
-  for (const size of [4 * 1024, 64 * 1024 - 512]) {
-    const body = heartbeatBody(size, 95);
-    const requests = tokens.map((token) => ({
+    );
+    registered += count;
+    return tokens;
+  };
+  const requestsOf = (tokens: string[], body: string) =>
+    tokens.map((token) => ({
       body,
       headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
     }));
-    const base = await runLoad({ url: `${baseline.url}/`, requests, concurrency, durationMs });
-    const cp = await runLoad({ url: `${controlPlane.url}/api/v1/heartbeat`, requests, concurrency, durationMs });
-    console.log(`\n${(body.length / 1024).toFixed(1)} KB heartbeats`);
-    console.log(row('baseline (node:http+parse)', base));
-    console.log(row('control plane', cp));
-    console.log(
-      `ratio control plane / baseline: throughput ${(cp.perSecond / base.perSecond).toFixed(2)}   p50 ${(cp.p50ms / base.p50ms).toFixed(2)}×   p99 ${(cp.p99ms / base.p99ms).toFixed(2)}×`,
+
+  /** One measured run: the load, and the CPU and WAL it cost per acknowledged heartbeat. */
+  const measure = async (run: () => Promise<LoadResult>) => {
+    const [cpu0, pg0, wal0] = [processCpuMs(controlPlane.child.pid!), treeCpuMs(postmaster), await walBytes()];
+    const result = await run();
+    const [cpu1, pg1, wal1] = [processCpuMs(controlPlane.child.pid!), treeCpuMs(postmaster), await walBytes()];
+    const acked = result.statuses[204] ?? 0;
+    return {
+      result,
+      acked,
+      serverMs: (cpu1 - cpu0) / acked,
+      postgresMs: (pg1 - pg0) / acked,
+      walBytes: (wal1 - wal0) / acked,
+    };
+  };
+  const stored = async (instanceIds: string[]) =>
+    Number(
+      (
+        await db.query<{ n: string }>(
+          'select count(*) as n from instances where instance_id = any($1) and last_heartbeat_at is not null',
+          [instanceIds],
+        )
+      ).rows[0]!.n,
     );
+
+  console.log(
+    `bench/heartbeat: first heartbeats (${fresh4k} fresh instances at 4 KB, ${fresh64k} at 64 KB) and steady ones ` +
+      `(${instances} instances, ${durationMs / 1000} s), 32 and 128 in flight, PostgreSQL 17, Node ${process.version}`,
+  );
+  console.log(
+    `${'run'.padEnd(30)} ${'req/s'.padStart(7)} ${'p50 ms'.padStart(8)} ${'p99 ms'.padStart(8)} ${'× bare'.padStart(7)} ` +
+      `${'server'.padStart(8)} ${'postgres'.padStart(9)} ${'WAL/hb'.padStart(9)}   statuses`,
+  );
+  const steadyTokens = await registerInstances(instances);
+  for (const size of [4 * 1024, 64 * 1024 - 512]) {
+    const kb = `${Math.round(size / 1024)} KB`;
+    const body = heartbeatBody(size, 95);
+    // Steady: documents stored once, then unchanged.
+    await runLoad({
+      url: `${controlPlane.url}/api/v1/heartbeat`,
+      requests: requestsOf(steadyTokens, body),
+      concurrency: 8,
+      durationMs: 0,
+      once: true,
+    });
+    for (const inFlight of [32, 128]) {
+      const base = await runLoad({
+        url: `${baseline.url}/`,
+        requests: requestsOf(steadyTokens, body),
+        concurrency: inFlight,
+        durationMs,
+      });
+      const firstTokens = await registerInstances(size > 8 * 1024 ? fresh64k : fresh4k);
+      const firstIds = Array.from(
+        { length: firstTokens.length },
+        (_, i) => `pod-${registered - firstTokens.length + i}`,
+      );
+      const first = await measure(() =>
+        runLoad({
+          url: `${controlPlane.url}/api/v1/heartbeat`,
+          requests: requestsOf(firstTokens, body),
+          concurrency: inFlight,
+          durationMs: 0,
+          once: true,
+        }),
+      );
+      const steady = await measure(() =>
+        runLoad({
+          url: `${controlPlane.url}/api/v1/heartbeat`,
+          requests: requestsOf(steadyTokens, body),
+          concurrency: inFlight,
+          durationMs,
+        }),
+      );
+      console.log(row(`bare server, ${kb}, ${inFlight} in flight`, base));
+      for (const [name, m] of [
+        ['first', first],
+        ['steady', steady],
+      ] as const) {
+        console.log(
+          `${`${name}, ${kb}, ${inFlight} in flight`.padEnd(30)} ${m.result.perSecond.toFixed(0).padStart(7)} ` +
+            `${m.result.p50ms.toFixed(1).padStart(8)} ${m.result.p99ms.toFixed(1).padStart(8)} ` +
+            `${(m.result.perSecond / base.perSecond).toFixed(3).padStart(7)} ${`${m.serverMs.toFixed(2)} ms`.padStart(8)} ` +
+            `${`${m.postgresMs.toFixed(2)} ms`.padStart(9)} ${`${(m.walBytes / 1024).toFixed(1)} KiB`.padStart(9)}   ${JSON.stringify(m.result.statuses)}`,
+        );
+      }
+      const kept = await stored(firstIds);
+      if (kept !== first.acked) throw new Error(`${first.acked} first heartbeats acknowledged, ${kept} stored`);
+    }
   }
+  console.log('every acknowledged first heartbeat is stored');
+  await db.end();
 } finally {
   for (const child of children) child.kill('SIGTERM');
   await postgres.stop();

@@ -17,6 +17,8 @@ export interface LoadOptions {
   durationMs: number;
   /** PEM CA to trust for https:// URLs. */
   ca?: string;
+  /** Send each request exactly once (then stop), instead of round-robin until the duration is over. */
+  once?: boolean;
 }
 
 const percentile = (sorted: number[], p: number): number =>
@@ -36,7 +38,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
   const deadline = started + options.durationMs;
   let next = 0;
   const worker = async (): Promise<void> => {
-    while (performance.now() < deadline) {
+    while (options.once ? next < options.requests.length : performance.now() < deadline) {
       const item = options.requests[next++ % options.requests.length];
       if (!item) return;
       const t0 = performance.now();

@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import type { ControlPlaneConfig } from './config.js';
 import type { ControlPlaneDatabase } from './db/database.js';
 import type { EventHub, EventLog } from './events.js';
+import type { FleetWriters } from './heartbeats.js';
 import type { HostedCaller } from './hosted.js';
 import type { HeartbeatWriter } from './heartbeat-writer.js';
 import type { ControlPlaneMetrics } from './metrics.js';
@@ -26,6 +27,8 @@ export interface AppContext {
   events: EventLog;
   /** This replica's fan-out of committed events to its /api/v1/events subscribers. */
   hub: EventHub;
+  /** History rows and agent phase refreshes of heartbeats, batched. */
+  fleetWriters: FleetWriters;
   /** Calls hosted instances (their card, their health) under the SSRF rules. */
   hosted: HostedCaller;
 }

@@ -15,6 +15,7 @@ import { createMetrics, type ControlPlaneMetrics } from './metrics.js';
 import { agentRoutes } from './routes/agents.js';
 import { HeartbeatWriter } from './heartbeat-writer.js';
 import { HostedCaller } from './hosted.js';
+import { fleetWriters } from './heartbeats.js';
 import { heartbeatRoutes } from './routes/heartbeat.js';
 import { openApiDocument, servedMethods } from './openapi.js';
 import { opsRoutes } from './routes/ops.js';
@@ -53,7 +54,7 @@ export function createApp(options: CreateAppOptions): ControlPlaneApp {
   const hub = new EventHub(database.db, logger);
   const metrics = options.metrics ?? createMetrics(database.pool, () => hub.subscribers);
   const keys = keyAuth(config.adminKey, logger);
-  const context: AppContext = {
+  const base = {
     config,
     database,
     logger,
@@ -70,6 +71,7 @@ export function createApp(options: CreateAppOptions): ControlPlaneApp {
       timeoutMs: config.hostedTimeoutSeconds * 1000,
     }),
   };
+  const context: AppContext = { ...base, fleetWriters: fleetWriters(base) };
 
   // Connected mode: pinged at the heartbeat interval; one missed pong closes the socket. Probes reach its sockets
   // from any replica.

@@ -36,12 +36,13 @@ export interface AgentFilters {
 }
 
 /**
- * Agent-level figures over its live instances (not offline): the worst phase, the lowest score, where that score came
+ * Agent-level figures over its live instances (not offline; `detail` false leaves out source, checks and violations, which
+ * a phase refresh does not read): the worst phase, the lowest score, where that score came
  * from, the worst instance's failing checks and the lowest-scoring one's violations. With no live instance the agent
  * is Offline with its last known score (the most recently seen instance's, or the newest history row's once the
  * reaper deleted them) and the time it was last seen.
  */
-export function agentsQuery(filters: AgentFilters) {
+export function agentsQuery(filters: AgentFilters, detail = true) {
   const live = sql`i.connection_status <> 'offline'`;
   const liveCount = sql`count(i.id) filter (where ${live})`;
   return sql<AgentRow>`
@@ -54,11 +55,19 @@ export function agentsQuery(filters: AgentFilters) {
       ) end as score,
       case when ${liveCount} > 0 then (array_agg(i.phase order by ${phaseRank}) filter (where ${live}))[1]
         else 'Offline' end as phase,
-      (array_agg(i.gap->>'source' order by i.score nulls last) filter (where ${live} and i.gap ? 'source'))[1] as source,
-      (array_agg(i.problems->'checks' order by ${phaseRank}, i.instance_id)
-        filter (where ${live} and i.problems is not null))[1] as checks,
-      (array_agg(i.problems->'violations' order by i.score nulls last, i.instance_id)
-        filter (where ${live} and i.problems is not null))[1] as violations
+      ${detail ? sql`(array_agg(i.gap->>'source' order by i.score nulls last) filter (where ${live} and i.gap ? 'source'))[1]` : sql`null`} as source,
+      ${
+        detail
+          ? sql`(array_agg(i.problems->'checks' order by ${phaseRank}, i.instance_id)
+        filter (where ${live} and i.problems is not null))[1]`
+          : sql`null`
+      } as checks,
+      ${
+        detail
+          ? sql`(array_agg(i.problems->'violations' order by i.score nulls last, i.instance_id)
+        filter (where ${live} and i.problems is not null))[1]`
+          : sql`null`
+      } as violations
     from agents a
     left join (select *, ${connectionStatusSql('instances')} as connection_status from instances) i on i.agent_id = a.id
     where true
@@ -96,7 +105,7 @@ export async function refreshAgentPhases(ctx: Pick<AppContext, 'database' | 'eve
   if (ids.length === 0) return;
   const db: Kysely<Database> = ctx.database.db;
   const changed = await sql<{ namespace: string; name: string; from: string; to: string; score: number | null }>`
-    with t as (select id, phase, score from (${agentsQuery({ ids })}) q)
+    with t as (select id, phase, score from (${agentsQuery({ ids }, false)}) q)
     update agents a set phase = t.phase
     from t join agents old on old.id = t.id
     where a.id = t.id and a.phase is distinct from t.phase

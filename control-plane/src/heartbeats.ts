@@ -2,8 +2,8 @@ import { createHash } from 'node:crypto';
 import { sql } from 'kysely';
 import { z } from 'zod';
 import type { AppContext } from './app-context.js';
+import { Batcher } from './batch.js';
 import { refreshAgentPhases } from './fleet.js';
-import type { WrittenHeartbeat } from './heartbeat-writer.js';
 import { instanceInterval, problemsOf } from './liveness.js';
 import { gradeOf, phaseOf } from './phase.js';
 import { hashTokenId, type TokenClaims } from './tokens.js';
@@ -67,7 +67,16 @@ export async function recordHeartbeat(ctx: AppContext, claims: TokenClaims, raw:
     intervalSeconds: body.intervalSeconds === undefined ? null : instanceInterval(ctx.config, body.intervalSeconds),
   });
   if (!written.written) return refusal(ctx, claims.instancePk, tokenIdHash);
-  if (written.changed) await appendHistory(ctx, written, claims.instancePk, phase, scoreValue, grade);
+  if (written.changed) {
+    await ctx.fleetWriters.history.submit({
+      instancePk: claims.instancePk,
+      agentId: written.agentId,
+      instanceId: written.instanceId,
+      phase,
+      score: scoreValue,
+      grade,
+    });
+  }
   if (written.announce) {
     ctx.events.append({
       type: 'agent.heartbeat',
@@ -79,7 +88,7 @@ export async function recordHeartbeat(ctx: AppContext, claims: TokenClaims, raw:
       grade,
     });
   }
-  if (written.phaseChanged) await refreshAgentPhases(ctx, [written.agentId]);
+  if (written.phaseChanged) await ctx.fleetWriters.phases.submit(written.agentId);
   return { result: 'written', instanceId: written.instanceId, agentId: written.agentId, phase, score: scoreValue };
 }
 
@@ -98,29 +107,53 @@ async function refusal(ctx: AppContext, instancePk: string, tokenIdHash: string)
   };
 }
 
-/** One history row, keeping the newest historyLimit rows of the instance. */
-async function appendHistory(
-  ctx: AppContext,
-  instance: WrittenHeartbeat,
-  instancePk: string,
-  phase: string,
-  score: number | null,
-  grade: string | null,
-): Promise<void> {
-  const { db } = ctx.database;
-  await db
-    .insertInto('heartbeats')
-    .values({
-      instance_pk: instancePk,
-      agent_id: instance.agentId,
-      instance_id: instance.instanceId,
-      phase,
-      score,
-      grade,
-    })
-    .execute();
-  await sql`
-    delete from heartbeats where instance_pk = ${instancePk} and id < (
-      select id from heartbeats where instance_pk = ${instancePk} order by id desc offset ${ctx.config.historyLimit - 1} limit 1
-    )`.execute(db);
+/** One history row of an instance. */
+export interface HistoryRow {
+  instancePk: string;
+  agentId: string;
+  instanceId: string;
+  phase: string;
+  score: number | null;
+  grade: string | null;
 }
+
+/**
+ * What heartbeats write besides the instance row, coalesced across concurrent heartbeats (after a rollout every
+ * instance's first heartbeat writes both): history rows in one INSERT, trimmed to the newest historyLimit rows per
+ * instance in one DELETE; agents' phases recomputed once per batch.
+ */
+export function fleetWriters(ctx: Pick<AppContext, 'config' | 'database' | 'events'>) {
+  return {
+    history: new Batcher<HistoryRow, void>(async (rows) => {
+      const { db } = ctx.database;
+      await db
+        .insertInto('heartbeats')
+        .values(
+          rows.map((r) => ({
+            instance_pk: r.instancePk,
+            agent_id: r.agentId,
+            instance_id: r.instanceId,
+            phase: r.phase,
+            score: r.score,
+            grade: r.grade,
+          })),
+        )
+        .execute();
+      const pks = [...new Set(rows.map((r) => r.instancePk))];
+      await sql`
+        delete from heartbeats where id in (
+          select id from (
+            select id, row_number() over (partition by instance_pk order by id desc) as newer
+            from heartbeats where instance_pk = any(${pks}::uuid[])
+          ) ranked where newer > ${ctx.config.historyLimit}
+        )`.execute(db);
+      return rows.map(() => undefined);
+    }),
+    phases: new Batcher<string, void>(async (agentIds) => {
+      await refreshAgentPhases(ctx, [...new Set(agentIds)]);
+      return agentIds.map(() => undefined);
+    }),
+  };
+}
+
+export type FleetWriters = ReturnType<typeof fleetWriters>;

@@ -1,0 +1,50 @@
+// CPU time of processes from /proc, for per-request costs: a server's own, and a PostgreSQL server's (the postmaster,
+// every live backend, and the backends that already exited, which the postmaster reaped).
+import { readdirSync, readFileSync } from 'node:fs';
+
+/** USER_HZ: /proc counts CPU time in ticks of 10 ms on Linux. */
+const TICK_MS = 10;
+
+interface Stat {
+  ppid: number;
+  /** utime + stime, ms. */
+  cpuMs: number;
+  /** cutime + cstime (children waited for), ms. */
+  childrenMs: number;
+}
+
+function stat(pid: number): Stat | undefined {
+  let text: string;
+  try {
+    text = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  } catch {
+    return undefined;
+  }
+  // The command name is in parentheses and may contain spaces: fields count from after the last ')'.
+  const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
+  const n = (i: number) => Number(fields[i - 3]);
+  return { ppid: n(4), cpuMs: (n(14) + n(15)) * TICK_MS, childrenMs: (n(16) + n(17)) * TICK_MS };
+}
+
+/** A process's own CPU time so far, ms. */
+export function processCpuMs(pid: number): number {
+  return stat(pid)?.cpuMs ?? 0;
+}
+
+/** The parent of a process. */
+export function parentOf(pid: number): number {
+  return stat(pid)?.ppid ?? 0;
+}
+
+/** CPU time of a process and all its children, live or exited, ms (one level deep: PostgreSQL's shape). */
+export function treeCpuMs(root: number): number {
+  const own = stat(root);
+  if (!own) return 0;
+  let total = own.cpuMs + own.childrenMs;
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    const child = stat(Number(entry));
+    if (child?.ppid === root) total += child.cpuMs;
+  }
+  return total;
+}
