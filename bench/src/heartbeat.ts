@@ -42,7 +42,8 @@ async function start(script: string, env: NodeJS.ProcessEnv): Promise<{ url: str
 const row = (name: string, r: LoadResult): string =>
   `${name.padEnd(26)} ${r.perSecond.toFixed(0).padStart(8)} req/s   p50 ${r.p50ms.toFixed(2).padStart(7)} ms   p99 ${r.p99ms.toFixed(2).padStart(7)} ms   ${JSON.stringify(r.statuses)}`;
 
-const postgres = await startTestPostgres();
+// pg_stat_statements: where PostgreSQL's time goes, printed at the end.
+const postgres = await startTestPostgres({ flags: ['-c', 'shared_preload_libraries=pg_stat_statements'] });
 try {
   const databaseUrl = await postgres.createDatabase('bench');
   const controlPlane = await start(join(root, 'control-plane', 'dist', 'bin', 'control-plane.js'), {
@@ -55,6 +56,7 @@ try {
   const baseline = await start(join(root, 'bench', 'dist', 'baseline-server.js'), {});
   const db = new pg.Client({ connectionString: databaseUrl });
   await db.connect();
+  await db.query('create extension if not exists pg_stat_statements');
   // The postmaster: the parent of any backend (its own and reaped children's CPU are PostgreSQL's).
   const backend = (await db.query<{ pid: number }>('select pg_backend_pid() as pid')).rows[0]!.pid;
   const postmaster = parentOf(backend);
@@ -183,6 +185,15 @@ try {
     }
   }
   console.log('every acknowledged first heartbeat is stored');
+  const top = await db.query<{ calls: string; ms: number; rows: string; query: string }>(
+    `select calls, total_exec_time as ms, rows, regexp_replace(query, '\\s+', ' ', 'g') as query
+     from pg_stat_statements where dbid = (select oid from pg_database where datname = current_database())
+     order by total_exec_time desc limit 8`,
+  );
+  console.log('\nPostgreSQL time by statement (pg_stat_statements, the whole run):');
+  for (const t of top.rows) {
+    console.log(`${t.ms.toFixed(0).padStart(8)} ms ${t.calls.padStart(7)} calls  ${t.query.slice(0, 110)}`);
+  }
   await db.end();
 } finally {
   for (const child of children) child.kill('SIGTERM');

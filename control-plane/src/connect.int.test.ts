@@ -139,6 +139,14 @@ describe('GET /api/v1/connect', () => {
     });
     expect(invalid).toMatchObject({ type: 'error', status: 400 });
     expect(invalid.message).toMatch(/gap\.score/);
+    // What HTTP refuses before any route is refused over the socket too (PostgreSQL would store it as json text).
+    const nul = await new Promise<Frame>((resolve) => {
+      conn.ws.send('{"type":"heartbeat","id":"h-nul","body":{"health":{"note":"\\u0000"},"gap":{}}}');
+      void waitFor('the answer', async () => conn.frames.some((f) => f.id === 'h-nul')).then(() =>
+        resolve(conn.frames.find((f) => f.id === 'h-nul')!),
+      );
+    });
+    expect(nul).toMatchObject({ type: 'error', status: 400, field: 'body.health.note' });
     expect(await request(conn, { type: 'heartbeat', id: 'h-ok', body: { health: {}, gap: {} } })).toEqual({
       type: 'ack',
       id: 'h-ok',

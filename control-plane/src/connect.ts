@@ -2,6 +2,7 @@ import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import { sql } from 'kysely';
+import { findJsonProblem, formatPath } from '@agentspec/sdk';
 import { ApiError } from './api-error.js';
 import { Batcher } from './batch.js';
 import type { AppContext } from './app-context.js';
@@ -324,6 +325,21 @@ export class ConnectServer {
 
   private async onHeartbeat(connection: Connection, id: string | undefined, body: unknown): Promise<void> {
     const { ws, claims } = connection;
+    // What HTTP refuses before any route (NUL, lone surrogates, nesting too deep) is refused here too, naming it.
+    const problem = findJsonProblem(body);
+    if (problem) {
+      const field = `body${problem.path.length ? `.${formatPath(problem.path)}` : ''}`;
+      this.ctx.metrics.connectMessages.inc({ type: 'heartbeat_invalid' });
+      this.ctx.metrics.heartbeats.inc({ result: 'invalid' });
+      return send(ws, {
+        type: 'error',
+        id,
+        status: 400,
+        error: 'InvalidBody',
+        field,
+        message: `${field}: ${problem.message}`,
+      });
+    }
     let outcome: Awaited<ReturnType<typeof recordHeartbeat>>;
     try {
       outcome = await recordHeartbeat(this.ctx, claims, body);

@@ -55,7 +55,7 @@ export function agentsQuery(filters: AgentFilters, detail = true) {
       ) end as score,
       case when ${liveCount} > 0 then (array_agg(i.phase order by ${phaseRank}) filter (where ${live}))[1]
         else 'Offline' end as phase,
-      ${detail ? sql`(array_agg(i.gap->>'source' order by i.score nulls last) filter (where ${live} and i.gap ? 'source'))[1]` : sql`null`} as source,
+      ${detail ? sql`(array_agg(i.problems->>'source' order by i.score nulls last) filter (where ${live} and i.problems ? 'source'))[1]` : sql`null`} as source,
       ${
         detail
           ? sql`(array_agg(i.problems->'checks' order by ${phaseRank}, i.instance_id)
@@ -104,21 +104,36 @@ export function agentSummary(row: AgentRow) {
 export async function refreshAgentPhases(ctx: Pick<AppContext, 'database' | 'events'>, ids: string[]): Promise<void> {
   if (ids.length === 0) return;
   const db: Kysely<Database> = ctx.database.db;
-  const changed = await sql<{ namespace: string; name: string; from: string; to: string; score: number | null }>`
-    with t as (select id, phase, score from (${agentsQuery({ ids }, false)}) q)
+  // Each agent's worst live instance, found through the instances' agent_id index (an aggregate over a join would
+  // compute every instance's connection status first, whatever the agents asked for).
+  const changed = await sql<{ id: string; namespace: string; name: string; from: string; to: string }>`
+    with t as (
+      select a.id, coalesce((
+        select i.phase from instances i
+        where i.agent_id = a.id and ${connectionStatusSql('i')} <> 'offline'
+        order by ${phaseRank} limit 1
+      ), 'Offline') as phase
+      from agents a where a.id = any(${ids}::uuid[])
+    )
     update agents a set phase = t.phase
     from t join agents old on old.id = t.id
     where a.id = t.id and a.phase is distinct from t.phase
-    returning a.namespace, a.name, old.phase as from, t.phase as to, t.score`.execute(db);
+    returning a.id, a.namespace, a.name, old.phase as from, t.phase as to`.execute(db);
+  if (changed.rows.length === 0) return;
+  // The agents' scores, for the events (a phase change is rare; the summary's rules apply).
+  const scores = await sql<{ id: string; score: number | null }>`
+    select id, score from (${agentsQuery({ ids: changed.rows.map((r) => r.id) }, false)}) q`.execute(db);
+  const scoreOf = new Map(scores.rows.map((r) => [String(r.id), r.score]));
   for (const row of changed.rows) {
+    const score = scoreOf.get(String(row.id)) ?? null;
     ctx.events.append({
       type: 'agent.phase_changed',
       namespace: row.namespace,
       name: row.name,
       from: row.from,
       to: row.to,
-      score: row.score,
-      grade: gradeOf(row.score ?? undefined) ?? null,
+      score,
+      grade: gradeOf(score ?? undefined) ?? null,
     });
   }
 }

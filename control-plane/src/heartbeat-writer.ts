@@ -184,9 +184,9 @@ export class HeartbeatWriter {
         phase = input.phase,
         score = input.score,
         grade = input.grade,
-        health = case when instances.health_hash is distinct from input.health_hash then input.health::jsonb else instances.health end,
-        gap = case when instances.gap_hash is distinct from input.gap_hash then input.gap::jsonb else instances.gap end,
-        proof = case when instances.proof_hash is distinct from input.proof_hash then input.proof::jsonb else instances.proof end,
+        health = case when instances.health_hash is distinct from input.health_hash then input.health::json else instances.health end,
+        gap = case when instances.gap_hash is distinct from input.gap_hash then input.gap::json else instances.gap end,
+        proof = case when instances.proof_hash is distinct from input.proof_hash then input.proof::json else instances.proof end,
         documents_updated_at = case
           when instances.health_hash is distinct from input.health_hash or instances.gap_hash is distinct from input.gap_hash
             or instances.proof_hash is distinct from input.proof_hash then now() else instances.documents_updated_at end,

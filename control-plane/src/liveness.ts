@@ -49,6 +49,8 @@ export interface Problem {
 export interface Problems {
   checks: Problem[];
   violations: Problem[];
+  /** The gap report's `source` (kept here, small, so fleet queries never parse the stored gap document). */
+  source?: string;
 }
 
 export const MAX_PROBLEMS = 5;
@@ -82,7 +84,7 @@ const records = (value: unknown): Record<string, unknown>[] =>
 
 /**
  * The failing checks (fail before warn, then by severity) and the violations (by severity) of one heartbeat, at most
- * MAX_PROBLEMS of each, in a stable order so an unchanged report gives the same list.
+ * MAX_PROBLEMS of each, in a stable order so an unchanged report gives the same list; and the gap's source.
  */
 export function problemsOf(health: Record<string, unknown>, gap: Record<string, unknown>): Problems {
   const statusRank = (s: string) => (s === 'fail' ? 0 : 1);
@@ -96,5 +98,12 @@ export function problemsOf(health: Record<string, unknown>, gap: Record<string, 
     .map((v) => problem(v, ['ruleId', 'id', 'rule']))
     .filter((p): p is Problem => p !== undefined)
     .sort((a, b) => rank(a.severity) - rank(b.severity));
-  return { checks: checks.slice(0, MAX_PROBLEMS), violations: violations.slice(0, MAX_PROBLEMS) };
+  const source = gap['source'];
+  return {
+    checks: checks.slice(0, MAX_PROBLEMS),
+    violations: violations.slice(0, MAX_PROBLEMS),
+    ...(source === undefined || source === null
+      ? {}
+      : { source: typeof source === 'string' ? source : JSON.stringify(source) }),
+  };
 }

@@ -60,7 +60,12 @@ export async function createDatabaseAt(adminUrl: string, name: string): Promise<
  * PostgreSQL refuses to run as root, so as root it runs as a `postgres` system user (created if needed)
  * in a directory that user can reach.
  */
-export async function startTestPostgres(options: { timeoutMs?: number } = {}): Promise<TestPostgres> {
+export async function startTestPostgres(
+  options: {
+    timeoutMs?: number;
+    /** More server settings, e.g. ['-c', 'shared_preload_libraries=pg_stat_statements'] */ flags?: string[];
+  } = {},
+): Promise<TestPostgres> {
   const timeoutMs = options.timeoutMs ?? 60_000;
   const dir = mkdtempSync(join(tmpdir(), 'agentspec-postgres-'));
   chmodSync(dir, 0o755);
@@ -74,7 +79,15 @@ export async function startTestPostgres(options: { timeoutMs?: number } = {}): P
     password,
     persistent: true,
     createPostgresUser: userInfo().uid === 0,
-    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'fsync=off', '-c', 'max_connections=200'],
+    postgresFlags: [
+      '-c',
+      'listen_addresses=127.0.0.1',
+      '-c',
+      'fsync=off',
+      '-c',
+      'max_connections=200',
+      ...(options.flags ?? []),
+    ],
     onLog: (message: unknown) => appendFileSync(logPath, String(message)),
     onError: (error: unknown) => appendFileSync(logPath, `[error] ${String(error)}\n`),
   });

@@ -143,6 +143,28 @@ export const migrations: Record<string, Migration> = {
       await sql`alter table instances drop column public_url`.execute(db);
     },
   },
+  '0005_documents_as_json': {
+    // The documents are only ever read back whole: json keeps their text (checked, not parsed into a tree on every
+    // write, which cost PostgreSQL most of a first heartbeat's CPU at 64 KB). What queries read of them lives in
+    // the small jsonb `problems`, the gap's source included.
+    async up(db: Kysely<unknown>) {
+      await sql`
+        update instances set problems = coalesce(problems, '{}'::jsonb) || jsonb_build_object('source', gap->>'source')
+        where gap ? 'source' and gap->'source' <> 'null'::jsonb`.execute(db);
+      await sql`
+        alter table instances
+          alter column health type json using health::json,
+          alter column gap type json using gap::json,
+          alter column proof type json using proof::json`.execute(db);
+    },
+    async down(db: Kysely<unknown>) {
+      await sql`
+        alter table instances
+          alter column health type jsonb using health::jsonb,
+          alter column gap type jsonb using gap::jsonb,
+          alter column proof type jsonb using proof::jsonb`.execute(db);
+    },
+  },
 };
 
 export const migrationProvider: MigrationProvider = { getMigrations: async () => migrations };
