@@ -22,7 +22,11 @@ describe('loadSidecarConfig', () => {
     expect(() => loadSidecarConfig({ UPSTREAM_URL: 'ftp://agent' })).toThrow(
       'Invalid UPSTREAM_URL: "ftp://agent" — must use http: or https: protocol',
     );
-    expect(() => loadSidecarConfig({})).toThrow(/UPSTREAM_URL is required/);
+  });
+
+  it("defaults UPSTREAM_URL to seed 001's http://localhost:8000", () => {
+    expect(loadSidecarConfig({}).upstreamUrl.href).toBe('http://localhost:8000/');
+    expect(loadSidecarConfig({ UPSTREAM_URL: '' }).upstreamUrl.href).toBe('http://localhost:8000/');
   });
 
   it('refuses non-integer ports and unknown OPA modes, naming the variable', () => {

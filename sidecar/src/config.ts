@@ -28,9 +28,9 @@ export class SidecarConfigError extends SettingsError {
  */
 export const SETTINGS = {
   upstreamUrl: {
-    type: 'optional',
+    type: 'string',
     env: 'UPSTREAM_URL',
-    shown: 'required',
+    default: 'http://localhost:8000',
     help: 'the agent\'s base URL, http: or https: (Invalid UPSTREAM_URL: "..." — must use http: or https: protocol)',
   },
   manifestPath: {
@@ -92,10 +92,8 @@ export const SETTINGS = {
 
 /** Reads the environment; the first problem ends the start with the message seed 001 documents. */
 export function loadSidecarConfig(env: NodeJS.ProcessEnv = process.env): SidecarConfig {
-  const raw = env['UPSTREAM_URL'];
-  if (raw === undefined || raw === '') {
-    throw new SidecarConfigError("UPSTREAM_URL is required: the agent's base HTTP URL, e.g. http://localhost:8000");
-  }
+  // Seed 001's default: the agent in the same pod on port 8000.
+  const raw = env['UPSTREAM_URL'] || SETTINGS.upstreamUrl.default;
   let upstreamUrl: URL | undefined;
   try {
     upstreamUrl = new URL(raw);

@@ -244,28 +244,34 @@ export function createDiagnosticsApp(diagnostics: Diagnostics): Express {
   const app = express();
   app.disable('x-powered-by');
   const json = (report: () => Promise<unknown>) => asyncRoute(async (_req, res) => void res.json(await report()));
+  // Every diagnostics path also answers without the /agentspec prefix, as upstream's sidecar serves them (seed 002).
   app.get(
-    '/agentspec/health/ready',
+    // /agentspec/health too: what the control plane's probe of a hosted instance asks for (seed 003).
+    ['/agentspec/health/ready', '/health/ready', '/agentspec/health'],
     asyncRoute(async (_req, res) => {
       const report = await diagnostics.ready();
       res.status(report.status === 'not-ready' ? 503 : 200).json(report);
     }),
   );
-  app.get('/agentspec/health/live', (_req, res) => {
+  app.get(['/agentspec/health/live', '/health/live'], (_req, res) => {
     res.json({ status: 'alive', source: diagnostics.source, timestamp: new Date().toISOString() });
   });
   app.get(
-    '/agentspec/explore',
+    ['/agentspec/explore', '/explore'],
     json(() => diagnostics.explore()),
   );
   app.get(
-    '/agentspec/gap',
+    ['/agentspec/gap', '/gap'],
     json(() => diagnostics.gap()),
   );
-  app.get('/agentspec/audit', auditRoute(diagnostics));
+  app.get(['/agentspec/audit', '/audit'], auditRoute(diagnostics));
   const agentName = diagnostics.options.manifest.metadata.name;
   app.use(eventsRoute({ ring, metrics, ...(opaUrl ? { opaUrl } : {}), agentName, source: () => diagnostics.source }));
-  app.get('/.well-known/agent-card.json', (_req, res) => void res.json(diagnostics.agentCard()));
+  // The A2A card at both names: agent-card.json (seed 003) and upstream's agent.json.
+  app.get(
+    ['/.well-known/agent-card.json', '/.well-known/agent.json'],
+    (_req, res) => void res.json(diagnostics.agentCard()),
+  );
   app.get(
     '/metrics',
     asyncRoute(async (_req, res) => {

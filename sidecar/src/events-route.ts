@@ -92,6 +92,6 @@ export function eventsRoute(options: EventsRouteOptions): Router {
       })
       .catch(next);
   };
-  router.post('/agentspec/events', express.json({ limit: MAX_EVENTS_BODY_BYTES }), handler);
+  router.post(['/agentspec/events', '/events'], express.json({ limit: MAX_EVENTS_BODY_BYTES }), handler);
   return router;
 }

@@ -144,6 +144,34 @@ describe('agentspec-sidecar in front of a plain agent', () => {
     expect(metrics).toContain('agentspec_sidecar_proxy_requests_total{status="200"}');
   });
 
+  it("answers every diagnostics path without the /agentspec prefix as upstream's sidecar does (seed 002), and both card names", async () => {
+    const withoutTimes = (body: Record<string, unknown>) =>
+      JSON.parse(
+        JSON.stringify(body, (key, value: unknown) => (/^(timestamp|checkedAt)$/.test(key) ? undefined : value)),
+      ) as unknown;
+    for (const [prefixed, bare] of [
+      ['/agentspec/health/ready', '/health/ready'],
+      ['/agentspec/health/ready', '/agentspec/health'],
+      ['/agentspec/health/live', '/health/live'],
+      ['/agentspec/explore', '/explore'],
+      ['/agentspec/gap', '/gap'],
+      ['/agentspec/audit?limit=5', '/audit?limit=5'],
+      ['/.well-known/agent-card.json', '/.well-known/agent.json'],
+    ] as const) {
+      const [a, b] = [await json(`${sidecar.diagnostics}${prefixed}`), await json(`${sidecar.diagnostics}${bare}`)];
+      expect({ path: bare, status: b.status }).toEqual({ path: bare, status: a.status });
+      expect(withoutTimes(b.body)).toEqual(withoutTimes(a.body));
+    }
+    const lookup = (path: string) =>
+      json(`${sidecar.diagnostics}${path}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ requestId: 'no-such-request', events: [] }),
+      });
+    const [a, b] = [await lookup('/agentspec/events'), await lookup('/events')];
+    expect(b).toEqual(a);
+  });
+
   it('is not ready (503) and answers 502 when the agent is unreachable', async () => {
     const orphan = await startSidecar(`http://127.0.0.1:${await freePort()}`);
     const ready = await json(`${orphan.diagnostics}/agentspec/health/ready`);
