@@ -50,7 +50,13 @@ export {
   type ModelEndpoint,
 } from './health/model-endpoints.js';
 export { parseEndpoint, type Endpoint } from './health/endpoint.js';
-export { AgentSpecReporter, HEALTH_PATH, type AgentSpecReporterOptions } from './health/reporter.js';
+export {
+  AgentSpecReporter,
+  agentSpecExpressRouter,
+  agentSpecFastifyPlugin,
+  HEALTH_PATH,
+  type AgentSpecReporterOptions,
+} from './health/reporter.js';
 export { startPushMode, stopPushMode, isPushModeActive, type PushModeOptions } from './push/push-mode.js';
 export { buildPushPayload, MAX_PAYLOAD_BYTES, type PushPayload } from './push/payload.js';
 export { redact } from './push/redact.js';

@@ -4,7 +4,7 @@ import Fastify from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort, listenOnLoopback, waitFor } from '@agentspec/e2e';
 import { parseManifest } from '../manifest/load.js';
-import { AgentSpecReporter } from './reporter.js';
+import { AgentSpecReporter, agentSpecExpressRouter, agentSpecFastifyPlugin } from './reporter.js';
 import type { HealthReport } from './types.js';
 
 let models: Server;
@@ -122,6 +122,38 @@ describe('AgentSpecReporter', () => {
         'model:openai/gpt-4o',
         'tool:log-workout',
       ]);
+    });
+
+    // Upstream AgentSpec's SDK surface, as its README shows it.
+    it("from upstream's agentSpecExpressRouter mounted at /agentspec, its httpHandler and two-argument registerTool", async () => {
+      const upstreamStyle = new AgentSpecReporter({ manifest, env });
+      upstreamStyle.registerTool('log-workout', async () => 'logged');
+      const app = express();
+      app.use('/agentspec', agentSpecExpressRouter(upstreamStyle));
+      app.get('/health', (_req, res) => void res.json({ app: 'own health route' }));
+      app.get('/upstream-handler', upstreamStyle.httpHandler());
+      const port = await freePort();
+      const server = app.listen(port, '127.0.0.1');
+      servers.push(server);
+      await new Promise((r) => server.once('listening', r));
+      const { status, body } = await getJson(`http://127.0.0.1:${port}/agentspec/health`);
+      expect(status).toBe(200);
+      expect(body.checks.find((c) => c.id === 'tool:log-workout')?.status).toBe('pass');
+      expect(await (await fetch(`http://127.0.0.1:${port}/health`)).json()).toEqual({ app: 'own health route' });
+      const handler = await getJson(`http://127.0.0.1:${port}/upstream-handler`);
+      expect(handler.status).toBe(200);
+      expect(handler.body.agentName).toBe('gymcoach');
+    });
+
+    it("from upstream's agentSpecFastifyPlugin", async () => {
+      const app = Fastify();
+      await app.register(agentSpecFastifyPlugin(reporter));
+      const port = await freePort();
+      await app.listen({ port, host: '127.0.0.1' });
+      servers.push(app);
+      const plugin = await getJson(`http://127.0.0.1:${port}/agentspec/health`);
+      expect(plugin.status).toBe(200);
+      expect(plugin.body.agentName).toBe('gymcoach');
     });
   });
 });

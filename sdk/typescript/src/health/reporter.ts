@@ -63,8 +63,11 @@ export class AgentSpecReporter {
     return this.options.staleAfterMs ?? 60_000;
   }
 
-  /** Marks a tool handler as present; `tool:<name>` checks pass for registered tools. */
-  registerTool(name: string): this {
+  /**
+   * Marks a tool handler as present; `tool:<name>` checks pass for registered tools. The handler (upstream's second
+   * argument) is accepted and not called.
+   */
+  registerTool(name: string, _handler?: unknown): this {
     this.tools.add(name);
     return this;
   }
@@ -151,16 +154,55 @@ export class AgentSpecReporter {
       }
       const reply = res as { hijack?: () => void };
       if ('raw' in res && typeof reply.hijack === 'function') reply.hijack(); // fastify: we write the raw response
-      this.getReport().then(
-        (report) => {
-          rawRes.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' });
-          rawRes.end(rawReq.method === 'HEAD' ? undefined : JSON.stringify(report));
-        },
-        (err: unknown) => {
-          rawRes.writeHead(503, { 'content-type': 'application/json' });
-          rawRes.end(JSON.stringify({ error: 'HealthUnavailable', message: (err as Error).message }));
-        },
-      );
+      this.respond(rawReq, rawRes);
     };
   }
+
+  /** Answers one GET or HEAD with the report (200), or 503 when no report can be had. */
+  respond(req: IncomingMessage, res: ServerResponse): void {
+    this.getReport().then(
+      (report) => {
+        res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' });
+        res.end(req.method === 'HEAD' ? undefined : JSON.stringify(report));
+      },
+      (err: unknown) => {
+        res.writeHead(503, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ error: 'HealthUnavailable', message: (err as Error).message }));
+      },
+    );
+  }
+
+  /** Upstream's handler for frameworks with `res.status(code).json(body)` (mount it at GET /agentspec/health). */
+  httpHandler(): (req: unknown, res: { status(code: number): { json(body: unknown): void } }) => Promise<void> {
+    return async (_req, res) => {
+      try {
+        res.status(200).json(await this.getReport());
+      } catch (err) {
+        res.status(503).json({ error: 'HealthUnavailable', message: (err as Error).message });
+      }
+    };
+  }
+}
+
+/**
+ * Upstream's Express adapter: middleware answering GET /health relative to where it is mounted —
+ * `app.use('/agentspec', agentSpecExpressRouter(reporter))` serves GET /agentspec/health; other requests go on.
+ */
+export function agentSpecExpressRouter(
+  reporter: AgentSpecReporter,
+): (req: IncomingMessage, res: ServerResponse, next: (err?: unknown) => void) => void {
+  return (req, res, next) => {
+    const path = (req.url ?? '').split('?')[0];
+    if (path !== '/health' || (req.method !== 'GET' && req.method !== 'HEAD')) return next();
+    reporter.respond(req, res);
+  };
+}
+
+/** Upstream's Fastify adapter: `await app.register(agentSpecFastifyPlugin(reporter))` serves GET /agentspec/health. */
+export function agentSpecFastifyPlugin(
+  reporter: AgentSpecReporter,
+): (app: { get(path: string, handler: ReturnType<AgentSpecReporter['handler']>): unknown }) => Promise<void> {
+  return async (app) => {
+    app.get(HEALTH_PATH, reporter.handler());
+  };
 }

@@ -81,4 +81,15 @@ describe('push mode', () => {
     expect(errors[0]).toContain('rejected: HTTP 401');
     expect(errors[0]).not.toContain('secret-key-999');
   });
+
+  it("says at start when the interval is shorter than the control plane's default minimum (10 s)", async () => {
+    const errors: string[] = [];
+    vi.spyOn(console, 'error').mockImplementation((m: string) => void errors.push(m));
+    startPushMode({ manifest, url, apiKey: 'k', intervalMs: 5_000 });
+    expect(errors[0]).toMatch(/push interval 5 s is shorter than the control plane's default minimum of 10 s/);
+    stopPushMode();
+    errors.length = 0;
+    startPushMode({ manifest, url, apiKey: 'k', intervalMs: 10_000 });
+    expect(errors.filter((e) => e.includes('push interval'))).toEqual([]);
+  });
 });

@@ -60,6 +60,8 @@ interface PushState {
 let state: PushState | undefined;
 
 const DEFAULT_INTERVAL_MS = 30_000;
+/** The control plane's default AGENTSPEC_MIN_HEARTBEAT_INTERVAL_SECONDS. */
+const DEFAULT_MIN_INTERVAL_MS = 10_000;
 
 /** Swaps the key for a fresh one once two thirds of its lifetime have passed; keeps the old one when that fails. */
 async function refreshIfDue(options: PushModeOptions, state: PushState): Promise<void> {
@@ -140,6 +142,14 @@ export function startPushMode(options: PushModeOptions): void {
     new AgentSpecReporter({ manifest: options.manifest, ...(options.baseDir ? { baseDir: options.baseDir } : {}) });
   const transport = options.transport ?? transportFrom(process.env['AGENTSPEC_TRANSPORT']);
   const baseUrl = controlPlaneUrlFor(options.url);
+  const intervalMs = options.intervalMs ?? DEFAULT_INTERVAL_MS;
+  if (baseUrl !== undefined && intervalMs < DEFAULT_MIN_INTERVAL_MS) {
+    logError(
+      `[agentspec] push interval ${intervalMs / 1000} s is shorter than the control plane's default minimum of ` +
+        `${DEFAULT_MIN_INTERVAL_MS / 1000} s (AGENTSPEC_MIN_HEARTBEAT_INTERVAL_SECONDS there): faster heartbeats are ` +
+        'answered 429 unless it was lowered',
+    );
+  }
   const current: PushState = {
     running: false,
     apiKey: options.apiKey,
