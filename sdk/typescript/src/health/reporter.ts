@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AgentManifest } from '../manifest/load.js';
 import { loadManifest } from '../manifest/load.js';
 import { AutoRegistration, autoRegistrationConfig } from '../control-plane/auto-register.js';
+import { isPushModeActive, startPushLoop, stopPushMode, type PushModeOptions } from '../push/push-loop.js';
 import { runHealthChecks, type HealthCheckOptions } from './checks.js';
 import { summarize, type HealthReport } from './types.js';
 
@@ -70,6 +71,37 @@ export class AgentSpecReporter {
   registerTool(name: string, _handler?: unknown): this {
     this.tools.add(name);
     return this;
+  }
+
+  /**
+   * Upstream's push mode on the reporter: heartbeats this reporter's report to `{controlPlaneUrl}/api/v1/heartbeat`
+   * (or `url`) every `intervalSeconds` (30) — the module's push mode (one per process; idempotent) with this reporter.
+   */
+  startPushMode(
+    options: { apiKey: string; controlPlaneUrl?: string; url?: string; intervalSeconds?: number } & Omit<
+      PushModeOptions,
+      'manifest' | 'url' | 'apiKey' | 'reporter'
+    >,
+  ): void {
+    const { controlPlaneUrl, url, intervalSeconds, ...rest } = options;
+    const target = url ?? (controlPlaneUrl ? `${controlPlaneUrl.replace(/\/+$/, '')}/api/v1/heartbeat` : undefined);
+    if (!target) throw new Error('startPushMode needs controlPlaneUrl (or url)');
+    startPushLoop({
+      ...rest,
+      manifest: this.manifest,
+      reporter: this,
+      url: target,
+      ...(intervalSeconds !== undefined ? { intervalMs: intervalSeconds * 1000 } : {}),
+    });
+  }
+
+  /** Stops push mode (upstream's method; the module's stopPushMode). */
+  stopPushMode(): void {
+    stopPushMode();
+  }
+
+  isPushModeActive(): boolean {
+    return isPushModeActive();
   }
 
   /** Checks now and then every refreshIntervalMs in the background. Idempotent. */

@@ -17,6 +17,7 @@ import { AgentDisconnectedError, ConnectedChannel, connectUrlFor } from '../cont
 import { startPushMode, stopPushMode } from './push-mode.js';
 import { runCli } from '../cli/agentspec.js';
 import { AutoRegistration } from '../control-plane/auto-register.js';
+import { AgentSpecReporter } from '../health/reporter.js';
 
 const { manifest, baseDir } = loadManifest(
   new URL('../../../../examples/minimal/agent.yaml', import.meta.url).pathname,
@@ -196,6 +197,32 @@ describe('push mode over the WebSocket', () => {
     expect(errors[0]).toBeInstanceOf(AgentDisconnectedError);
     expect(errors[0]?.message).toMatch(/disconnected from ws:\/\/127\.0\.0\.1:\d+\/api\/v1\/connect for \d+ s/);
     expect(errors).toHaveLength(1); // once per disconnect, not per heartbeat
+  });
+});
+
+describe("upstream's reporter.startPushMode", () => {
+  it("heartbeats the reporter's report to {controlPlaneUrl}/api/v1/heartbeat; a revoked key reaches onError, redacted", async () => {
+    const cp = await controlPlane(await testDatabase());
+    const apiKey = await registerIn(cp, 'upstream-1');
+    const reporter = new AgentSpecReporter({ manifest, baseDir, autoRegister: false });
+    const errors: Error[] = [];
+    reporter.startPushMode({ controlPlaneUrl: cp.url, apiKey, intervalSeconds: 30, onError: (e) => errors.push(e) });
+    expect(reporter.isPushModeActive()).toBe(true);
+    await waitFor('its heartbeat', async () => Boolean((await connection(cp, 'upstream-1')).last_heartbeat));
+    reporter.stopPushMode();
+    expect(reporter.isPushModeActive()).toBe(false);
+
+    await registerIn(cp, 'upstream-1'); // revokes the key
+    reporter.startPushMode({
+      controlPlaneUrl: cp.url,
+      apiKey,
+      intervalSeconds: 30,
+      transport: 'http',
+      onError: (e) => errors.push(e),
+    });
+    await waitFor('the 401 reported', async () => errors.length > 0);
+    expect(errors[0]?.message).toMatch(/HTTP 401/);
+    expect(errors[0]?.message).not.toContain(apiKey);
   });
 });
 
