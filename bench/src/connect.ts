@@ -9,12 +9,12 @@
 //   at the peak against before, and the time until every instance is connected again (aim ≤ 30 s).
 // Not part of `make test`: run `make bench`.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { ConnectedChannel, ControlPlaneClient, connectUrlFor, reconnectSpreadFor } from '@agentspec/sdk';
 import { freePort, startTestPostgres, waitFor } from '@agentspec/e2e';
 import { heartbeatBody } from './bodies.js';
 import { runLoad } from './load.js';
+import { percentile, rssKiB } from './usage.js';
 
 const root = resolve(import.meta.dirname, '..', '..');
 const agents = Number(process.env['BENCH_AGENTS'] ?? 5000);
@@ -22,12 +22,6 @@ const intervalSeconds = Number(process.env['BENCH_INTERVAL_SECONDS'] ?? 10);
 const concurrency = Number(process.env['BENCH_CONCURRENCY'] ?? 32);
 const durationMs = Number(process.env['BENCH_SECONDS'] ?? 10) * 1000;
 const adminKey = 'bench-admin-key';
-
-const percentile = (sorted: number[], p: number): number =>
-  sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
-
-const rssKiB = (pid: number): number =>
-  Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0);
 
 const countBy = (values: number[]): Record<number, number> =>
   values.reduce<Record<number, number>>((acc, v) => ({ ...acc, [v]: (acc[v] ?? 0) + 1 }), {});

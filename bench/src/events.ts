@@ -4,11 +4,11 @@
 // creation (just before its commit) to a subscriber (p50, p99; aim < 250 ms) and the control plane's RSS per idle
 // subscriber. Not part of `make test`: run `make bench`.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { ControlPlaneClient } from '@agentspec/sdk';
 import { freePort, startTestPostgres, waitFor } from '@agentspec/e2e';
 import { runLoad, type LoadResult } from './load.js';
+import { percentile, rssKiB } from './usage.js';
 
 const root = resolve(import.meta.dirname, '..', '..');
 const instances = Number(process.env['BENCH_INSTANCES'] ?? 1000);
@@ -17,12 +17,6 @@ const idleSubscribers = Number(process.env['BENCH_IDLE_SUBSCRIBERS'] ?? 100);
 const concurrency = Number(process.env['BENCH_CONCURRENCY'] ?? 32);
 const durationMs = Number(process.env['BENCH_SECONDS'] ?? 10) * 1000;
 const adminKey = 'bench-admin-key';
-
-const percentile = (sorted: number[], p: number): number =>
-  sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
-
-const rssKiB = (pid: number): number =>
-  Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0);
 
 /** Subscribers reading the stream; each records when every event arrived against when it was created. */
 function subscribe(client: ControlPlaneClient, count: number) {

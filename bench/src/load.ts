@@ -1,4 +1,5 @@
 import { Agent, request } from 'undici';
+import { percentile } from './usage.js';
 
 export interface LoadResult {
   requests: number;
@@ -20,9 +21,6 @@ export interface LoadOptions {
   /** Send each request exactly once (then stop), instead of round-robin until the duration is over. */
   once?: boolean;
 }
-
-const percentile = (sorted: number[], p: number): number =>
-  sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
 
 /** Closed-loop load: `concurrency` workers each send one request at a time until the duration is over. */
 export async function runLoad(options: LoadOptions): Promise<LoadResult> {

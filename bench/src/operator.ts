@@ -16,6 +16,7 @@ import {
 import { parse } from 'yaml';
 import { agentResourceSpecSchema, buildWorkload } from '@agentspec/sdk';
 import { freePort, installCrds, kubectl, ManagedProcess, startTestCluster } from '@agentspec/e2e';
+import { rssKiB } from './usage.js';
 
 const root = resolve(import.meta.dirname, '..', '..');
 const count = Number(process.env['BENCH_AGENTS'] ?? 1000);
@@ -33,9 +34,6 @@ async function pool<T>(items: T[], limit: number, task: (item: T) => Promise<unk
     }),
   );
 }
-
-const rssKiB = (pid: number): number =>
-  Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0);
 
 const WRITE_RESOURCES = new Set(['agents', 'deployments', 'configmaps', 'services', 'events', 'secrets']);
 

@@ -1,4 +1,4 @@
-// CPU time of processes from /proc, for per-request costs: a server's own, and a PostgreSQL server's (the postmaster,
+// CPU time and memory of processes from /proc, for per-request costs: a server's own, and a PostgreSQL server's (the postmaster,
 // every live backend, and the backends that already exited, which the postmaster reaped).
 import { readdirSync, readFileSync } from 'node:fs';
 
@@ -47,4 +47,14 @@ export function treeCpuMs(root: number): number {
     if (child?.ppid === root) total += child.cpuMs;
   }
   return total;
+}
+
+/** A process's resident memory now, KiB. */
+export function rssKiB(pid: number): number {
+  return Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0);
+}
+
+/** The p-th percentile of ascending values. */
+export function percentile(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
 }
