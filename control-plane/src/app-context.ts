@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import type { ControlPlaneConfig } from './config.js';
 import type { ControlPlaneDatabase } from './db/database.js';
 import type { EventHub, EventLog } from './events.js';
-import type { FleetWriters } from './heartbeats.js';
+import type { Batcher } from './batch.js';
 import type { HostedCaller } from './hosted.js';
 import type { HeartbeatWriter } from './heartbeat-writer.js';
 import type { ControlPlaneMetrics } from './metrics.js';
@@ -31,4 +31,21 @@ export interface AppContext {
   fleetWriters: FleetWriters;
   /** Calls hosted instances (their card, their health) under the SSRF rules. */
   hosted: HostedCaller;
+}
+
+/** One history row of an instance. */
+export interface HistoryRow {
+  instancePk: string;
+  agentId: string;
+  instanceId: string;
+  phase: string;
+  score: number | null;
+  grade: string | null;
+}
+
+/** What heartbeats write besides the instance row, in batches (heartbeats.ts builds them). */
+export interface FleetWriters {
+  history: Batcher<HistoryRow, void>;
+  /** Agents whose phase may have moved. */
+  phases: Batcher<string, void>;
 }

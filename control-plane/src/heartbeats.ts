@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { sql } from 'kysely';
 import { z } from 'zod';
-import type { AppContext } from './app-context.js';
+import type { AppContext, FleetWriters, HistoryRow } from './app-context.js';
 import { Batcher } from './batch.js';
 import { refreshAgentPhases } from './fleet.js';
 import { instanceInterval, problemsOf } from './liveness.js';
@@ -107,22 +107,12 @@ async function refusal(ctx: AppContext, instancePk: string, tokenIdHash: string)
   };
 }
 
-/** One history row of an instance. */
-export interface HistoryRow {
-  instancePk: string;
-  agentId: string;
-  instanceId: string;
-  phase: string;
-  score: number | null;
-  grade: string | null;
-}
-
 /**
  * What heartbeats write besides the instance row, coalesced across concurrent heartbeats (after a rollout every
  * instance's first heartbeat writes both): history rows in one INSERT, trimmed to the newest historyLimit rows per
  * instance in one DELETE; agents' phases recomputed once per batch.
  */
-export function fleetWriters(ctx: Pick<AppContext, 'config' | 'database' | 'events'>) {
+export function fleetWriters(ctx: Pick<AppContext, 'config' | 'database' | 'events'>): FleetWriters {
   return {
     history: new Batcher<HistoryRow, void>(async (rows) => {
       const { db } = ctx.database;
@@ -155,5 +145,3 @@ export function fleetWriters(ctx: Pick<AppContext, 'config' | 'database' | 'even
     }),
   };
 }
-
-export type FleetWriters = ReturnType<typeof fleetWriters>;
