@@ -9,9 +9,10 @@ import {
   ADMIN_KEY,
   JWT_SECRET,
   collectEvents,
-  post,
   register,
+  getConnection,
   startTestControlPlane,
+  upgradeStatus,
   type CollectedEvents,
   type TestControlPlane,
 } from '../tests/support.js';
@@ -69,14 +70,7 @@ async function request(conn: { ws: WebSocket; frames: Frame[] }, frame: Record<s
   return waitFor(`the answer to ${String(frame['id'])}`, async () => conn.frames.find((f) => f.id === frame['id']));
 }
 
-const connection = async (instanceId: string) => {
-  const res = await post(
-    `${cp.url}/api/v1/agents/get_connection`,
-    { instance_id: instanceId },
-    { 'x-admin-key': ADMIN_KEY },
-  );
-  return (await res.json()) as { transport?: string };
-};
+const connection = (instanceId: string) => getConnection(cp.url, { instance_id: instanceId });
 
 describe('GET /api/v1/connect', () => {
   it('offers connectUrl at registration; heartbeats over the socket are acknowledged and stored', async () => {
@@ -156,25 +150,15 @@ describe('GET /api/v1/connect', () => {
 
   it('refuses an upgrade without a valid token (401) or on another path (404), before any WebSocket exists', async () => {
     const base = cp.url.replace(/^http/, 'ws');
-    const refusal = (url: string, headers: Record<string, string> = {}) =>
-      new Promise<number>((resolve) => {
-        const ws = new WebSocket(url, { headers });
-        ws.on('unexpected-response', (_req, res) => {
-          resolve(res.statusCode ?? 0);
-          ws.terminate();
-        });
-        ws.on('open', () => resolve(101));
-        ws.on('error', () => undefined);
-      });
-    expect(await refusal(`${base}/api/v1/connect`)).toBe(401);
-    expect(await refusal(`${base}/api/v1/connect`, { authorization: 'Bearer not.a.jwt' })).toBe(401);
+    expect(await upgradeStatus(`${base}/api/v1/connect`)).toBe(401);
+    expect(await upgradeStatus(`${base}/api/v1/connect`, { authorization: 'Bearer not.a.jwt' })).toBe(401);
     const reg = await register(cp.url, {
       agentName: 'ws-agent',
       namespace: 'conn',
       instanceId: 'ws-3',
       runtime: 'k8s',
     });
-    expect(await refusal(`${base}/api/v1/elsewhere`, { authorization: `Bearer ${reg.apiKey}` })).toBe(404);
+    expect(await upgradeStatus(`${base}/api/v1/elsewhere`, { authorization: `Bearer ${reg.apiKey}` })).toBe(404);
   });
 
   it('keeps one socket per instance: a newer connection replaces the older', async () => {
@@ -202,13 +186,8 @@ describe('GET /api/v1/connect', () => {
     expect((await conn.closed).code).toBe(4401);
 
     // A socket cannot be opened with the revoked token either: the upgrade is refused with 401.
-    const status = await new Promise<number>((resolve) => {
-      const ws = new WebSocket(`${cp.url.replace(/^http/, 'ws')}/api/v1/connect`, {
-        headers: { authorization: `Bearer ${old.apiKey}` },
-      });
-      ws.on('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0));
-      ws.on('open', () => resolve(101));
-      ws.on('error', () => undefined);
+    const status = await upgradeStatus(`${cp.url.replace(/^http/, 'ws')}/api/v1/connect`, {
+      authorization: `Bearer ${old.apiKey}`,
     });
     expect(status).toBe(401);
   });
@@ -341,14 +320,8 @@ describe('GET /api/v1/connect when a replica stops', () => {
         runtime: 'k8s',
       });
       const conn = await connect(`${a.url.replace(/^http/, 'ws')}/api/v1/connect`, reg.apiKey);
-      const transport = async () => {
-        const res = await post(
-          `${b.url}/api/v1/agents/get_connection`,
-          { instance_id: 'ws-stop', namespace: 'stop' },
-          { 'x-admin-key': ADMIN_KEY },
-        );
-        return ((await res.json()) as { transport: string }).transport;
-      };
+      const transport = async () =>
+        (await getConnection(b.url, { instance_id: 'ws-stop', namespace: 'stop' })).transport;
       await waitFor('the socket recorded', async () => (await transport()) === 'ws');
       await a.close();
       expect(await transport()).toBe('callback');

@@ -164,40 +164,12 @@ export class ConnectServer {
     socket.on('error', () => socket.destroy());
     const path = new URL(req.url ?? '/', 'http://control-plane').pathname;
     if (path !== CONNECT_PATH) return refuse(socket, new ApiError(404, 'NotFound', `no WebSocket at ${path}`));
-    let claims: TokenClaims;
-    try {
-      claims = await authenticateInstance(this.ctx, req.headers.authorization);
-    } catch (err) {
+    const admitted = await this.admit(req.headers.authorization);
+    if (admitted instanceof ApiError) {
       this.ctx.metrics.connectMessages.inc({ type: 'refused' });
-      return refuse(socket, err instanceof ApiError ? err : new ApiError(401, 'Unauthorized', 'invalid token'));
+      return refuse(socket, admitted);
     }
-    let instance: InstanceRow | undefined;
-    try {
-      instance = await this.lookups.submit(claims.instancePk);
-    } catch {
-      this.ctx.metrics.connectMessages.inc({ type: 'refused' });
-      return refuse(
-        socket,
-        new ApiError(503, 'DatabaseUnavailable', 'the database is unavailable; retry later', undefined),
-      );
-    }
-    // Gone, or registered again since this token was issued: the token was revoked.
-    if (!instance || instance.token_id_hash !== hashTokenId(claims.jti)) {
-      this.ctx.metrics.connectMessages.inc({ type: 'refused' });
-      return refuse(socket, new ApiError(401, 'Unauthorized', 'token revoked: register again'));
-    }
-    if (instance.deployment_mode !== 'connected') {
-      this.ctx.metrics.connectMessages.inc({ type: 'refused' });
-      return refuse(
-        socket,
-        new ApiError(
-          409,
-          'DEPLOYMENT_MODE_MISMATCH',
-          `instance ${instance.instance_id} is registered as ${instance.deployment_mode}: it is called at its publicUrl ` +
-            'and keeps no socket; register a connected instance under a new instanceId',
-        ),
-      );
-    }
+    const { claims, instance } = admitted;
     this.wss.handleUpgrade(req, socket, head, (ws) => {
       const connection: Connection = {
         ws,
@@ -210,6 +182,37 @@ export class ConnectServer {
       };
       this.accept(connection);
     });
+  }
+
+  /** The instance a connected-mode upgrade speaks for, or why it is refused. */
+  private async admit(
+    authorization: string | undefined,
+  ): Promise<{ claims: TokenClaims; instance: InstanceRow } | ApiError> {
+    let claims: TokenClaims;
+    try {
+      claims = await authenticateInstance(this.ctx, authorization);
+    } catch (err) {
+      return err instanceof ApiError ? err : new ApiError(401, 'Unauthorized', 'invalid token');
+    }
+    let instance: InstanceRow | undefined;
+    try {
+      instance = await this.lookups.submit(claims.instancePk);
+    } catch {
+      return new ApiError(503, 'DatabaseUnavailable', 'the database is unavailable; retry later');
+    }
+    // Gone, or registered again since this token was issued: the token was revoked.
+    if (!instance || instance.token_id_hash !== hashTokenId(claims.jti)) {
+      return new ApiError(401, 'Unauthorized', 'token revoked: register again');
+    }
+    if (instance.deployment_mode !== 'connected') {
+      return new ApiError(
+        409,
+        'DEPLOYMENT_MODE_MISMATCH',
+        `instance ${instance.instance_id} is registered as ${instance.deployment_mode}: it is called at its publicUrl ` +
+          'and keeps no socket; register a connected instance under a new instanceId',
+      );
+    }
+    return { claims, instance };
   }
 
   private accept(connection: Connection): void {
@@ -325,28 +328,26 @@ export class ConnectServer {
 
   private async onHeartbeat(connection: Connection, id: string | undefined, body: unknown): Promise<void> {
     const { ws, claims } = connection;
-    // What HTTP refuses before any route (NUL, lone surrogates, nesting too deep) is refused here too, naming it.
+    // What HTTP refuses before any route (NUL, lone surrogates, nesting too deep) is an invalid body here too.
     const problem = findJsonProblem(body);
+    let outcome: Awaited<ReturnType<typeof recordHeartbeat>>;
     if (problem) {
       const field = `body${problem.path.length ? `.${formatPath(problem.path)}` : ''}`;
-      this.ctx.metrics.connectMessages.inc({ type: 'heartbeat_invalid' });
-      this.ctx.metrics.heartbeats.inc({ result: 'invalid' });
-      return send(ws, {
-        type: 'error',
-        id,
-        status: 400,
-        error: 'InvalidBody',
-        field,
-        message: `${field}: ${problem.message}`,
-      });
-    }
-    let outcome: Awaited<ReturnType<typeof recordHeartbeat>>;
-    try {
-      outcome = await recordHeartbeat(this.ctx, claims, body);
-    } catch {
-      this.ctx.metrics.connectMessages.inc({ type: 'heartbeat_error' });
-      this.ctx.metrics.heartbeats.inc({ result: 'error' });
-      return send(ws, { type: 'error', id, status: 503, error: 'Unavailable', message: 'heartbeat not stored: retry' });
+      outcome = { result: 'invalid', error: new ApiError(400, 'InvalidBody', `${field}: ${problem.message}`, field) };
+    } else {
+      try {
+        outcome = await recordHeartbeat(this.ctx, claims, body);
+      } catch {
+        this.ctx.metrics.connectMessages.inc({ type: 'heartbeat_error' });
+        this.ctx.metrics.heartbeats.inc({ result: 'error' });
+        return send(ws, {
+          type: 'error',
+          id,
+          status: 503,
+          error: 'Unavailable',
+          message: 'heartbeat not stored: retry',
+        });
+      }
     }
     this.ctx.metrics.connectMessages.inc({ type: `heartbeat_${outcome.result.replace('-', '_')}` });
     // Heartbeats by result count every heartbeat, whichever transport carried it.

@@ -36,13 +36,12 @@ export interface AgentFilters {
 }
 
 /**
- * Agent-level figures over its live instances (not offline; `detail` false leaves out source, checks and violations, which
- * a phase refresh does not read): the worst phase, the lowest score, where that score came
+ * Agent-level figures over its live instances (not offline): the worst phase, the lowest score, where that score came
  * from, the worst instance's failing checks and the lowest-scoring one's violations. With no live instance the agent
  * is Offline with its last known score (the most recently seen instance's, or the newest history row's once the
  * reaper deleted them) and the time it was last seen.
  */
-export function agentsQuery(filters: AgentFilters, detail = true) {
+export function agentsQuery(filters: AgentFilters) {
   const live = sql`i.connection_status <> 'offline'`;
   const liveCount = sql`count(i.id) filter (where ${live})`;
   return sql<AgentRow>`
@@ -55,19 +54,11 @@ export function agentsQuery(filters: AgentFilters, detail = true) {
       ) end as score,
       case when ${liveCount} > 0 then (array_agg(i.phase order by ${phaseRank}) filter (where ${live}))[1]
         else 'Offline' end as phase,
-      ${detail ? sql`(array_agg(i.problems->>'source' order by i.score nulls last) filter (where ${live} and i.problems ? 'source'))[1]` : sql`null`} as source,
-      ${
-        detail
-          ? sql`(array_agg(i.problems->'checks' order by ${phaseRank}, i.instance_id)
-        filter (where ${live} and i.problems is not null))[1]`
-          : sql`null`
-      } as checks,
-      ${
-        detail
-          ? sql`(array_agg(i.problems->'violations' order by i.score nulls last, i.instance_id)
-        filter (where ${live} and i.problems is not null))[1]`
-          : sql`null`
-      } as violations
+      (array_agg(i.problems->>'source' order by i.score nulls last) filter (where ${live} and i.problems ? 'source'))[1] as source,
+      (array_agg(i.problems->'checks' order by ${phaseRank}, i.instance_id)
+        filter (where ${live} and i.problems is not null))[1] as checks,
+      (array_agg(i.problems->'violations' order by i.score nulls last, i.instance_id)
+        filter (where ${live} and i.problems is not null))[1] as violations
     from agents a
     left join (select *, ${connectionStatusSql('instances')} as connection_status from instances) i on i.agent_id = a.id
     where true
@@ -122,7 +113,7 @@ export async function refreshAgentPhases(ctx: Pick<AppContext, 'database' | 'eve
   if (changed.rows.length === 0) return;
   // The agents' scores, for the events (a phase change is rare; the summary's rules apply).
   const scores = await sql<{ id: string; score: number | null }>`
-    select id, score from (${agentsQuery({ ids: changed.rows.map((r) => r.id) }, false)}) q`.execute(db);
+    select id, score from (${agentsQuery({ ids: changed.rows.map((r) => r.id) })}) q`.execute(db);
   const scoreOf = new Map(scores.rows.map((r) => [String(r.id), r.score]));
   for (const row of changed.rows) {
     const score = scoreOf.get(String(row.id)) ?? null;

@@ -7,11 +7,18 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import WebSocket from 'ws';
 import { AutoRegistration, autoRegistrationConfig, parseManifest } from '@agentspec/sdk';
 import { createCertificateAuthority, waitFor } from '@agentspec/e2e';
 import { testDatabase } from '@agentspec/e2e/vitest';
-import { ADMIN_KEY, post, register, startTestControlPlane, type TestControlPlane } from '../tests/support.js';
+import {
+  ADMIN_KEY,
+  getConnection,
+  post,
+  register,
+  startTestControlPlane,
+  upgradeStatus,
+  type TestControlPlane,
+} from '../tests/support.js';
 
 interface HostedAgent {
   server: Server;
@@ -109,12 +116,10 @@ describe('hosted mode: admission', () => {
     expect(body['connectUrl']).toBeUndefined();
     expect(agent.requests.slice(before)).toEqual(['/.well-known/agent-card.json']);
 
-    const connection = await post(
-      `${cp.url}/api/v1/agents/get_connection`,
-      { instance_id: 'web-1', namespace: 'hosted' },
-      { 'x-admin-key': ADMIN_KEY },
-    );
-    expect(await connection.json()).toMatchObject({ deployment_mode: 'hosted', transport: 'callback' });
+    expect(await getConnection(cp.url, { instance_id: 'web-1', namespace: 'hosted' })).toMatchObject({
+      deployment_mode: 'hosted',
+      transport: 'callback',
+    });
   });
 
   it('takes deploymentMode: hosted with a publicUrl under a path, and follows a redirect within the origin', async () => {
@@ -215,13 +220,8 @@ describe('hosted mode: a mode switch in place is refused', () => {
 
     // Nor can the hosted instance open connected mode's socket with its token.
     const { apiKey } = (await again.json()) as { apiKey: string };
-    const refused = await new Promise<number>((resolve) => {
-      const ws = new WebSocket(`${cp.url.replace('http', 'ws')}/api/v1/connect`, {
-        headers: { authorization: `Bearer ${apiKey}` },
-      });
-      ws.on('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0));
-      ws.on('open', () => resolve(101));
-      ws.on('error', () => undefined);
+    const refused = await upgradeStatus(`${cp.url.replace('http', 'ws')}/api/v1/connect`, {
+      authorization: `Bearer ${apiKey}`,
     });
     expect(refused).toBe(409);
   });
@@ -273,14 +273,7 @@ describe('hosted mode: auto-registration with AGENTSPEC_PUBLIC_URL', () => {
     });
     registration.start();
     try {
-      const connection = async () =>
-        (await (
-          await post(
-            `${cp.url}/api/v1/agents/get_connection`,
-            { instance_id: 'web-auto', namespace: 'hosted' },
-            { 'x-admin-key': ADMIN_KEY },
-          )
-        ).json()) as { deployment_mode?: string; transport?: string; last_heartbeat?: string | null };
+      const connection = () => getConnection(cp.url, { instance_id: 'web-auto', namespace: 'hosted' });
       await waitFor('a heartbeat of the hosted instance', async () => Boolean((await connection()).last_heartbeat));
       expect(await connection()).toMatchObject({ deployment_mode: 'hosted', transport: 'callback' });
       expect(registration.status).toMatchObject({ registered: true, transport: 'http' });

@@ -165,7 +165,7 @@ export class HostedCaller {
     maxBytes: number,
     signal: AbortSignal,
     timeoutMs: number,
-  ): Promise<{ status: number; type: string; body: Buffer; location?: string }> {
+  ): Promise<{ status: number; body: Buffer; location?: string }> {
     const target = await this.resolve(url.hostname, signal);
     const options: RequestOptions = {
       method: 'GET',
@@ -193,7 +193,7 @@ export class HostedCaller {
         const status = res.statusCode ?? 0;
         if (status >= 300 && status < 400 && res.headers.location) {
           res.resume();
-          return resolve({ status, type: '', body: Buffer.alloc(0), location: res.headers.location });
+          return resolve({ status, body: Buffer.alloc(0), location: res.headers.location });
         }
         const declared = Number(res.headers['content-length']);
         if (declared > maxBytes) {
@@ -210,9 +210,7 @@ export class HostedCaller {
           } else chunks.push(chunk);
         });
         res.on('error', fail);
-        res.on('end', () =>
-          resolve({ status, type: String(res.headers['content-type'] ?? ''), body: Buffer.concat(chunks) }),
-        );
+        res.on('end', () => resolve({ status, body: Buffer.concat(chunks) }));
       });
       req.on('error', fail);
       req.end();

@@ -12,6 +12,13 @@ export const PROBE_CHANNEL = 'agentspec_probe';
 /** The replica that held the socket wrote the outcome to probe_results: {r: request id}. */
 export const PROBE_DONE_CHANNEL = 'agentspec_probe_done';
 
+/** The outcome of a probe that got no answer in time. */
+const timedOut = (instanceId: string, timeoutMs: number): ProbeOutcome => ({
+  instanceId,
+  status: 'timeout',
+  error: `timeout: no answer within ${timeoutMs} ms`,
+});
+
 export type ProbeOutcome =
   | { instanceId: string; status: 'ok'; report: unknown; latencyMs: number }
   | { instanceId: string; status: 'offline' | 'timeout' | 'unreachable'; error: string };
@@ -81,7 +88,7 @@ export class Prober {
         .returning('result')
         .executeTakeFirst();
       this.ctx.metrics.probeRouting.observe((Date.now() - started) / 1000);
-      if (!row) return { instanceId, status: 'timeout', error: `timeout: no answer within ${timeoutMs} ms` };
+      if (!row) return timedOut(instanceId, timeoutMs);
       return { ...(JSON.parse(row.result) as Omit<ProbeOutcome, 'instanceId'>), instanceId } as ProbeOutcome;
     } finally {
       this.waiting.delete(request);
@@ -95,7 +102,7 @@ export class Prober {
     } catch (err) {
       const reason = (err as Error).message;
       return reason === 'timeout'
-        ? { instanceId, status: 'timeout', error: `timeout: no answer within ${timeoutMs} ms` }
+        ? timedOut(instanceId, timeoutMs)
         : { instanceId, status: 'unreachable', error: `unreachable: ${reason}` };
     }
   }
@@ -113,7 +120,7 @@ export class Prober {
       return { instanceId, status: 'unreachable', error: `unreachable: ${url.href} answered ${answer.status}` };
     } catch (err) {
       if (err instanceof HostedCallError && err.reason === 'timeout') {
-        return { instanceId, status: 'timeout', error: `timeout: no answer within ${timeoutMs} ms` };
+        return timedOut(instanceId, timeoutMs);
       }
       return { instanceId, status: 'unreachable', error: `unreachable: ${(err as Error).message}` };
     }

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { ControlPlaneClient, type FleetEvent } from '@agentspec/sdk';
+import WebSocket from 'ws';
 import { listenOnLoopback } from '@agentspec/e2e';
 import { createApp } from '../src/app.js';
 import type { AppContext } from '../src/app-context.js';
@@ -137,5 +138,33 @@ export function collectEvents(
       controller.abort();
       await done;
     },
+  });
+}
+
+/** Seed 003's connection envelope of one instance (POST /api/v1/agents/get_connection with the admin key). */
+export async function getConnection(
+  base: string,
+  body: { instance_id: string; namespace?: string },
+): Promise<{ transport?: string; deployment_mode?: string; last_heartbeat?: string | null }> {
+  return (await (await post(`${base}/api/v1/agents/get_connection`, body, { 'x-admin-key': ADMIN_KEY })).json()) as {
+    transport?: string;
+    deployment_mode?: string;
+    last_heartbeat?: string | null;
+  };
+}
+
+/** The HTTP status a WebSocket upgrade of `url` gets (101 when it opens; the socket is closed either way). */
+export function upgradeStatus(url: string, headers: Record<string, string> = {}): Promise<number> {
+  return new Promise((resolve) => {
+    const ws = new WebSocket(url, { headers });
+    ws.on('unexpected-response', (_req, res) => {
+      resolve(res.statusCode ?? 0);
+      ws.terminate();
+    });
+    ws.on('open', () => {
+      resolve(101);
+      ws.terminate();
+    });
+    ws.on('error', () => undefined);
   });
 }
