@@ -21,13 +21,20 @@ YAMALE_VERSION := 6.0.0
 SCHEMATHESIS_VERSION := 4.32.5
 PYTOOLS := $(AGENTSPEC_CACHE)/pytools-yamale-$(YAMALE_VERSION)-schemathesis-$(SCHEMATHESIS_VERSION)
 export AGENTSPEC_PYTOOLS := $(PYTOOLS)
+# The Python SDK (sdk/python): its tools in a venv in the cache keyed by the hash of requirements-dev.txt, and the
+# wheel built from the sources installed into it (the int and e2e tiers run Python agents with that venv).
+PY_SDK := sdk/python
+PY_VENV := $(AGENTSPEC_CACHE)/pysdk-$(shell sha256sum $(PY_SDK)/requirements-dev.txt | cut -c1-12)
+export AGENTSPEC_PY_VENV := $(PY_VENV)
+PY_SOURCES := $(shell find $(PY_SDK)/src -type f -not -path '*/__pycache__/*') $(PY_SDK)/pyproject.toml $(PY_SDK)/README.md
+PY_WHEEL_STAMP := $(PY_VENV)/.agentspec-wheel
 WORKSPACE_MANIFESTS := package.json package-lock.json $(wildcard */package.json sdk/*/package.json)
 CLUSTER_DIR := $(AGENTSPEC_CACHE)/cluster
 RESULTS := .test-results
 # Each tier also writes a JSON report so that `make test` can close with one "N passed, N failed" line.
 VITEST = npx vitest run --reporter=default --reporter=json --outputFile.json=$(RESULTS)/$(1).json --config vitest.$(1).config.ts
 
-.PHONY: help node deps build bench soak docs crds demo images typecheck lint chart-lint format test test-unit test-int e2e testbin cluster-up cluster-down clean
+.PHONY: python-sdk test-python sdk-data test-vectors help node deps build bench soak docs crds demo images typecheck lint chart-lint format test test-unit test-int e2e testbin cluster-up cluster-down clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -52,6 +59,31 @@ docs: build ## Regenerate the settings tables of docs/*.md from the services' se
 crds: build ## Regenerate crds/ from the SDK's schema (a unit test fails when the committed CRD is stale)
 	node sdk/typescript/dist/bin/write-crd.js crds/agentspec.io_agents.yaml
 	cp crds/agentspec.io_agents.yaml charts/agentspec/files/crds/agentspec.io_agents.yaml
+
+sdk-data: build ## Regenerate the manifest JSON Schema and audit rules the Python SDK ships (a unit test fails when stale)
+	node sdk/typescript/dist/bin/write-sdk-data.js
+
+test-vectors: build ## Rewrite the expected values of sdk/test-vectors (run by both SDKs' tests) from the TypeScript SDK
+	node sdk/typescript/dist/bin/write-test-vectors.js
+
+$(PY_VENV)/bin/pytest: $(PY_SDK)/requirements-dev.txt
+	python3 -m venv $(PY_VENV)
+	$(PY_VENV)/bin/pip install --quiet --disable-pip-version-check -r $<
+	touch $@
+
+$(PY_WHEEL_STAMP): $(PY_VENV)/bin/pytest $(PY_SOURCES)
+	rm -rf $(PY_SDK)/dist
+	$(PY_VENV)/bin/pip wheel --quiet --disable-pip-version-check --no-build-isolation --no-deps -w $(PY_SDK)/dist ./$(PY_SDK)
+	$(PY_VENV)/bin/pip install --quiet --disable-pip-version-check --no-deps --force-reinstall $(PY_SDK)/dist/agentspec-*.whl
+	touch $@
+
+python-sdk: $(PY_WHEEL_STAMP) ## Build the Python SDK's wheel and install it into its cached venv
+
+test-python: python-sdk ## The Python SDK: ruff, mypy --strict and pytest (against the installed wheel)
+	cd $(PY_SDK) && $(PY_VENV)/bin/ruff check . && $(PY_VENV)/bin/ruff format --check .
+	cd $(PY_SDK) && $(PY_VENV)/bin/mypy
+	mkdir -p $(RESULTS)
+	cd $(PY_SDK) && $(PY_VENV)/bin/pytest -p no:cacheprovider --junitxml=$(CURDIR)/$(RESULTS)/python.xml
 
 typecheck: build ## Type-check sources and tests
 	npx tsc -p tsconfig.test.json
@@ -87,15 +119,15 @@ testbin: ## Build kube-apiserver, kube-controller-manager, kubectl, etcd, helm a
 test-unit: deps ## Unit tests (pure logic)
 	$(call VITEST,unit)
 
-test-int: build testbin $(PYTOOLS)/bin/schemathesis ## Integration tests against real servers (test cluster, PostgreSQL)
+test-int: build testbin python-sdk $(PYTOOLS)/bin/schemathesis ## Integration tests against real servers (test cluster, PostgreSQL)
 	$(call VITEST,int)
 
-e2e: build testbin ## End-to-end tests on the real test cluster
+e2e: build testbin python-sdk ## End-to-end tests on the real test cluster
 	$(call VITEST,e2e)
 
 test: ## Everything CI runs: lint, chart lint, typecheck, unit, integration, e2e
 	rm -rf $(RESULTS)
-	$(MAKE) --no-print-directory lint chart-lint typecheck test-unit test-int e2e
+	$(MAKE) --no-print-directory lint chart-lint typecheck test-unit test-python test-int e2e
 	node scripts/test-summary.mjs $(RESULTS)
 
 soak: build testbin ## The long fault runs: the control plane SIGKILLed under 1,000 heartbeating instances
@@ -119,4 +151,4 @@ cluster-down: deps ## Stop the cluster started by cluster-up
 	@node e2e/dist/cli/cluster-down.js --dir "$(CLUSTER_DIR)"
 
 clean: ## Remove build output (keeps the cache)
-	rm -rf node_modules */dist sdk/*/dist $(RESULTS)
+	rm -rf node_modules */dist sdk/*/dist $(RESULTS) $(PY_SDK)/src/*.egg-info

@@ -1,5 +1,5 @@
 // Closes `make test`: the figures of the hostile-input, fault and secrets suites as one table, a check that no process
-// started by the suite is still running, and one closing line over every vitest tier: "tests: N passed, N failed".
+// started by the suite is still running, and one closing line over every tier (vitest's JSON reports and pytest's JUnit XML): "tests: N passed, N failed".
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { leftoverProcesses } from './leftover-processes.mjs';
@@ -50,6 +50,16 @@ for (const file of readdirSync(dir).filter((f) => f.endsWith('.json'))) {
   const report = JSON.parse(readFileSync(join(dir, file), 'utf8'));
   passed += report.numPassedTests;
   failed += report.numFailedTests;
+}
+// The Python SDK's pytest run (JUnit XML): its tests count like any other tier's.
+for (const file of readdirSync(dir).filter((f) => f.endsWith('.xml'))) {
+  const xml = readFileSync(join(dir, file), 'utf8');
+  for (const [, attributes] of xml.matchAll(/<testsuite\b([^>]*)>/g)) {
+    const count = (name) => Number(new RegExp(`\\b${name}="(\\d+)"`).exec(attributes)?.[1] ?? 0);
+    const bad = count('failures') + count('errors');
+    passed += count('tests') - bad - count('skipped');
+    failed += bad + count('skipped'); // a skipped test is not a passed one
+  }
 }
 printFigures();
 const leftovers = await checkLeftovers();

@@ -93,7 +93,8 @@ export function toStructural(input: Schema): Schema {
       if (typeof value === 'object' && value !== null && Object.keys(value).length > 0 && !input.properties) {
         out.additionalProperties = toStructural(value as Schema);
       }
-    } else if (key === '$schema' || key === 'id') {
+    } else if (key === '$schema' || key === 'id' || key.startsWith('x-agentspec-')) {
+      // x-agentspec-* keywords are for the exported JSON Schema (json-schema.ts), not the apiserver.
       continue;
     } else {
       out[key] = value;

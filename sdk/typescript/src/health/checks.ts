@@ -251,7 +251,7 @@ function toolChecks(manifest: AgentManifest, registeredTools: ReadonlySet<string
         ? {}
         : {
             message: `no handler registered for tool ${tool.name}`,
-            remediation: `Call reporter.registerTool('${tool.name}').`,
+            remediation: `Register its handler: reporter.registerTool('${tool.name}') (TypeScript), reporter.register_tool("${tool.name}") (Python).`,
           }),
     });
   }

@@ -45,6 +45,12 @@ export function referenceProblem(value: string): string | undefined {
   return undefined;
 }
 
+/**
+ * The JSON Schema keyword marking a reference-or-literal string in the exported schema (the Python SDK checks the
+ * reference grammar there); the CRD generator leaves it out.
+ */
+export const REFERENCE_KEYWORD = 'x-agentspec-reference';
+
 /** A literal string or a reference: `$env:NAME`, `$secret:NAME`, `$file:path`, `$func:now_iso|now_unix|now_date`. */
 export const ref = (description: string) =>
   z
@@ -53,6 +59,7 @@ export const ref = (description: string) =>
       const problem = referenceProblem(value);
       if (problem) ctx.addIssue({ code: 'custom', message: problem });
     })
+    .meta({ [REFERENCE_KEYWORD]: true })
     .describe(
       `${description} A literal or a reference: $env:NAME, $secret:NAME, $file:path, $func:now_iso|now_unix|now_date.`,
     );

@@ -14,6 +14,12 @@ const list = <T extends z.ZodType>(item: T, description: string, max = 256) =>
 const strings = (description: string, max = 256) => list(z.string().max(1024), description, max);
 
 export const SEMVER = /^\d+\.\d+\.\d+$/;
+/**
+ * The JSON Schema keyword marking a string the schema trims before checking it (zod's trim, which JSON Schema cannot
+ * say): the Python SDK trims and checks it there; the CRD generator leaves it out.
+ */
+export const TRIM_KEYWORD = 'x-agentspec-trim';
+
 export const SLUG = /^[a-z0-9-]+$/;
 /** RFC 1123 label: Kubernetes object names used as Service names, and control-plane agent names. */
 export const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
@@ -501,7 +507,13 @@ const agentRules = [
 export const agentSpecMetadataSchema = z.strictObject({
   name: z.string().regex(SLUG, 'must be a lowercase slug ([a-z0-9-]+)').max(63).describe('Agent name.'),
   version: z.string().regex(SEMVER, 'must be a version X.Y.Z').describe('Agent version, X.Y.Z.'),
-  description: z.string().trim().min(1, 'must not be empty').max(4096).describe('What the agent does.'),
+  description: z
+    .string()
+    .trim()
+    .min(1, 'must not be empty')
+    .max(4096)
+    .meta({ [TRIM_KEYWORD]: true })
+    .describe('What the agent does.'),
   tags: strings('Tags.').optional(),
   author: str('Author.').optional(),
   license: str('License.').optional(),
@@ -595,7 +607,13 @@ export const deploymentSchema = z
 
 export const agentResourceSpecSchema = withRules(
   z.strictObject({
-    description: z.string().trim().min(1, 'must not be empty').max(4096).describe('What the agent does.'),
+    description: z
+      .string()
+      .trim()
+      .min(1, 'must not be empty')
+      .max(4096)
+      .meta({ [TRIM_KEYWORD]: true })
+      .describe('What the agent does.'),
     version: z.string().regex(SEMVER, 'must be a version X.Y.Z').describe('Agent version, X.Y.Z.'),
     tags: strings('Tags.').optional(),
     author: str('Author.').optional(),
