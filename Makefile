@@ -79,9 +79,10 @@ $(PY_WHEEL_STAMP): $(PY_VENV)/bin/pytest $(PY_SOURCES)
 
 python-sdk: $(PY_WHEEL_STAMP) ## Build the Python SDK's wheel and install it into its cached venv
 
-test-python: python-sdk ## The Python SDK: ruff, mypy --strict and pytest (against the installed wheel)
-	cd $(PY_SDK) && $(PY_VENV)/bin/ruff check . && $(PY_VENV)/bin/ruff format --check .
-	cd $(PY_SDK) && $(PY_VENV)/bin/mypy
+test-python: python-sdk ## The Python SDK and its example agent: ruff, mypy --strict, pytest (on the installed wheel)
+	cd $(PY_SDK) && $(PY_VENV)/bin/ruff check . ../../examples/python-agent
+	cd $(PY_SDK) && $(PY_VENV)/bin/ruff format --check . ../../examples/python-agent
+	cd $(PY_SDK) && $(PY_VENV)/bin/mypy && $(PY_VENV)/bin/mypy ../../examples/python-agent/app.py
 	mkdir -p $(RESULTS)
 	cd $(PY_SDK) && $(PY_VENV)/bin/pytest -p no:cacheprovider --junitxml=$(CURDIR)/$(RESULTS)/python.xml
 

@@ -45,3 +45,4 @@ export {
 } from './components.js';
 export { recordFigures, type FigureRow } from './figures.js';
 export { auditSecrets, type SecretsAuditOptions, type SecretsAuditResult } from './secrets-audit.js';
+export { pythonSdkVenv, PYTHON_AGENT_APP } from './python.js';
