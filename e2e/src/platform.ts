@@ -6,6 +6,7 @@ import { startControlPlaneProcess, type ControlPlaneProcess } from './control-pl
 import { installChart, USER_FLAGS } from './chart.js';
 import { startChartOperator, startChartWebhook, type ChartComponent } from './components.js';
 import { PodRunner } from './pod-runner.js';
+import { PYTHON_AGENT_APP, pythonSdkVenv } from './python.js';
 import type { RunningPlatform } from './pod-platform.js';
 import { waitFor } from './wait-for.js';
 
@@ -46,6 +47,9 @@ export function localCommandFor(container: V1Container): { command: string; args
   }
   if (container.image?.includes('fitness-coach')) {
     return { command: process.execPath, args: [join(root, 'examples', 'fitness-coach', 'agent.mjs')] };
+  }
+  if (container.image?.includes('python-agent')) {
+    return { command: pythonSdkVenv().python, args: [PYTHON_AGENT_APP] };
   }
   return undefined;
 }
@@ -151,6 +155,10 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
       async sidecarUrl(_namespace, pod) {
         const running = [...pods.pods.values()].find((p) => p.name === pod);
         return `http://127.0.0.1:${running?.ports.get(4001)}`;
+      },
+      async proxyUrl(_namespace, pod) {
+        const running = [...pods.pods.values()].find((p) => p.name === pod);
+        return `http://127.0.0.1:${running?.ports.get(4000)}`;
       },
       async collectLogs() {
         // The operator's, the webhook's and every pod container's logs are under dir; the control plane's beside it.

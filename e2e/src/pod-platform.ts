@@ -25,6 +25,8 @@ export interface RunningPlatform {
   dir: string;
   /** The sidecar's diagnostics base URL of an agent pod (its pod IP, port 4001). */
   sidecarUrl(namespace: string, pod: string): Promise<string>;
+  /** The sidecar's proxy in front of the agent (its pod IP, port 4000): what clients of the agent call. */
+  proxyUrl(namespace: string, pod: string): Promise<string>;
   /**
    * Writes every container log of the given namespaces' pods (kubectl logs) under `dir`; returns every file written
    * so far (logs of pods collected before they were deleted included).
@@ -103,23 +105,19 @@ export async function startPodPlatform(options: PodPlatformOptions): Promise<Run
     const service = await core.readNamespacedService({ name: 'agentspec-control-plane', namespace: ns });
     const url = `http://${service.spec?.clusterIP}:${service.spec?.ports?.[0]?.port ?? 8080}`;
     log(`control plane at ${url} (its Service)`);
+    // The kubelet reports the pod's IP a moment after its containers start (its status updates are batched).
+    const podIp = (namespace: string, pod: string) =>
+      waitFor(`pod ${pod}'s IP`, async () => (await core.readNamespacedPod({ name: pod, namespace })).status?.podIP, {
+        timeoutMs: 30_000,
+      });
     return {
       namespace: ns,
       adminKey: key('apiKey'),
       jwtSecret: key('jwtSecret'),
       controlPlane: { url },
       dir,
-      async sidecarUrl(namespace, pod) {
-        // The kubelet reports the pod's IP a moment after its containers start (its status updates are batched).
-        const ip = await waitFor(
-          `pod ${pod}'s IP`,
-          async () => (await core.readNamespacedPod({ name: pod, namespace })).status?.podIP,
-          {
-            timeoutMs: 30_000,
-          },
-        );
-        return `http://${ip}:4001`;
-      },
+      sidecarUrl: async (namespace, pod) => `http://${await podIp(namespace, pod)}:4001`,
+      proxyUrl: async (namespace, pod) => `http://${await podIp(namespace, pod)}:4000`,
       async collectLogs(namespaces) {
         for (const namespace of namespaces) {
           const pods = await core.listNamespacedPod({ namespace }).catch(() => ({ items: [] as V1Pod[] }));

@@ -377,6 +377,75 @@ describe('from kubectl apply to a graded, registered agent', () => {
     );
   }, 150_000);
 
+  it('a Python agent (FastAPI + LangGraph, the Python SDK) is Registered with a grade, and its LangGraph headers reach the sidecar', async () => {
+    await kubectl(testKubeconfigPath(), [
+      'apply',
+      '-n',
+      agents(),
+      '-f',
+      join(root, 'examples', 'python-agent', 'agent.yaml'),
+    ]);
+    const getPythonAgent = async () =>
+      (await custom.getNamespacedCustomObject({
+        group: 'agentspec.io',
+        version: 'v1',
+        namespace: agents(),
+        plural: 'agents',
+        name: 'python-agent',
+      })) as AgentView;
+    const pod = await waitFor(
+      'the python-agent pod ready',
+      async () =>
+        (
+          await core.listNamespacedPod({ namespace: agents(), labelSelector: 'agentspec.io/agent-name=python-agent' })
+        ).items.find((p) => p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'))?.metadata
+          ?.name,
+      { timeoutMs: 120_000 },
+    );
+    const gap = await gapOf(pod);
+    await waitFor(
+      'Registered=True with the grade the sidecar reports from the Python SDK',
+      async () => {
+        const agent = await getPythonAgent();
+        return (
+          agent.status?.grade === gap.grade &&
+          agent.status.conditions?.some((c) => c.type === 'Registered' && c.status === 'True') === true
+        );
+      },
+      { timeoutMs: 90_000 },
+    );
+    // The sidecar's report comes from the agent's own /agentspec/health, served by the Python SDK.
+    const health = await (await fetch(`${await platform.sidecarUrl(agents(), pod)}/agentspec/health`)).text();
+    responses.push(health);
+    expect(JSON.parse(health)).toMatchObject({ agentName: 'python-agent' });
+
+    // A request through the sidecar's proxy: LangGraph runs the graph, AgentSpecMiddleware reports what it did in
+    // X-AgentSpec-* headers, and the sidecar keeps them in its audit ring and strips them from the response.
+    const answer = await fetch(`${await platform.proxyUrl(agents(), pod)}/chat`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ question: 'When are deploys? Reply to me@example.com' }),
+    });
+    expect(answer.status).toBe(200);
+    expect([...answer.headers.keys()].filter((h) => h.startsWith('x-agentspec-'))).toEqual([]);
+    const { requestId } = (await answer.json()) as { requestId: string };
+    const audit = (await (await fetch(`${await platform.sidecarUrl(agents(), pod)}/agentspec/audit`)).json()) as {
+      entries: { requestId: string; toolsCalled?: string[]; guardrailsInvoked?: string[] }[];
+    };
+    const entry = audit.entries.find((e) => e.requestId === requestId);
+    expect(entry).toMatchObject({ toolsCalled: ['search-notes', 'summarize'], guardrailsInvoked: ['pii-detector'] });
+
+    await platform.collectLogs([release(), agents()]);
+    await kubectl(testKubeconfigPath(), [
+      'delete',
+      '-n',
+      agents(),
+      '-f',
+      join(root, 'examples', 'python-agent', 'agent.yaml'),
+      '--wait=true',
+    ]);
+  }, 300_000);
+
   it('a remote agent outside the cluster appears through agentspec register and push mode', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'remote-agent-'));
     await run(

@@ -3,6 +3,7 @@ import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } fr
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { promisify } from 'node:util';
+import { pythonSdkVenv } from '../python.js';
 import {
   addFile,
   addProgram,
@@ -27,6 +28,8 @@ export const COREDNS_IMAGE = `${LOCAL_REGISTRY}/coredns:local`;
 export const POSTGRES_IMAGE = { repository: `${LOCAL_REGISTRY}/postgres`, tag: '17-embedded' };
 /** The image examples/fitness-coach/agent.yaml names, as containerd normalises it. */
 export const EXAMPLE_AGENT_IMAGE = 'docker.io/agentspec/example-fitness-coach:0.1.0';
+/** The image examples/python-agent/agent.yaml names. */
+export const PYTHON_AGENT_IMAGE = 'docker.io/agentspec/example-python-agent:0.1.0';
 const PATH_ENV = 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
 /** One stage of the Dockerfile: the instructions of `FROM runtime AS <target>` plus those of `runtime`. */
@@ -92,6 +95,66 @@ function stageNodeRuntime(rootfs: string): void {
   addUsers(rootfs);
 }
 
+/** What the Python SDK's venv runs on: the interpreter, its standard library and the venv's packages. */
+interface PythonPaths {
+  executable: string;
+  stdlib: string;
+  purelib: string;
+  version: string;
+}
+
+/** Packages of the venv the agent never imports (build, lint and test tools), left out of the image. */
+const PYTHON_DEV_ONLY =
+  /^(mypy|mypyc|ruff|pytest|_pytest|pip|setuptools|hatchling|pluggy|iniconfig|.*__mypyc\..*\.so)$/i;
+/** Parts of the standard library no agent needs. */
+const STDLIB_UNUSED = /^(site-packages|test|tests|idlelib|tkinter|turtledemo|ensurepip|lib2to3|__pycache__)$/;
+
+/**
+ * Python as a Debian-less image would have it at /usr/local: the interpreter of the Python SDK's venv (with the
+ * libraries it and every extension module load), its standard library, and the venv's packages (the SDK's wheel,
+ * FastAPI, LangGraph, ...) as the interpreter's own site-packages.
+ */
+function stagePython(rootfs: string): void {
+  const { python } = pythonSdkVenv();
+  const paths = JSON.parse(
+    execFileSync(
+      python,
+      [
+        '-c',
+        'import json, os, sys, sysconfig; p = sysconfig.get_paths(); print(json.dumps({"executable": ' +
+          'os.path.realpath(sys.executable), "stdlib": p["stdlib"], "purelib": p["purelib"], ' +
+          '"version": "%d.%d" % sys.version_info[:2]}))',
+      ],
+      { encoding: 'utf8' },
+    ),
+  ) as PythonPaths;
+  const lib = join(rootfs, 'usr', 'local', 'lib', `python${paths.version}`);
+  addProgram(rootfs, paths.executable, '/usr/local/bin/python3');
+  cpSync(paths.stdlib, lib, {
+    recursive: true,
+    filter: (source) => source === paths.stdlib || !STDLIB_UNUSED.test(source.split('/').pop() ?? ''),
+  });
+  cpSync(paths.purelib, join(lib, 'site-packages'), {
+    recursive: true,
+    filter: (source) => !PYTHON_DEV_ONLY.test(source.split('/').pop() ?? '') && !source.endsWith('__pycache__'),
+  });
+  const extensions = execFileSync('find', [lib, '-name', '*.so*', '-type', 'f'], { encoding: 'utf8' })
+    .split('\n')
+    .filter(Boolean);
+  for (const extension of extensions) {
+    for (const library of sharedLibraries(extension)) {
+      if (!library.startsWith(lib) && !library.startsWith(paths.purelib) && !existsSync(join(rootfs, library))) {
+        addFile(rootfs, library, library, 0o755);
+      }
+    }
+  }
+  cpSync(join(root, 'examples', 'python-agent'), join(rootfs, 'app', 'examples', 'python-agent'), {
+    recursive: true,
+    filter: (source) => !source.endsWith('__pycache__'),
+  });
+  addUsers(rootfs);
+}
+
 /** busybox-static with a link per applet: the shell and tools of the test images. */
 function stageBusybox(rootfs: string): void {
   const busybox = '/bin/busybox';
@@ -136,7 +199,7 @@ async function layerOf(dir: string, name: string, stage: (rootfs: string) => voi
 /**
  * Builds, with no registry and no container engine, every image the test node runs: the four application images
  * from the production install (scripts/pack-install.sh, as the Dockerfile does) on the pinned Node.js, the example
- * agent, PostgreSQL, CoreDNS, busybox and the pod sandbox's pause. Returns one docker-archive holding them all.
+ * agent, the Python example agent, PostgreSQL, CoreDNS, busybox and the pod sandbox's pause. Returns one docker-archive holding them all.
  */
 export async function buildLocalImages(
   dir: string,
@@ -144,7 +207,7 @@ export async function buildLocalImages(
 ): Promise<LocalImages> {
   mkdirSync(dir, { recursive: true });
   const version = appVersion();
-  const [nodeRuntime, app, example, busybox, postgres, coredns, pause] = await Promise.all([
+  const [nodeRuntime, app, example, python, busybox, postgres, coredns, pause] = await Promise.all([
     layerOf(dir, 'node-runtime', stageNodeRuntime),
     layerOf(dir, 'app', async (rootfs) => {
       await run(join(root, 'scripts', 'pack-install.sh'), [join(rootfs, 'app')], { cwd: root, timeout: 600_000 });
@@ -154,6 +217,7 @@ export async function buildLocalImages(
         recursive: true,
       });
     }),
+    layerOf(dir, 'python', stagePython),
     layerOf(dir, 'busybox', (rootfs) => {
       stageBusybox(rootfs);
       addUsers(rootfs);
@@ -181,6 +245,17 @@ export async function buildLocalImages(
         WorkingDir: '/app',
         User: runtimeConfig.User,
         Entrypoint: ['node', '/app/examples/fitness-coach/agent.mjs'],
+        ExposedPorts: { '8000/tcp': {} },
+      },
+    },
+    {
+      ref: PYTHON_AGENT_IMAGE,
+      layers: [python],
+      config: {
+        Env: ['PATH=/usr/local/bin:/bin', 'PYTHONDONTWRITEBYTECODE=1', 'PYTHONUNBUFFERED=1'],
+        WorkingDir: '/app',
+        User: runtimeConfig.User,
+        Entrypoint: ['python3', '/app/examples/python-agent/app.py'],
         ExposedPorts: { '8000/tcp': {} },
       },
     },

@@ -87,6 +87,8 @@ spec:
         ("a: 1\n---\nb: 2\n", "expected one YAML document, found 2"),
         ("a: [1, 2\n", "YAML:"),
         ("- 1\n- 2\n", "expected a mapping"),
+        ("a: " + "[" * 5000 + "]" * 5000 + "\n", "nested too deeply"),
+        ("a: &a [x, x, x, x, x, x, x, x, x, x]\n" + "".join(f"b{i}: &b{i} [*a, *a]\n" for i in range(60)), "aliases"),
     ],
 )
 def test_unusable_files_get_one_clear_message(text: str, message: str) -> None:

@@ -62,8 +62,22 @@ class LoadedManifest:
 # ------------------------------------------------------------------ YAML as the TypeScript SDK reads it (YAML 1.2)
 
 
+#: Aliases a document may use (the TypeScript SDK's YAML parser's limit): more is an expansion bomb.
+MAX_ALIASES = 100
+
+
 class _Yaml12Loader(yaml.SafeLoader):
-    """PyYAML's safe loader without YAML 1.1's extras: dates stay strings, only true/false are booleans."""
+    """PyYAML's safe loader without YAML 1.1's extras: dates stay strings, only true/false are booleans; and at most
+    MAX_ALIASES aliases."""
+
+    aliases = 0
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        if self.check_event(yaml.AliasEvent):
+            self.aliases += 1
+            if self.aliases > MAX_ALIASES:
+                raise yaml.YAMLError(f"more than {MAX_ALIASES} aliases (an alias expansion bomb?)")
+        return super().compose_node(parent, index)
 
 
 _Yaml12Loader.yaml_implicit_resolvers = {
@@ -85,6 +99,8 @@ def _document_from(text: str, file: str | None) -> Any:
     except yaml.YAMLError as err:
         first_line = str(err).split("\n")[0]
         raise ManifestError([ManifestIssue("", f"YAML: {first_line}")], file) from None
+    except RecursionError:
+        raise ManifestError([ManifestIssue("", "YAML: nested too deeply")], file) from None
     if not documents:
         raise ManifestError([ManifestIssue("", "the file is empty")], file)
     if len(documents) > 1:
@@ -258,7 +274,10 @@ def _issues_of(error: ValidationError, prefix: list[Any] | None = None) -> list[
 
 
 def _validate(document: dict[str, Any], kind: str, file: str | None) -> None:
-    errors = sorted(_validator(kind).iter_errors(document), key=lambda e: [str(p) for p in e.absolute_path])
+    try:
+        errors = sorted(_validator(kind).iter_errors(document), key=lambda e: [str(p) for p in e.absolute_path])
+    except RecursionError:
+        raise ManifestError([ManifestIssue("", "the document is nested too deeply")], file) from None
     issues = [issue for error in errors for issue in _issues_of(error)]
     if issues:
         raise ManifestError(issues, file)
