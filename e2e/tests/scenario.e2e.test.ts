@@ -66,14 +66,27 @@ interface AgentView {
     conditions?: { type: string; status: string; reason: string }[];
   };
 }
-const getAgent = async () =>
+const getAgent = async (name = 'fitness-coach') =>
   (await custom.getNamespacedCustomObject({
     group: 'agentspec.io',
     version: 'v1',
     namespace: agents(),
     plural: 'agents',
-    name: 'fitness-coach',
+    name,
   })) as AgentView;
+/** Waits until the Agent shows the sidecar's figures with Registered=True. */
+const waitForRegistered = (name: string, gap: { score: number }) =>
+  waitFor(
+    `Agent ${name} to show the control plane figures with Registered=True`,
+    async () => {
+      const agent = await getAgent(name);
+      return (
+        agent.status?.score === gap.score &&
+        agent.status.conditions?.some((c) => c.type === 'Registered' && c.status === 'True') === true
+      );
+    },
+    { timeoutMs: 90_000 },
+  );
 const cpGet = async (path: string) => {
   const response = await fetch(`${platform.controlPlane.url}${path}`, {
     headers: { 'x-admin-key': platform.adminKey },
@@ -204,17 +217,7 @@ describe('from kubectl apply to a graded, registered agent', () => {
 
   it('kubectl get agents shows the phase, and the grade and score the sidecar reports, with Registered=True', async () => {
     const gap = await gapOf(firstPod);
-    await waitFor(
-      'the Agent status to show the control plane figures',
-      async () => {
-        const agent = await getAgent();
-        return (
-          agent.status?.score === gap.score &&
-          agent.status.conditions?.some((c) => c.type === 'Registered' && c.status === 'True') === true
-        );
-      },
-      { timeoutMs: 60_000 },
-    );
+    await waitForRegistered('fitness-coach', gap);
     const agent = await getAgent();
     expect(agent.status).toMatchObject({ grade: gap.grade, score: gap.score, instances: 1 });
     const table = await kubectl(testKubeconfigPath(), ['get', 'agents', '-n', agents()]);
@@ -385,14 +388,6 @@ describe('from kubectl apply to a graded, registered agent', () => {
       '-f',
       join(root, 'examples', 'python-agent', 'agent.yaml'),
     ]);
-    const getPythonAgent = async () =>
-      (await custom.getNamespacedCustomObject({
-        group: 'agentspec.io',
-        version: 'v1',
-        namespace: agents(),
-        plural: 'agents',
-        name: 'python-agent',
-      })) as AgentView;
     const pod = await waitFor(
       'the python-agent pod ready',
       async () =>
@@ -403,17 +398,8 @@ describe('from kubectl apply to a graded, registered agent', () => {
       { timeoutMs: 120_000 },
     );
     const gap = await gapOf(pod);
-    await waitFor(
-      'Registered=True with the grade the sidecar reports from the Python SDK',
-      async () => {
-        const agent = await getPythonAgent();
-        return (
-          agent.status?.grade === gap.grade &&
-          agent.status.conditions?.some((c) => c.type === 'Registered' && c.status === 'True') === true
-        );
-      },
-      { timeoutMs: 90_000 },
-    );
+    await waitForRegistered('python-agent', gap);
+    expect((await getAgent('python-agent')).status?.grade).toBe(gap.grade);
     // The sidecar's report comes from the agent's own /agentspec/health, served by the Python SDK.
     const health = await (await fetch(`${await platform.sidecarUrl(agents(), pod)}/agentspec/health`)).text();
     responses.push(health);

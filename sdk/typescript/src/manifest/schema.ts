@@ -504,16 +504,19 @@ const agentRules = [
 
 // ---------------------------------------------------------------- the upstream form: kind AgentSpec
 
+/** What the agent does: trimmed, not blank (both forms). */
+const descriptionSchema = z
+  .string()
+  .trim()
+  .min(1, 'must not be empty')
+  .max(4096)
+  .meta({ [TRIM_KEYWORD]: true })
+  .describe('What the agent does.');
+
 export const agentSpecMetadataSchema = z.strictObject({
   name: z.string().regex(SLUG, 'must be a lowercase slug ([a-z0-9-]+)').max(63).describe('Agent name.'),
   version: z.string().regex(SEMVER, 'must be a version X.Y.Z').describe('Agent version, X.Y.Z.'),
-  description: z
-    .string()
-    .trim()
-    .min(1, 'must not be empty')
-    .max(4096)
-    .meta({ [TRIM_KEYWORD]: true })
-    .describe('What the agent does.'),
+  description: descriptionSchema,
   tags: strings('Tags.').optional(),
   author: str('Author.').optional(),
   license: str('License.').optional(),
@@ -607,13 +610,7 @@ export const deploymentSchema = z
 
 export const agentResourceSpecSchema = withRules(
   z.strictObject({
-    description: z
-      .string()
-      .trim()
-      .min(1, 'must not be empty')
-      .max(4096)
-      .meta({ [TRIM_KEYWORD]: true })
-      .describe('What the agent does.'),
+    description: descriptionSchema,
     version: z.string().regex(SEMVER, 'must be a version X.Y.Z').describe('Agent version, X.Y.Z.'),
     tags: strings('Tags.').optional(),
     author: str('Author.').optional(),
