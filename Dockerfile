@@ -9,6 +9,7 @@ WORKDIR /src
 COPY package.json package-lock.json .node-version tsconfig.base.json tsconfig.json ./
 COPY sdk/typescript/package.json sdk/typescript/
 COPY service-kit/package.json service-kit/
+COPY dashboard/package.json dashboard/
 COPY control-plane/package.json control-plane/
 COPY operator/package.json operator/
 COPY webhook/package.json webhook/
@@ -17,7 +18,7 @@ COPY e2e/package.json e2e/
 COPY bench/package.json bench/
 RUN npm ci --no-audit --no-fund --ignore-scripts
 COPY . .
-RUN npx tsc -b && scripts/pack-install.sh /app
+RUN npx tsc -b && npm run build --workspace=@agentspec/dashboard && scripts/pack-install.sh /app
 
 FROM node:${NODE_VERSION}-bookworm-slim AS runtime
 ENV NODE_ENV=production

@@ -50,8 +50,9 @@ $(DEPS_STAMP): $(WORKSPACE_MANIFESTS) | $(NODE)
 
 deps: $(DEPS_STAMP) ## npm ci (only when the lockfile changed)
 
-build: deps ## Compile every package (tsc -b)
+build: deps ## Compile every package (tsc -b) and build the dashboard (vite)
 	npx tsc -b
+	npm run build --silent --workspace=@agentspec/dashboard
 
 docs: build ## Regenerate the settings tables of docs/*.md from the services' settings rows (a unit test fails when stale)
 	node e2e/dist/cli/write-docs.js
@@ -88,6 +89,7 @@ test-python: python-sdk ## The Python SDK and its example agent: ruff, mypy --st
 
 typecheck: build ## Type-check sources and tests
 	npx tsc -p tsconfig.test.json
+	npx tsc -p dashboard/tsconfig.json
 
 lint: deps ## eslint, prettier --check, and no import cycle (dpdm, type-only imports included)
 	npx eslint .

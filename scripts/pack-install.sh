@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 out="$(mkdir -p "$1" && cd "$1" && pwd)"
-packages=(sdk/typescript service-kit control-plane operator webhook sidecar)
+packages=(sdk/typescript service-kit dashboard control-plane operator webhook sidecar)
 for dir in "${packages[@]}"; do
   [[ -d "$dir/dist" ]] || { echo "pack-install: $dir/dist is missing: run make build first" >&2; exit 1; }
   npm pack --silent --pack-destination "$out" "./$dir" >/dev/null

@@ -26,6 +26,7 @@ import { EventHub, EventLog } from './events.js';
 import { Reaper } from './reaper.js';
 import { eventRoutes } from './routes/events.js';
 import { connectionRoutes } from './routes/connections.js';
+import { dashboardRoutes } from './dashboard.js';
 
 export const MAX_BODY_BYTES = 64 * 1024;
 
@@ -34,6 +35,8 @@ export interface CreateAppOptions {
   database: ControlPlaneDatabase;
   logger?: Logger;
   metrics?: ControlPlaneMetrics;
+  /** The built dashboard served at / (default: the installed @agentspec/dashboard's dist/). */
+  dashboardDir?: string;
 }
 
 export interface ControlPlaneApp {
@@ -105,6 +108,7 @@ export function createApp(options: CreateAppOptions): ControlPlaneApp {
   app.use(eventRoutes(context));
   app.use(connectionRoutes(context));
   app.use(agentRoutes(context, prober));
+  app.use(dashboardRoutes(options.dashboardDir));
   const served = servedMethods(openApiDocument());
   app.use((req, res, next) => {
     const methods = served.find((p) => p.pattern.test(req.path))?.methods;

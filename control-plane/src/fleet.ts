@@ -19,6 +19,8 @@ export interface AgentRow {
   score: number | null;
   phase: AgentPhase;
   source: string | null;
+  transport: string | null;
+  connection_status: string | null;
   checks: Problem[] | null;
   violations: Problem[] | null;
 }
@@ -55,6 +57,8 @@ export function agentsQuery(filters: AgentFilters) {
       case when ${liveCount} > 0 then (array_agg(i.phase order by ${phaseRank}) filter (where ${live}))[1]
         else 'Offline' end as phase,
       (array_agg(i.problems->>'source' order by i.score nulls last) filter (where ${live} and i.problems ? 'source'))[1] as source,
+      (array_agg(i.transport order by i.last_seen_at desc nulls last))[1] as transport,
+      (array_agg(i.connection_status order by i.last_seen_at desc nulls last))[1] as connection_status,
       (array_agg(i.problems->'checks' order by ${phaseRank}, i.instance_id)
         filter (where ${live} and i.problems is not null))[1] as checks,
       (array_agg(i.problems->'violations' order by i.score nulls last, i.instance_id)
@@ -83,6 +87,8 @@ export function agentSummary(row: AgentRow) {
     instances: Number(row.instances),
     instancesTotal: Number(row.instances_total),
     source: row.source,
+    transport: row.transport,
+    connectionStatus: row.connection_status,
     failingChecks: row.checks ?? [],
     violations: row.violations ?? [],
   };

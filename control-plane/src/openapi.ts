@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { heartbeatBodySchema } from './heartbeats.js';
 import { registerBodySchema } from './routes/register.js';
-import { connectionStatsBodySchema, getConnectionBodySchema } from './routes/connections.js';
+import { connectionStatsBodySchema, getConnectionBodySchema, TRANSPORTS } from './routes/connections.js';
 import { EVENT_TYPES } from './events.js';
 import { CONNECTION_STATUSES } from './liveness.js';
 
@@ -25,6 +25,8 @@ const agentSummary: Schema = {
     'instances',
     'instancesTotal',
     'source',
+    'transport',
+    'connectionStatus',
     'failingChecks',
     'violations',
   ],
@@ -59,6 +61,16 @@ const agentSummary: Schema = {
     source: {
       ...nullable('string'),
       description: 'Where the lowest score came from (agent-sdk or manifest-static), as its gap report says.',
+    },
+    transport: {
+      ...nullable('string'),
+      enum: [...TRANSPORTS, null],
+      description: 'How its most recently seen instance reaches the control plane; null without instances.',
+    },
+    connectionStatus: {
+      ...nullable('string'),
+      enum: [...CONNECTION_STATUSES, null],
+      description: 'The connection status of its most recently seen instance; null without instances.',
     },
   },
 };
@@ -523,6 +535,15 @@ export function openApiDocument(): Schema {
       },
       '/metrics': {
         get: { summary: 'Prometheus metrics', responses: { 200: { description: 'text exposition format' } } },
+      },
+      '/': {
+        get: {
+          summary: 'The fleet dashboard (HTML; its files under /assets/). Sign in with the admin key.',
+          responses: {
+            200: { description: 'the dashboard', content: { 'text/html': { schema: { type: 'string' } } } },
+            404: error('the dashboard is not built into this install'),
+          },
+        },
       },
     } as Record<string, Record<string, Operation>>),
   };

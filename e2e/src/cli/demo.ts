@@ -102,6 +102,7 @@ ${table.trimEnd()}
 
 Control plane: ${platform.controlPlane.url}
 Admin key:     ${platform.adminKey}
+Dashboard:     ${platform.controlPlane.url}/  (sign in with the admin key)
 
   curl -H "X-Admin-Key: ${platform.adminKey}" ${platform.controlPlane.url}/api/v1/namespaces/-/agents
   curl -N -H "X-Admin-Key: ${platform.adminKey}" ${platform.controlPlane.url}/api/v1/events

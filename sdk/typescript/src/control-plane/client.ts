@@ -69,6 +69,10 @@ export interface AgentSummary {
   /** Registered instances, offline ones included. */
   instancesTotal: number;
   source: 'agent-sdk' | 'manifest-static' | null;
+  /** How its most recently seen instance reaches the control plane (`ws` or `callback`); null without instances. */
+  transport?: 'ws' | 'callback' | null;
+  /** Its most recently seen instance's connection status; null without instances. */
+  connectionStatus?: 'online' | 'healthy' | 'degraded' | 'offline' | 'unknown' | null;
   /** The worst live instance's failing checks, fail before warn, at most 5. */
   failingChecks: AgentProblem[];
   /** The lowest-scoring live instance's violations, most severe first, at most 5. */
