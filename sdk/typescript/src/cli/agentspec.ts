@@ -2,12 +2,14 @@
 // The `agentspec` command. Exit codes: 0 ok, 1 a check failed, 2 bad input (usage, unreadable or invalid file).
 import { readFileSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { parse, stringify } from 'yaml';
 import { runAudit } from '../audit/run-audit.js';
 import { ControlPlaneClient, ControlPlaneError, RUNTIMES, type Runtime } from '../control-plane/client.js';
 import { runHealthChecks } from '../health/checks.js';
 import { generate as generateFiles } from './generate.js';
+import { FRAMEWORKS, scaffold, ScaffoldConflictError, type Framework } from './scaffold.js';
 import { summarize, type CheckCategory } from '../health/types.js';
 import { convertToAgentResource } from '../manifest/convert.js';
 import { ManifestError } from '../manifest/errors.js';
@@ -32,8 +34,10 @@ commands:
                                            each instance's live report now, through its connected-mode WebSocket
                                            (admin key from AGENTSPEC_ADMIN_KEY; exit 1 when an instance could not answer)
   convert <agent.yaml> [--namespace NS]    print the kind: Agent resource for an upstream kind: AgentSpec file
-  generate <agent.yaml> --deploy k8s|helm [--output ./out] [--push] [--image IMG] [--sidecar-image IMG] [--namespace NS]
-                                           write deployable manifests (out/k8s/) or a Helm chart (out/) for one agent
+  generate <agent.yaml> [--framework express|fastapi|langgraph|crewai] [--deploy k8s|helm] [--output ./out]
+           [--push] [--force] [--image IMG] [--sidecar-image IMG] [--namespace NS]
+                                           --framework: a runnable agent (entry file wired to the SDK, dependencies);
+                                           --deploy: manifests (out/k8s/) or a Helm chart (out/); --push: .env.agentspec
 
 exit codes: 0 ok, 1 a check failed, 2 bad input`;
 
@@ -265,30 +269,56 @@ function generate(args: string[], io: CliIo): number {
     allowPositionals: true,
     options: {
       deploy: { type: 'string' },
+      framework: { type: 'string' },
       output: { type: 'string', default: './out' },
       push: { type: 'boolean', default: false },
+      force: { type: 'boolean', default: false },
       image: { type: 'string' },
       'sidecar-image': { type: 'string' },
       namespace: { type: 'string' },
-      framework: { type: 'string' },
     },
   });
   const loaded = loadManifest(oneFile(positionals, 'generate'));
-  if (values.deploy !== 'k8s' && values.deploy !== 'helm')
-    throw new UsageError('generate needs --deploy k8s or --deploy helm');
-  if (values.framework)
-    io.err(
-      `note: --framework ${values.framework} is accepted for compatibility; this CLI generates deployment files only`,
+  const { deploy, framework } = values;
+  if (deploy === undefined && framework === undefined) {
+    throw new UsageError(`generate needs --framework ${FRAMEWORKS.join('|')} and/or --deploy k8s|helm`);
+  }
+  if (deploy !== undefined && deploy !== 'k8s' && deploy !== 'helm') {
+    throw new UsageError(`--deploy: expected k8s or helm, got "${deploy}"`);
+  }
+  if (framework !== undefined && !(FRAMEWORKS as readonly string[]).includes(framework)) {
+    throw new UsageError(`--framework: expected one of ${FRAMEWORKS.join(', ')}, got "${framework}"`);
+  }
+  const files: string[] = [];
+  if (framework !== undefined) {
+    try {
+      files.push(
+        ...scaffold(loaded, {
+          framework: framework as Framework,
+          output: values.output,
+          push: values.push,
+          force: values.force,
+        }),
+      );
+    } catch (err) {
+      if (err instanceof ScaffoldConflictError) throw new UsageError(err.message);
+      throw err;
+    }
+  }
+  if (deploy !== undefined) {
+    files.push(
+      ...generateFiles(loaded, {
+        deploy,
+        output: values.output,
+        push: values.push && framework === undefined, // the scaffold wrote .env.agentspec
+        ...(values.image ? { image: values.image } : {}),
+        ...(values['sidecar-image'] ? { sidecarImage: values['sidecar-image'] } : {}),
+        ...(values.namespace ? { namespace: values.namespace } : {}),
+      }),
     );
-  const files = generateFiles(loaded, {
-    deploy: values.deploy,
-    output: values.output,
-    push: values.push,
-    ...(values.image ? { image: values.image } : {}),
-    ...(values['sidecar-image'] ? { sidecarImage: values['sidecar-image'] } : {}),
-    ...(values.namespace ? { namespace: values.namespace } : {}),
-  });
+  }
   for (const file of files) io.out(`wrote ${file}`);
+  if (values.push) io.out(`fill in AGENTSPEC_URL and AGENTSPEC_KEY in ${join(values.output, '.env.agentspec')}`);
   return EXIT_OK;
 }
 
