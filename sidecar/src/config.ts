@@ -1,4 +1,5 @@
 import { DIAGNOSTICS_PORT, ENV, MANIFEST_FILE, MANIFEST_MOUNT_DIR, PROXY_PORT } from '@agentspec/sdk';
+import { OPA_POLICY_LAYOUTS, type OpaPolicyLayout } from './opa.js';
 import { SettingsError, type SettingsTable } from '@agentspec/service-kit';
 
 /** The sidecar's settings (seed 001): environment only. */
@@ -10,6 +11,7 @@ export interface SidecarConfig {
   auditRingSize: number;
   opaUrl: string | undefined;
   opaProxyMode: 'track' | 'enforce' | 'off';
+  opaPolicyLayout: OpaPolicyLayout;
   logLevel: string;
 }
 
@@ -60,7 +62,14 @@ export const SETTINGS = {
     type: 'optional',
     env: 'OPA_URL',
     shown: 'none',
-    help: 'OPA base URL; the sidecar queries POST {OPA_URL}/v1/data/agentspec/deny (a set of violation names)',
+    help: 'OPA base URL; the sidecar asks it about each request (see OPA_POLICY_LAYOUT)',
+  },
+  opaPolicyLayout: {
+    type: 'string',
+    env: 'OPA_POLICY_LAYOUT',
+    default: 'auto',
+    values: ['auto', 'agentspec', 'upstream'],
+    help: "agentspec: POST /v1/data/agentspec/deny with camelCase input; upstream: upstream AgentSpec's /v1/data/agentspec/agent/<name>/deny with snake_case input; auto: whichever the loaded policies define",
   },
   opaProxyMode: {
     type: 'string',
@@ -116,6 +125,10 @@ export function loadSidecarConfig(env: NodeJS.ProcessEnv = process.env): Sidecar
   if (mode !== 'track' && mode !== 'enforce' && mode !== 'off') {
     throw new SidecarConfigError(`Invalid OPA_PROXY_MODE: "${mode}" — must be track, enforce or off`);
   }
+  const layout = env['OPA_POLICY_LAYOUT'] || SETTINGS.opaPolicyLayout.default;
+  if (!(OPA_POLICY_LAYOUTS as readonly string[]).includes(layout)) {
+    throw new SidecarConfigError(`Invalid OPA_POLICY_LAYOUT: "${layout}" — must be auto, agentspec or upstream`);
+  }
   const opaUrl = env['OPA_URL'] || undefined;
   if (opaUrl && !/^https?:\/\/[^/]/.test(opaUrl)) {
     throw new SidecarConfigError(`Invalid OPA_URL: "${opaUrl}" — must use http: or https: protocol`);
@@ -128,6 +141,7 @@ export function loadSidecarConfig(env: NodeJS.ProcessEnv = process.env): Sidecar
     auditRingSize: int(SETTINGS.auditRingSize),
     opaUrl: opaUrl?.replace(/\/+$/, ''),
     opaProxyMode: mode,
+    opaPolicyLayout: layout as OpaPolicyLayout,
     logLevel: env['LOG_LEVEL'] || SETTINGS.logLevel.default,
   };
 }

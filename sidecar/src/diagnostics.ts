@@ -3,9 +3,11 @@ import express, { type Express, type NextFunction, type Request, type Response }
 import type { Logger } from 'pino';
 import { HEALTH_PATH, runHealthChecks, summarize, type AgentManifest, type HealthReport } from '@agentspec/sdk';
 import type { AuditRing } from './audit-ring.js';
-import { gapReport, type GapReport, type Source } from './gap.js';
+import { gapReport, policyViolations, type GapReport, type Source } from './gap.js';
+import { secretChecks } from './secret-checks.js';
 import type { SidecarMetrics } from './metrics.js';
 import { eventsRoute } from './events-route.js';
+import type { OpaClient, OpaFacts } from './opa.js';
 
 export interface DiagnosticsOptions {
   manifest: AgentManifest;
@@ -16,7 +18,7 @@ export interface DiagnosticsOptions {
   ring: AuditRing;
   metrics: SidecarMetrics;
   logger: Logger;
-  opaUrl?: string;
+  opa?: OpaClient;
   env?: NodeJS.ProcessEnv;
   /** Upstream probe timeout. Default 2 s. */
   probeTimeoutMs?: number;
@@ -49,11 +51,27 @@ const isHealthReport = (value: unknown): value is HealthReport =>
 /** What the diagnostics endpoints and the registrar read: live from the agent when it reports, else static. */
 export class Diagnostics {
   private lastSource: Source = 'manifest-static';
+  private lastLive: HealthReport | undefined;
 
   constructor(readonly options: DiagnosticsOptions) {}
 
   get source(): Source {
     return this.lastSource;
+  }
+
+  /** What upstream's OPA input says about the agent, from the manifest and the last probe of the agent. */
+  opaFacts(): OpaFacts {
+    const { spec } = this.options.manifest;
+    return {
+      modelId: `${spec.model.provider}/${spec.model.id}`,
+      guardrailsDeclared: (spec.guardrails?.input ?? []).map((g) => g.type),
+      toolsRegistered: this.lastLive
+        ? this.lastLive.checks.filter((c) => c.category === 'tool' && c.status === 'pass').map((c) => c.id.slice(5))
+        : (spec.tools ?? []).map((t) => t.name),
+      sdkAvailable: this.lastSource === 'agent-sdk',
+      hasHealthEndpoint: this.lastLive !== undefined,
+      allChecksPassing: this.lastLive?.checks.every((c) => c.status === 'pass') ?? false,
+    };
   }
 
   private async get(path: string): Promise<globalThis.Response | undefined> {
@@ -83,6 +101,7 @@ export class Diagnostics {
       live = undefined;
     }
     this.lastSource = live ? 'agent-sdk' : 'manifest-static';
+    this.lastLive = live;
     return { reachable: true, live };
   }
 
@@ -101,13 +120,15 @@ export class Diagnostics {
     if (probe.live) {
       report = probe.live;
     } else {
+      const env = this.options.env ?? process.env;
+      const baseDir = dirname(this.options.manifestPath);
       const checks = await runHealthChecks(manifest, {
-        baseDir: dirname(this.options.manifestPath),
-        env: this.options.env ?? process.env,
+        baseDir,
+        env,
         categories: ['env', 'service', 'memory', 'mcp'],
         timeoutMs: 2_000,
       });
-      report = summarize(agentName, checks);
+      report = summarize(agentName, [...checks, ...secretChecks(manifest, env, baseDir)]);
     }
     const status: ReadyStatus = !probe.reachable
       ? 'not-ready'
@@ -132,7 +153,12 @@ export class Diagnostics {
     const [health, capabilities] = probe.live
       ? [true, true]
       : await Promise.all([this.answers('/health'), this.answers('/capabilities')]);
-    return gapReport({ manifest: this.options.manifest, live: probe.live, upstream: { health, capabilities } });
+    return gapReport({
+      manifest: this.options.manifest,
+      live: probe.live,
+      upstream: { health, capabilities },
+      policy: policyViolations(this.options.ring),
+    });
   }
 
   async explore(): Promise<Record<string, unknown>> {
@@ -240,7 +266,7 @@ function errorRoutes(app: Express, diagnostics: Diagnostics): void {
 
 /** The diagnostics app on CONTROL_PLANE_PORT: every JSON answer carries `source`. */
 export function createDiagnosticsApp(diagnostics: Diagnostics): Express {
-  const { ring, metrics, opaUrl } = diagnostics.options;
+  const { ring, metrics, opa } = diagnostics.options;
   const app = express();
   app.disable('x-powered-by');
   const json = (report: () => Promise<unknown>) => asyncRoute(async (_req, res) => void res.json(await report()));
@@ -266,7 +292,7 @@ export function createDiagnosticsApp(diagnostics: Diagnostics): Express {
   );
   app.get(['/agentspec/audit', '/audit'], auditRoute(diagnostics));
   const agentName = diagnostics.options.manifest.metadata.name;
-  app.use(eventsRoute({ ring, metrics, ...(opaUrl ? { opaUrl } : {}), agentName, source: () => diagnostics.source }));
+  app.use(eventsRoute({ ring, metrics, ...(opa ? { opa } : {}), agentName, source: () => diagnostics.source }));
   // The A2A card at both names: agent-card.json (seed 003) and upstream's agent.json.
   app.get(
     ['/.well-known/agent-card.json', '/.well-known/agent.json'],

@@ -3,7 +3,7 @@ import { findJsonProblem, formatPath } from '@agentspec/sdk';
 import type { AuditRing } from './audit-ring.js';
 import type { Source } from './gap.js';
 import type { SidecarMetrics } from './metrics.js';
-import { evaluateOpa, opaInputFor } from './opa.js';
+import { opaInputFor, type OpaClient } from './opa.js';
 
 /** Largest EventPush body accepted (413 past it). */
 export const MAX_EVENTS_BODY_BYTES = 256 * 1024;
@@ -13,7 +13,7 @@ export const MAX_EVENTS_PER_ENTRY = 256;
 export interface EventsRouteOptions {
   ring: AuditRing;
   metrics: SidecarMetrics;
-  opaUrl?: string;
+  opa?: OpaClient;
   agentName: string;
   source: () => Source;
 }
@@ -58,7 +58,7 @@ function validate(body: unknown, held: number): Refusal | { requestId: string; e
  * join that request's audit entry (bounded per entry and per body) and, with OPA configured, are evaluated with it.
  */
 export function eventsRoute(options: EventsRouteOptions): Router {
-  const { ring, metrics, opaUrl } = options;
+  const { ring, metrics, opa } = options;
   const router = express.Router();
   const handler: RequestHandler = (req, res, next) => {
     const found = typeof req.body?.requestId === 'string' ? ring.find(req.body.requestId as string) : undefined;
@@ -76,11 +76,12 @@ export function eventsRoute(options: EventsRouteOptions): Router {
       return;
     }
     entry.events = [...(entry.events ?? []), ...events];
-    if (!opaUrl) {
+    if (!opa) {
       res.status(200).json({ requestId, found: true, opaViolations: [], source: options.source() });
       return;
     }
-    evaluateOpa(opaUrl, opaInputFor(parsed.agentName ?? options.agentName, entry, events))
+    opa
+      .evaluate(opaInputFor(parsed.agentName ?? options.agentName, entry, events))
       .then((result) => {
         metrics.opaEvaluations.inc({
           result: result === undefined ? 'unreachable' : result.length ? 'violations' : 'allowed',

@@ -1,4 +1,5 @@
 import { gradeFor, type AgentManifest, type Grade, type HealthCheck, type HealthReport } from '@agentspec/sdk';
+import type { AuditRing } from './audit-ring.js';
 
 export type Source = 'agent-sdk' | 'manifest-static';
 export type IssueSeverity = 'critical' | 'high' | 'medium' | 'low';
@@ -28,7 +29,45 @@ export interface GapInput {
   live: HealthReport | undefined;
   /** Whether the agent answers GET /health and GET /capabilities on its upstream port. */
   upstream: { health: boolean; capabilities: boolean };
+  /** OPA violations of the requests in the audit ring: how many requests each was found in, of how many. */
+  policy?: PolicyViolations;
   now?: Date;
+}
+
+export interface PolicyViolations {
+  requests: number;
+  counts: Map<string, number>;
+}
+
+/** The OPA violations the audit ring holds (each request's, blocked or not). */
+export function policyViolations(ring: Pick<AuditRing, 'latest' | 'capacity'>): PolicyViolations {
+  const entries = ring.latest(ring.capacity);
+  const counts = new Map<string, number>();
+  for (const entry of entries) for (const v of entry.opaViolations ?? []) counts.set(v, (counts.get(v) ?? 0) + 1);
+  return { requests: entries.length, counts };
+}
+
+/**
+ * The severity of an OPA violation, by its name as upstream AgentSpec's generated policies name them: spend and
+ * unconfirmed destructive actions critical; PII, prompt injection and memory TTL high; toxicity and hallucination
+ * medium; anything else low.
+ */
+export function policySeverity(id: string): IssueSeverity {
+  if (/cost|spend|destructive/.test(id)) return 'critical';
+  if (/pii|injection|ttl/.test(id)) return 'high';
+  if (/toxicity|hallucination/.test(id)) return 'medium';
+  return 'low';
+}
+
+function policyIssues(policy: PolicyViolations): GapIssue[] {
+  return [...policy.counts.entries()]
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([id, count]) => ({
+      severity: policySeverity(id),
+      property: `opa:${id}`,
+      description: `OPA policy violation ${id} in ${count} of the last ${policy.requests} requests`,
+      recommendation: `See GET /agentspec/audit for the requests; change the agent so that policy rule ${id} no longer fires (or the policy, if it is wrong).`,
+    }));
 }
 
 const deduction = (issue: GapIssue): number => FIXED_DEDUCTION[issue.property] ?? SEVERITY_DEDUCTION[issue.severity];
@@ -83,7 +122,8 @@ function liveIssue(check: HealthCheck): GapIssue | undefined {
 /**
  * The gap report of seed 002. Static issues always: healthcheckable (−20) unless the agent answers GET /health or
  * reports live, discoverable (−10) likewise for GET /capabilities, auditable (no guardrails), evaluated (no
- * evaluation). With a live report, every failing check and every declared tool the report does not cover.
+ * evaluation). With a live report, every failing check and every declared tool the report does not cover. And each OPA
+ * violation the audit ring's requests were found with, by the severity its name carries.
  */
 export function gapReport(input: GapInput): GapReport {
   const { manifest, live } = input;
@@ -139,6 +179,7 @@ export function gapReport(input: GapInput): GapReport {
       }
     }
   }
+  if (input.policy) issues.push(...policyIssues(input.policy));
   const score = Math.max(0, 100 - issues.reduce((sum, issue) => sum + deduction(issue), 0));
   return {
     score,

@@ -14,7 +14,7 @@ import { connect as netConnect, type Socket } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 import type { Logger } from 'pino';
 import type { AuditEntry, AuditRing } from './audit-ring.js';
-import { evaluateOpa, opaInputFor } from './opa.js';
+import { opaInputFor, type OpaClient } from './opa.js';
 import type { SidecarMetrics } from './metrics.js';
 
 export const REQUEST_ID_HEADER = 'x-request-id';
@@ -40,7 +40,8 @@ export interface ProxyOptions {
   ring: AuditRing;
   metrics: SidecarMetrics;
   logger: Logger;
-  opaUrl?: string;
+  /** OPA, when configured (OPA_URL): asked about each request per opaProxyMode. */
+  opa?: OpaClient;
   opaProxyMode: 'track' | 'enforce' | 'off';
 }
 
@@ -226,10 +227,10 @@ class SidecarProxy {
     if (tools) entry.toolsCalled = tools;
     if (confirmed !== undefined) entry.userConfirmed = String(confirmed).toLowerCase() === 'true';
 
-    const { opaUrl, opaProxyMode } = this.options;
+    const { opa, opaProxyMode } = this.options;
     // Enforce mode asks OPA about every response, so a policy can deny what an agent did not report (an agent that
     // sends no X-AgentSpec-* headers is judged on empty lists); track mode only records what was reported.
-    if (!opaUrl || opaProxyMode === 'off' || (!reported && opaProxyMode !== 'enforce')) {
+    if (!opa || opaProxyMode === 'off' || (!reported && opaProxyMode !== 'enforce')) {
       try {
         this.pass(exchange, upstreamRes, headers);
       } catch (err) {
@@ -238,7 +239,8 @@ class SidecarProxy {
       return;
     }
     // Hold the response (backpressure keeps the body in the socket) until OPA has answered.
-    void evaluateOpa(opaUrl, opaInputFor(this.options.agentName, entry))
+    void opa
+      .evaluate(opaInputFor(this.options.agentName, entry))
       .then((violations) => this.decide(exchange, upstreamRes, headers, violations))
       .catch((err: unknown) => this.relayFailed(exchange, err));
   }

@@ -1,6 +1,6 @@
 // The built agentspec-sidecar as a real process, in front of a real upstream agent process (plain, and
 // SDK-instrumented), with a real OPA server and a real control plane.
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -250,6 +250,18 @@ describe('agentspec-sidecar with OPA', () => {
       [],
       ['destructive_tool_without_confirmation'],
     ]);
+    // The gap report carries what the audit ring's requests were found with, with the severity the name carries.
+    const gap = await json(`${sidecar.diagnostics}/agentspec/gap`);
+    expect(gap.body['issues']).toEqual(
+      expect.arrayContaining([
+        {
+          severity: 'critical',
+          property: 'opa:destructive_tool_without_confirmation',
+          description: 'OPA policy violation destructive_tool_without_confirmation in 1 of the last 2 requests',
+          recommendation: expect.stringContaining('GET /agentspec/audit'),
+        },
+      ]),
+    );
   });
 
   it('enforce: replaces a denied response with the 403 PolicyViolation', async () => {
@@ -315,6 +327,78 @@ describe('agentspec-sidecar with OPA', () => {
     });
     expect(bad.status).toBe(400);
     expect(bad.body).toMatchObject({ field: 'requestId' });
+  });
+});
+
+describe('agentspec-sidecar with an upstream AgentSpec policy (data.agentspec.agent.<name>.deny, snake_case)', () => {
+  let opaUrl = '';
+  let agent = '';
+  beforeAll(async () => {
+    agent = await startAgent();
+    const port = await freePort();
+    const opa = new ManagedProcess({
+      name: 'opa-upstream',
+      command: testbinPaths().opa,
+      args: ['run', '--server', `--addr=127.0.0.1:${port}`, join(fixtures, 'upstream-policy.rego')],
+      logPath: join(logDir, 'opa-upstream.log'),
+    });
+    processes.push(opa);
+    opaUrl = `http://127.0.0.1:${port}`;
+    await opa.waitUntil('ready', async () => (await fetch(`${opaUrl}/health`)).ok, 30_000);
+  });
+
+  it.each(['auto', 'upstream'])('OPA_POLICY_LAYOUT=%s: the upstream policy denies in enforce mode', async (layout) => {
+    const sidecar = await startSidecar(agent, {
+      OPA_URL: opaUrl,
+      OPA_PROXY_MODE: 'enforce',
+      OPA_POLICY_LAYOUT: layout,
+    });
+    const denied = await fetch(`${sidecar.proxy}/behaviour?tools=delete-history&confirmed=false`);
+    expect(denied.status).toBe(403);
+    expect(denied.headers.get('x-agentspec-opa-violations')).toBe(
+      'destructive_tool_without_confirmation,pii_detector_not_invoked',
+    );
+    const allowed = await fetch(
+      `${sidecar.proxy}/behaviour?guardrails=pii-detector&tools=delete-history&confirmed=true`,
+    );
+    expect(allowed.status).toBe(200);
+  });
+
+  it('OPA_POLICY_LAYOUT=agentspec asks our rule only: an upstream policy then denies nothing', async () => {
+    const sidecar = await startSidecar(agent, {
+      OPA_URL: opaUrl,
+      OPA_PROXY_MODE: 'enforce',
+      OPA_POLICY_LAYOUT: 'agentspec',
+    });
+    expect((await fetch(`${sidecar.proxy}/behaviour?tools=delete-history&confirmed=false`)).status).toBe(200);
+  });
+});
+
+describe('agentspec-sidecar $secret: check (seed 002, manifest-static)', () => {
+  it('says whether the secret backend the sidecar sees provides each referenced secret', async () => {
+    const agent = await startAgent();
+    const dir = mkdtempSync(join(tmpdir(), 'sidecar-secret-'));
+    const manifest = join(dir, 'agent.yaml');
+    writeFileSync(manifest, readFileSync(manifestPath, 'utf8').replace('$env:TEST_MODEL_KEY', '$secret:model-key'));
+    const check = async (env: NodeJS.ProcessEnv) => {
+      const sidecar = await startSidecarProcess(agent, { manifestPath: manifest, logDir, processes, env });
+      const ready = await json(`${sidecar.diagnostics}/agentspec/health/ready`);
+      return (ready.body['checks'] as { id: string; status: string; severity: string; message?: string }[]).find(
+        (c) => c.id === 'secret:model-key',
+      );
+    };
+    expect(await check({ AGENTSPEC_SECRETS_DIR: dir })).toMatchObject({
+      status: 'fail',
+      severity: 'warning',
+      message: 'secret model-key (used by spec.model.apiKey) is not available to the sidecar',
+    });
+    writeFileSync(join(dir, 'model-key'), 'sk-from-a-mounted-secret');
+    expect(await check({ AGENTSPEC_SECRETS_DIR: dir })).toMatchObject({ status: 'pass' });
+    expect(
+      await check({ AGENTSPEC_SECRETS_DIR: join(dir, 'none'), AGENTSPEC_SECRET_MODEL_KEY: 'sk-env' }),
+    ).toMatchObject({
+      status: 'pass',
+    });
   });
 });
 

@@ -14,6 +14,7 @@ import type { SidecarConfig } from './config.js';
 import { createDiagnosticsApp, Diagnostics } from './diagnostics.js';
 import { createSidecarMetrics } from './metrics.js';
 import { createProxyServer } from './proxy.js';
+import { OpaClient } from './opa.js';
 
 export interface RunningSidecar {
   proxyUrl: string;
@@ -50,17 +51,27 @@ export async function startSidecar(
   const ring = new AuditRing(config.auditRingSize);
   const metrics = createSidecarMetrics(ring);
   const host = options.host ?? '0.0.0.0';
+  // Upstream's OPA input carries facts from the diagnostics' last probe of the agent (set up below).
+  let diagnostics: Diagnostics | undefined;
+  const opa = config.opaUrl
+    ? new OpaClient({
+        url: config.opaUrl,
+        layout: config.opaPolicyLayout,
+        agentName: manifest.metadata.name,
+        facts: () => diagnostics!.opaFacts(),
+      })
+    : undefined;
   const proxy = createProxyServer({
     upstream: config.upstreamUrl,
     agentName: manifest.metadata.name,
     ring,
     metrics,
     logger,
-    ...(config.opaUrl ? { opaUrl: config.opaUrl } : {}),
+    ...(opa ? { opa } : {}),
     opaProxyMode: config.opaProxyMode,
   });
   const proxyPort = await listen(proxy, config.proxyPort, host);
-  const diagnostics = new Diagnostics({
+  diagnostics = new Diagnostics({
     manifest,
     manifestPath: config.manifestPath,
     upstream: config.upstreamUrl,
@@ -69,7 +80,7 @@ export async function startSidecar(
     metrics,
     logger,
     env,
-    ...(config.opaUrl ? { opaUrl: config.opaUrl } : {}),
+    ...(opa ? { opa } : {}),
   });
   const { createServer } = await import('node:http');
   const diagnosticsServer = createServer(createDiagnosticsApp(diagnostics));
