@@ -14,7 +14,7 @@ import type { SidecarConfig } from './config.js';
 import { createDiagnosticsApp, Diagnostics } from './diagnostics.js';
 import { createSidecarMetrics } from './metrics.js';
 import { createProxyServer } from './proxy.js';
-import { OpaClient } from './opa.js';
+import { OpaClient, type OpaFacts } from './opa.js';
 
 export interface RunningSidecar {
   proxyUrl: string;
@@ -51,14 +51,14 @@ export async function startSidecar(
   const ring = new AuditRing(config.auditRingSize);
   const metrics = createSidecarMetrics(ring);
   const host = options.host ?? '0.0.0.0';
-  // Upstream's OPA input carries facts from the diagnostics' last probe of the agent (set up below).
-  let diagnostics: Diagnostics | undefined;
+  // Upstream's OPA input carries facts from the diagnostics' last probe of the agent (created below).
+  const facts: { of?: () => OpaFacts } = {};
   const opa = config.opaUrl
     ? new OpaClient({
         url: config.opaUrl,
         layout: config.opaPolicyLayout,
         agentName: manifest.metadata.name,
-        facts: () => diagnostics!.opaFacts(),
+        facts: () => facts.of!(),
       })
     : undefined;
   const proxy = createProxyServer({
@@ -71,7 +71,7 @@ export async function startSidecar(
     opaProxyMode: config.opaProxyMode,
   });
   const proxyPort = await listen(proxy, config.proxyPort, host);
-  diagnostics = new Diagnostics({
+  const diagnostics = new Diagnostics({
     manifest,
     manifestPath: config.manifestPath,
     upstream: config.upstreamUrl,
@@ -82,6 +82,7 @@ export async function startSidecar(
     env,
     ...(opa ? { opa } : {}),
   });
+  facts.of = () => diagnostics.opaFacts();
   const { createServer } = await import('node:http');
   const diagnosticsServer = createServer(createDiagnosticsApp(diagnostics));
   const diagnosticsPort = await listen(diagnosticsServer, config.controlPlanePort, host);
