@@ -121,3 +121,12 @@ export {
   type ConnectedResult,
   type Transport,
 } from './control-plane/connected.js';
+export {
+  agentSpecMiddleware,
+  confirmUser,
+  currentBehaviour,
+  currentRequestId,
+  recordGuardrail,
+  recordToolCall,
+} from './behaviour/middleware.js';
+export { SidecarClient, type BehaviourEvent } from './behaviour/sidecar-client.js';
