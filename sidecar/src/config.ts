@@ -12,6 +12,8 @@ export interface SidecarConfig {
   opaUrl: string | undefined;
   opaProxyMode: 'track' | 'enforce' | 'off';
   opaPolicyLayout: OpaPolicyLayout;
+  /** Seed 001's LLM gap analysis, when ANTHROPIC_API_KEY is set. */
+  llm: { apiKey: string; baseUrl?: string; model: string; refreshMinutes: number; timeoutSeconds: number } | undefined;
   logLevel: string;
 }
 
@@ -96,6 +98,39 @@ export const SETTINGS = {
     shown: 'none',
     help: 'register in hosted mode at this https:// URL (an ingress to the diagnostics port, which serves the agent card and /agentspec/health): the control plane calls in, no socket is kept',
   },
+  anthropicApiKey: {
+    type: 'secret',
+    env: 'ANTHROPIC_API_KEY',
+    help: 'enables the LLM gap analysis of GET /agentspec/gap (the `analysis` field); never logged or answered',
+  },
+  anthropicBaseUrl: {
+    type: 'optional',
+    env: 'ANTHROPIC_BASE_URL',
+    shown: 'https://api.anthropic.com',
+    help: 'the Messages API base URL (a gateway or proxy)',
+  },
+  llmModel: {
+    type: 'string',
+    env: 'AGENTSPEC_LLM_MODEL',
+    default: 'claude-sonnet-4-5',
+    help: 'the model the gap analysis asks',
+  },
+  llmRefreshMinutes: {
+    type: 'int',
+    env: 'AGENTSPEC_LLM_REFRESH_MINUTES',
+    default: 60,
+    min: 1,
+    max: 10_080,
+    help: "a manifest's analysis (or its failure) is kept this long before the model is asked again",
+  },
+  llmTimeoutSeconds: {
+    type: 'int',
+    env: 'AGENTSPEC_LLM_TIMEOUT_SECONDS',
+    default: 30,
+    min: 1,
+    max: 600,
+    help: 'how long GET /agentspec/gap waits for the model before answering with the static analysis',
+  },
   logLevel: { type: 'string', env: 'LOG_LEVEL', default: 'info', help: 'JSON logs; the admin key never appears' },
 } as const satisfies SettingsTable;
 
@@ -129,6 +164,13 @@ export function loadSidecarConfig(env: NodeJS.ProcessEnv = process.env): Sidecar
   if (!(OPA_POLICY_LAYOUTS as readonly string[]).includes(layout)) {
     throw new SidecarConfigError(`Invalid OPA_POLICY_LAYOUT: "${layout}" — must be auto, agentspec or upstream`);
   }
+  const anthropicKey = env['ANTHROPIC_API_KEY'] || undefined;
+  const anthropicBaseUrl = env['ANTHROPIC_BASE_URL'] || undefined;
+  if (anthropicBaseUrl && !/^https?:\/\/[^/]/.test(anthropicBaseUrl)) {
+    throw new SidecarConfigError(
+      `Invalid ANTHROPIC_BASE_URL: "${anthropicBaseUrl}" — must use http: or https: protocol`,
+    );
+  }
   const opaUrl = env['OPA_URL'] || undefined;
   if (opaUrl && !/^https?:\/\/[^/]/.test(opaUrl)) {
     throw new SidecarConfigError(`Invalid OPA_URL: "${opaUrl}" — must use http: or https: protocol`);
@@ -142,6 +184,15 @@ export function loadSidecarConfig(env: NodeJS.ProcessEnv = process.env): Sidecar
     opaUrl: opaUrl?.replace(/\/+$/, ''),
     opaProxyMode: mode,
     opaPolicyLayout: layout as OpaPolicyLayout,
+    llm: anthropicKey
+      ? {
+          apiKey: anthropicKey,
+          ...(anthropicBaseUrl ? { baseUrl: anthropicBaseUrl } : {}),
+          model: env['AGENTSPEC_LLM_MODEL'] || SETTINGS.llmModel.default,
+          refreshMinutes: int(SETTINGS.llmRefreshMinutes),
+          timeoutSeconds: int(SETTINGS.llmTimeoutSeconds),
+        }
+      : undefined,
     logLevel: env['LOG_LEVEL'] || SETTINGS.logLevel.default,
   };
 }

@@ -5,6 +5,7 @@ import { HEALTH_PATH, runHealthChecks, summarize, type AgentManifest, type Healt
 import type { AuditRing } from './audit-ring.js';
 import { gapReport, policyViolations, type GapReport, type Source } from './gap.js';
 import { secretChecks } from './secret-checks.js';
+import type { LlmGapAnalyzer } from './llm-gap.js';
 import type { SidecarMetrics } from './metrics.js';
 import { eventsRoute } from './events-route.js';
 import type { OpaClient, OpaFacts } from './opa.js';
@@ -19,6 +20,8 @@ export interface DiagnosticsOptions {
   metrics: SidecarMetrics;
   logger: Logger;
   opa?: OpaClient;
+  /** Seed 001's LLM gap analysis, when ANTHROPIC_API_KEY is set. */
+  llm?: LlmGapAnalyzer;
   env?: NodeJS.ProcessEnv;
   /** Upstream probe timeout. Default 2 s. */
   probeTimeoutMs?: number;
@@ -148,17 +151,29 @@ export class Diagnostics {
     };
   }
 
-  async gap(probe?: AgentProbe): Promise<GapReport> {
+  /**
+   * The gap report; with `analysis`, the LLM gap analysis too (GET /agentspec/gap waits for it, up to its timeout;
+   * the registrar's heartbeats carry the static report only, so they never wait for a model).
+   */
+  async gap(probe?: AgentProbe, options: { analysis?: boolean } = {}): Promise<GapReport> {
     probe ??= await this.probeAgent();
     const [health, capabilities] = probe.live
       ? [true, true]
       : await Promise.all([this.answers('/health'), this.answers('/capabilities')]);
-    return gapReport({
+    const report = gapReport({
       manifest: this.options.manifest,
       live: probe.live,
       upstream: { health, capabilities },
       policy: policyViolations(this.options.ring),
     });
+    if (!options.analysis) return report;
+    const { llm } = this.options;
+    return {
+      ...report,
+      analysis: llm
+        ? await llm.analysis(this.options.manifest, probe.live, report.issues)
+        : { source: 'static', reason: 'ANTHROPIC_API_KEY is not set: the gap analysis is static' },
+    };
   }
 
   async explore(): Promise<Record<string, unknown>> {
@@ -288,7 +303,7 @@ export function createDiagnosticsApp(diagnostics: Diagnostics): Express {
   );
   app.get(
     ['/agentspec/gap', '/gap'],
-    json(() => diagnostics.gap()),
+    json(() => diagnostics.gap(undefined, { analysis: true })),
   );
   app.get(['/agentspec/audit', '/audit'], auditRoute(diagnostics));
   const agentName = diagnostics.options.manifest.metadata.name;

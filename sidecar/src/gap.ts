@@ -1,5 +1,6 @@
 import { gradeFor, type AgentManifest, type Grade, type HealthCheck, type HealthReport } from '@agentspec/sdk';
 import type { AuditRing } from './audit-ring.js';
+import type { GapAnalysis } from './llm-gap.js';
 
 export type Source = 'agent-sdk' | 'manifest-static';
 export type IssueSeverity = 'critical' | 'high' | 'medium' | 'low';
@@ -17,6 +18,8 @@ export interface GapReport {
   source: Source;
   issues: GapIssue[];
   timestamp: string;
+  /** Seed 001's LLM gap analysis (ANTHROPIC_API_KEY), or why the report is static only. The score is the static one. */
+  analysis?: GapAnalysis;
 }
 
 /** Points an issue costs, by severity; healthcheckable (−20) and discoverable (−10) are fixed by seed 002. */

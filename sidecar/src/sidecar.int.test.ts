@@ -4,8 +4,10 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createServer, type Server } from 'node:http';
 import {
   freePort,
+  listenOnLoopback,
   ManagedProcess,
   startControlPlaneProcess,
   testbinPaths,
@@ -17,10 +19,15 @@ const root = resolve(import.meta.dirname, '..', '..');
 const fixtures = resolve(import.meta.dirname, '..', 'tests', 'fixtures');
 const manifestPath = join(fixtures, 'agent.yaml');
 const processes: ManagedProcess[] = [];
+const servers: Server[] = [];
 const logDir = mkdtempSync(join(tmpdir(), 'sidecar-int-'));
 
 afterAll(async () => {
   await Promise.all(processes.map((p) => p.stop()));
+  for (const server of servers) {
+    server.closeAllConnections();
+    server.close();
+  }
 });
 
 async function startAgent(env: NodeJS.ProcessEnv = {}): Promise<string> {
@@ -398,6 +405,126 @@ describe('agentspec-sidecar $secret: check (seed 002, manifest-static)', () => {
       await check({ AGENTSPEC_SECRETS_DIR: join(dir, 'none'), AGENTSPEC_SECRET_MODEL_KEY: 'sk-env' }),
     ).toMatchObject({
       status: 'pass',
+    });
+  });
+});
+
+describe('agentspec-sidecar LLM gap analysis (ANTHROPIC_API_KEY, seed 001)', () => {
+  const KEY = 'sk-ant-test-0123456789abcdef';
+  type Answer = { status: number; body?: unknown; hang?: boolean };
+  /** A local server speaking the Messages API: each POST /v1/messages is recorded and answered from the script. */
+  async function messagesApi(answer: (n: number) => Answer) {
+    const requests: {
+      headers: Record<string, string | string[] | undefined>;
+      body: { model: string; messages: { content: string }[] };
+    }[] = [];
+    const server = createServer((req, res) => {
+      let text = '';
+      req.on('data', (chunk: Buffer) => (text += chunk.toString()));
+      req.on('end', () => {
+        requests.push({ headers: req.headers, body: JSON.parse(text) as never });
+        const a = answer(requests.length);
+        if (a.hang) return; // no answer: the client's timeout
+        res.writeHead(a.status, { 'content-type': 'application/json' }).end(JSON.stringify(a.body ?? {}));
+      });
+    });
+    servers.push(server);
+    return { url: await listenOnLoopback(server), requests };
+  }
+  const message = (text: string) => ({
+    id: 'msg_test',
+    type: 'message',
+    role: 'assistant',
+    model: 'claude-test-model',
+    content: [{ type: 'text', text }],
+    stop_reason: 'end_turn',
+    stop_sequence: null,
+    usage: { input_tokens: 100, output_tokens: 50 },
+  });
+  const answered = JSON.stringify({
+    summary: 'The agent declares a destructive tool without human approval.',
+    recommendations: [
+      { severity: 'high', property: 'humanInTheLoop', recommendation: 'Require approval before delete-history.' },
+    ],
+  });
+  const gapWith = async (api: string, extra: NodeJS.ProcessEnv = {}) => {
+    const agent = await startAgent();
+    const sidecar = await startSidecar(agent, { ANTHROPIC_API_KEY: KEY, ANTHROPIC_BASE_URL: api, ...extra });
+    return { sidecar, gap: async () => json(`${sidecar.diagnostics}/agentspec/gap`) };
+  };
+
+  it('asks the model once per manifest through the official client, and answers with its reading beside the static score', async () => {
+    const api = await messagesApi(() => ({ status: 200, body: message(`Here you go:\n${answered}`) }));
+    const { sidecar, gap } = await gapWith(api.url);
+    const first = await gap();
+    expect(first.status).toBe(200);
+    expect(first.body['analysis']).toMatchObject({
+      source: 'llm',
+      model: 'claude-test-model',
+      summary: 'The agent declares a destructive tool without human approval.',
+      recommendations: [
+        { severity: 'high', property: 'humanInTheLoop', recommendation: 'Require approval before delete-history.' },
+      ],
+    });
+    expect(typeof first.body['score']).toBe('number'); // the score stays the static one
+    expect(api.requests).toHaveLength(1);
+    const [request] = api.requests;
+    // The client sends the key as X-Api-Key or as a Bearer credential, as its version does.
+    expect(request?.headers['x-api-key'] ?? String(request?.headers['authorization']).replace(/^Bearer /, '')).toBe(
+      KEY,
+    );
+    expect(request?.body.model).toBe('claude-sonnet-4-5');
+    const prompt = request?.body.messages[0]?.content ?? '';
+    expect(prompt).toContain('test-coach');
+    expect(prompt.length).toBeLessThan(32 * 1024); // bounded: each part at most 8 KiB
+    await gap();
+    expect(api.requests).toHaveLength(1); // kept for AGENTSPEC_LLM_REFRESH_MINUTES
+    expect(JSON.stringify(first.body)).not.toContain(KEY);
+    expect(readFileSync(sidecar.process.options.logPath, 'utf8')).not.toContain(KEY);
+  });
+
+  it.each<[string, (n: number) => Answer, NodeJS.ProcessEnv, RegExp]>([
+    [
+      'a 500 (retried once)',
+      () => ({ status: 500, body: { type: 'error', error: { type: 'api_error', message: 'boom' } } }),
+      {},
+      /answered 500/,
+    ],
+    [
+      'a refused key',
+      () => ({
+        status: 401,
+        body: { type: 'error', error: { type: 'authentication_error', message: 'invalid x-api-key' } },
+      }),
+      {},
+      /refused ANTHROPIC_API_KEY \(401\)/,
+    ],
+    ['no answer', () => ({ status: 200, hang: true }), { AGENTSPEC_LLM_TIMEOUT_SECONDS: '1' }, /no answer within 1 s/],
+    [
+      'an answer that is not the JSON asked for',
+      () => ({ status: 200, body: message('I cannot help with that.') }),
+      {},
+      /did not answer with the JSON/,
+    ],
+  ])('falls back to the static analysis, saying why, on %s', async (_, answer, extra, reason) => {
+    const api = await messagesApi(answer);
+    const { gap } = await gapWith(api.url, extra);
+    const response = await gap();
+    expect(response.status).toBe(200);
+    expect(response.body['analysis']).toMatchObject({ source: 'static', reason: expect.stringMatching(reason) });
+    expect(response.body['issues']).toEqual(expect.any(Array));
+    expect(JSON.stringify(response.body)).not.toContain(KEY);
+    const asked = api.requests.length;
+    await gap();
+    expect(api.requests.length).toBe(asked); // a failure is kept too: a failing API is not asked on every request
+  });
+
+  it('without ANTHROPIC_API_KEY the analysis is static and says so', async () => {
+    const sidecar = await startSidecar(await startAgent());
+    const response = await json(`${sidecar.diagnostics}/agentspec/gap`);
+    expect(response.body['analysis']).toEqual({
+      source: 'static',
+      reason: 'ANTHROPIC_API_KEY is not set: the gap analysis is static',
     });
   });
 });

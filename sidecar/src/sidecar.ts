@@ -15,6 +15,7 @@ import { createDiagnosticsApp, Diagnostics } from './diagnostics.js';
 import { createSidecarMetrics } from './metrics.js';
 import { createProxyServer } from './proxy.js';
 import { OpaClient, type OpaFacts } from './opa.js';
+import { LlmGapAnalyzer } from './llm-gap.js';
 
 export interface RunningSidecar {
   proxyUrl: string;
@@ -81,6 +82,17 @@ export async function startSidecar(
     logger,
     env,
     ...(opa ? { opa } : {}),
+    ...(config.llm
+      ? {
+          llm: new LlmGapAnalyzer({
+            apiKey: config.llm.apiKey,
+            ...(config.llm.baseUrl ? { baseUrl: config.llm.baseUrl } : {}),
+            model: config.llm.model,
+            refreshMs: config.llm.refreshMinutes * 60_000,
+            timeoutMs: config.llm.timeoutSeconds * 1000,
+          }),
+        }
+      : {}),
   });
   facts.of = () => diagnostics.opaFacts();
   const { createServer } = await import('node:http');
