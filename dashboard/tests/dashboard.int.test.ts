@@ -81,6 +81,7 @@ interface TestAgent {
 }
 
 let cp: ControlPlaneProcess;
+let databaseUrl = '';
 let browser: Browser;
 const agents = new Map<string, TestAgent>();
 
@@ -111,10 +112,8 @@ function startAgent(
 }
 
 beforeAll(async () => {
-  cp = await startControlPlaneProcess({
-    databaseUrl: await testDatabase(),
-    env: { AGENTSPEC_REAPER_INTERVAL_SECONDS: '1' },
-  });
+  databaseUrl = await testDatabase();
+  cp = await startControlPlaneProcess({ databaseUrl, env: { AGENTSPEC_REAPER_INTERVAL_SECONDS: '1' } });
   startAgent('team-a', 'coach', true, healthy, 'ws');
   startAgent('team-a', 'writer', false, degraded, 'http');
   startAgent('team-b', 'scout', false, unhealthy, 'http');
@@ -315,6 +314,26 @@ describe('the fleet dashboard in Chromium', () => {
       }
     }
   }, 120_000);
+
+  it('a control-plane restart: the indicator says Reconnecting…, then Live, and changes made meanwhile arrive', async () => {
+    const { page, context } = await signedIn();
+    await expect.poll(() => page.getByTestId('stream-state').textContent()).toContain('Live');
+    await page.evaluate('window.marker = 7');
+    const port = Number(new URL(cp.url).port);
+    await cp.stop();
+    await expect
+      .poll(() => page.getByTestId('stream-state').textContent(), { timeout: 30_000 })
+      .toContain('Reconnecting');
+    const coach = agents.get('coach')!;
+    coach.report = () => degraded('coach'); // taken by the restarted control plane
+    cp = await startControlPlaneProcess({ databaseUrl, port, env: { AGENTSPEC_REAPER_INTERVAL_SECONDS: '1' } });
+    await expect.poll(() => page.getByTestId('stream-state').textContent(), { timeout: 60_000 }).toContain('Live');
+    await expect
+      .poll(() => rowOf(page, 'coach').getByTestId('phase').textContent(), { timeout: 60_000 })
+      .toBe('Degraded');
+    expect(await page.evaluate('window.marker')).toBe(7); // no reload
+    await context.close();
+  }, 150_000);
 
   it('an instance going offline: the row turns Offline without reload', async () => {
     const { page, context } = await signedIn();
