@@ -59,8 +59,17 @@ def minimal(**spec: Any) -> dict[str, Any]:
     }
 
 
-def test_trims_the_description() -> None:
-    assert parse_manifest(minimal()).manifest["metadata"]["description"] == "An agent."
+def test_a_blank_description_loads_as_upstream_and_the_audit_judges_it() -> None:
+    from agentspec import run_audit
+
+    document = minimal()
+    document["metadata"]["description"] = "   "
+    manifest = parse_manifest(document).manifest
+    assert manifest["metadata"]["description"] == "   "
+    assert "META-01" in [v["ruleId"] for v in run_audit(manifest)["violations"]]
+    document["metadata"]["description"] = ""
+    with pytest.raises(ManifestError, match="metadata.description"):
+        parse_manifest(document)
 
 
 def test_yaml_is_read_as_yaml_1_2_like_the_typescript_sdk() -> None:

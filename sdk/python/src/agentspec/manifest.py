@@ -1,9 +1,9 @@
 """Loading and validating ``agent.yaml`` (``kind: AgentSpec`` and ``kind: Agent``).
 
 Validation uses the JSON Schema the TypeScript SDK generates from its schema (``_data/manifest.schema.json``): one
-schema, two languages. Three keywords carry what JSON Schema cannot say, and are checked here:
-``x-kubernetes-validations`` (cross-field rules, CEL as in the CRD), ``x-agentspec-reference`` (the reference grammar)
-and ``x-agentspec-trim`` (a string that must not be blank).
+schema, two languages. Two keywords carry what JSON Schema cannot say, and are checked here:
+``x-kubernetes-validations`` (cross-field rules, CEL as in the CRD) and ``x-agentspec-reference`` (the reference
+grammar).
 """
 
 from __future__ import annotations
@@ -156,11 +156,6 @@ def _reference(validator: Any, enabled: Any, instance: Any, schema: Any) -> Iter
             yield ValidationError(problem)
 
 
-def _trimmed(validator: Any, enabled: Any, instance: Any, schema: Any) -> Iterator[ValidationError]:
-    if enabled and isinstance(instance, str) and instance.strip() == "":
-        yield ValidationError("must not be empty")
-
-
 def _pattern(validator: Any, pattern: str, instance: Any, schema: Any) -> Iterator[ValidationError]:
     if isinstance(instance, str) and not _compiled(pattern).search(instance):
         yield ValidationError(f"must match {pattern}")
@@ -179,7 +174,6 @@ _Validator = validators.extend(  # type: ignore[no-untyped-call]
     {
         "x-kubernetes-validations": _cross_field,
         "x-agentspec-reference": _reference,
-        "x-agentspec-trim": _trimmed,
         "pattern": _pattern,
     },
 )
@@ -299,16 +293,6 @@ def _apply_defaults(schema: dict[str, Any], value: Any) -> None:
             _apply_defaults(schema["items"], item)
 
 
-def _trim(schema: dict[str, Any], value: Any) -> Any:
-    if isinstance(value, str) and schema.get("x-agentspec-trim"):
-        return value.strip()
-    if isinstance(value, dict):
-        for key, prop in schema.get("properties", {}).items():
-            if key in value:
-                value[key] = _trim(prop, value[key])
-    return value
-
-
 _METADATA_MOVED = ("description", "version", "tags", "author", "license")
 
 
@@ -336,7 +320,6 @@ def parse_manifest(document: Any, *, base_dir: str | None = None, path: str | No
     data = copy.deepcopy(document)
     schema = _data.manifest_schemas()[kind]
     _apply_defaults(schema, data)
-    _trim(schema, data)
     if kind == "Agent":
         return LoadedManifest(
             manifest=agent_resource_to_manifest(data),

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
+import { runAudit } from '../audit/run-audit.js';
 import { convertToAgentResource } from './convert.js';
 import { ManifestError } from './errors.js';
 import { loadManifest, parseManifest, parseManifestText } from './load.js';
@@ -101,6 +102,14 @@ function readFixture(): string {
   return readFileSync(fixture, 'utf8');
 }
 
+describe('leniency where upstream is lenient', () => {
+  it('a blank description loads (upstream accepts it) and the audit reports META-01', () => {
+    const loaded = parseManifest({ ...minimal(), spec: { ...minimal().spec, description: '   ' } });
+    expect(loaded.manifest.metadata.description).toBe('   ');
+    expect(runAudit(loaded.manifest).violations.map((v) => v.ruleId)).toContain('META-01');
+  });
+});
+
 describe('manifest errors name the field', () => {
   const withSpec = (spec: Record<string, unknown>) => ({ ...minimal(), spec: { ...minimal().spec, ...spec } });
   const tools = [
@@ -149,7 +158,7 @@ describe('manifest errors name the field', () => {
     ],
     ['duplicate tool names', withSpec({ tools: [tools[0], tools[0]] }), 'spec.tools: tool names must be unique'],
     ['a bad version', withSpec({ version: '1.0' }), 'spec.version: must be a version X.Y.Z'],
-    ['an empty description', withSpec({ description: '   ' }), 'spec.description: must not be empty'],
+    ['an empty description', withSpec({ description: '' }), 'spec.description: must not be empty'],
     [
       'a $file outside the manifest directory',
       withSpec({ prompts: { system: '$file:../secrets.txt' } }),

@@ -14,12 +14,6 @@ const list = <T extends z.ZodType>(item: T, description: string, max = 256) =>
 const strings = (description: string, max = 256) => list(z.string().max(1024), description, max);
 
 export const SEMVER = /^\d+\.\d+\.\d+$/;
-/**
- * The JSON Schema keyword marking a string the schema trims before checking it (zod's trim, which JSON Schema cannot
- * say): the Python SDK trims and checks it there; the CRD generator leaves it out.
- */
-export const TRIM_KEYWORD = 'x-agentspec-trim';
-
 export const SLUG = /^[a-z0-9-]+$/;
 /** RFC 1123 label: Kubernetes object names used as Service names, and control-plane agent names. */
 export const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
@@ -504,14 +498,15 @@ const agentRules = [
 
 // ---------------------------------------------------------------- the upstream form: kind AgentSpec
 
-/** What the agent does: trimmed, not blank (both forms). */
+/**
+ * What the agent does (both forms). Upstream accepts any non-empty string and leaves a blank one to the audit
+ * (META-01): so do we, for existing files to keep loading.
+ */
 const descriptionSchema = z
   .string()
-  .trim()
   .min(1, 'must not be empty')
   .max(4096)
-  .meta({ [TRIM_KEYWORD]: true })
-  .describe('What the agent does.');
+  .describe('What the agent does (a blank one loads, and fails the audit rule META-01).');
 
 export const agentSpecMetadataSchema = z.strictObject({
   name: z.string().regex(SLUG, 'must be a lowercase slug ([a-z0-9-]+)').max(63).describe('Agent name.'),
