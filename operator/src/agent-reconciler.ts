@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { isDeepStrictEqual } from 'node:util';
 import {
+  AppsV1Api,
   CustomObjectsApi,
   KubernetesObjectApi,
   loadYaml,
@@ -18,6 +19,7 @@ import { registered } from './metric.js';
 import { AGENT_RESOURCE, patchAgentFinalizers } from './agent-api.js';
 import {
   agentResourceSpecSchema,
+  ANNOTATION_ROLLBACK_TO,
   buildWorkload,
   FINALIZER_DEREGISTER,
   formatIssue,
@@ -43,6 +45,7 @@ import type { ControlPlaneStatus } from './control-plane-status.js';
 import type { EventRecorder } from './events.js';
 import type { Cache } from './informer.js';
 import { isApplied, DESIRED_HASH_ANNOTATION } from './needs-apply.js';
+import { AgentRevisions } from './revisions.js';
 
 export const FIELD_MANAGER = 'agentspec-operator';
 export const MANAGED_BY_SELECTOR = `app.kubernetes.io/managed-by=${FIELD_MANAGER}`;
@@ -61,6 +64,7 @@ export interface AgentObject extends KubernetesObject {
     deletionTimestamp?: Date;
     resourceVersion?: string;
     finalizers?: string[];
+    annotations?: Record<string, string>;
   };
   spec: unknown;
   status?: AgentStatus;
@@ -118,10 +122,14 @@ export class AgentReconciler {
   private readonly writes: Counter<'kind' | 'verb'> | undefined;
   /** resourceVersion each object had right after our last apply, with the desired hash applied. */
   private readonly applied = new Map<string, { hash: string; resourceVersion: string }>();
+  private readonly revisions: AgentRevisions;
 
   constructor(private readonly options: AgentReconcilerOptions) {
     this.objects = KubernetesObjectApi.makeApiClient(options.kubeConfig);
     this.custom = options.kubeConfig.makeApiClient(CustomObjectsApi);
+    this.revisions = new AgentRevisions(options.kubeConfig.makeApiClient(AppsV1Api), (verb) =>
+      this.writes?.inc({ kind: 'ControllerRevision', verb }),
+    );
     this.now = options.now ?? (() => new Date());
     this.writes = options.registry
       ? registered(
@@ -150,6 +158,7 @@ export class AgentReconciler {
         this.applied.delete(object);
       }
       this.deploymentGenerations.delete(key);
+      this.revisions.forget(key);
       return undefined; // deleted: garbage collection removes what it owned
     }
     if (agent.metadata.deletionTimestamp) return this.finalize(agent);
@@ -157,6 +166,8 @@ export class AgentReconciler {
       await this.patchFinalizers(agent, [...(agent.metadata.finalizers ?? []), FINALIZER_DEREGISTER]);
       return undefined; // the update comes back through the informer
     }
+    const rollbackTo = agent.metadata.annotations?.[ANNOTATION_ROLLBACK_TO];
+    if (rollbackTo !== undefined) return this.rollback(agent, rollbackTo);
     const { name, namespace } = agent.metadata;
     const generation = agent.metadata.generation ?? 0;
 
@@ -190,6 +201,7 @@ export class AgentReconciler {
       }
     }
     if (rolled) this.options.events?.normal(agent, 'RollingOut', `generation ${generation}: Deployment updated`);
+    await this.revisions.record(agent);
 
     const fromDeployment = deploymentStatus(deployment);
     const fromControlPlane = controlPlaneStatus(this.controlPlaneView(namespace, name), fromDeployment.fields.phase);
@@ -201,6 +213,32 @@ export class AgentReconciler {
   }
 
   private readonly deploymentGenerations = new Map<string, number>();
+
+  /**
+   * `agentspec.io/rollback-to`: the Agent's spec becomes that of the revision asked for, and the annotation goes, in
+   * one update guarded by the resourceVersion (ADR 0011). A revision that is not kept leaves the spec as it is, with
+   * a Warning event saying why.
+   */
+  private async rollback(agent: AgentObject, wanted: string): Promise<ReconcileResult> {
+    const target = await this.revisions.target(agent, wanted);
+    const annotations = { ...agent.metadata.annotations };
+    delete annotations[ANNOTATION_ROLLBACK_TO];
+    const { status: _status, ...body } = agent as AgentObject & { status?: unknown };
+    const spec = typeof target === 'string' ? agent.spec : target.spec;
+    this.writes?.inc({ kind: 'Agent', verb: 'update' });
+    await this.custom.replaceNamespacedCustomObject({
+      ...AGENT_RESOURCE,
+      namespace: agent.metadata.namespace,
+      name: agent.metadata.name,
+      body: { ...body, metadata: { ...agent.metadata, annotations }, spec },
+    });
+    if (typeof target === 'string') {
+      this.options.events?.warning(agent, 'RollbackFailed', `${ANNOTATION_ROLLBACK_TO}=${wanted}: ${target}`);
+    } else {
+      this.options.events?.normal(agent, 'RolledBack', `spec of revision ${target.revision} put back`);
+    }
+    return undefined; // the update comes back through the informer and is reconciled as any spec change
+  }
 
   /** True when the applied Deployment's generation moved since we last saw it (a spec change rolls it). */
   private didChangeSpec(key: string, deployment: V1Deployment): boolean {

@@ -2,7 +2,7 @@
 // cluster with a real control plane process on the run's PostgreSQL. Scoped to this file's namespace.
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { AppsV1Api, CoreV1Api, CustomObjectsApi, type V1Pod } from '@kubernetes/client-node';
+import { AppsV1Api, CoreV1Api, CustomObjectsApi, setHeaderOptions, type V1Pod } from '@kubernetes/client-node';
 import { parse } from 'yaml';
 import { scopedRegistrationKey } from '@agentspec/sdk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -354,6 +354,73 @@ describe('agentspec-operator', () => {
     const agent = await getAgent('coach');
     expect(agent.status?.conditions?.every((c) => c.observedGeneration === 2)).toBe(true);
   });
+
+  it('keeps each spec as a revision and rolls back with agentspec.io/rollback-to (ADR 0011)', async () => {
+    const spec = structuredClone(coach.spec) as { deployment: { image: string } };
+    spec.deployment.image = 'example/history:1';
+    await createAgent('history', spec);
+    const revisions = async () =>
+      (
+        await apps.listNamespacedControllerRevision({
+          namespace: ns(),
+          labelSelector: 'agentspec.io/agent-name=history',
+        })
+      ).items
+        .map((r) => [Number(r.revision), (r.data as { spec: { deployment: { image: string } } }).spec.deployment.image])
+        .sort((a, b) => Number(a[0]) - Number(b[0]));
+    await waitFor('revision 1', async () => (await revisions()).length === 1);
+    await custom.patchNamespacedCustomObject({
+      ...ref('history'),
+      body: [{ op: 'replace', path: '/spec/deployment/image', value: 'example/history:2' }],
+    });
+    await waitFor('revision 2', async () => (await revisions()).length === 2);
+    expect(await revisions()).toEqual([
+      [1, 'example/history:1'],
+      [2, 'example/history:2'],
+    ]);
+    const image = async () =>
+      (await apps.readNamespacedDeployment({ name: 'history', namespace: ns() })).spec?.template.spec?.containers[0]
+        ?.image;
+    await waitFor('the Deployment on :2', async () => (await image()) === 'example/history:2');
+
+    const annotate = (value: string) =>
+      custom.patchNamespacedCustomObject(
+        { ...ref('history'), body: { metadata: { annotations: { 'agentspec.io/rollback-to': value } } } },
+        setHeaderOptions('Content-Type', 'application/merge-patch+json'),
+      );
+    await annotate('previous');
+    await waitFor('the Deployment back on :1', async () => (await image()) === 'example/history:1', {
+      timeoutMs: 60_000,
+    });
+    const agent = (await getAgent('history')) as unknown as {
+      spec: { deployment: { image: string } };
+      metadata: { annotations?: Record<string, string> };
+    };
+    expect(agent.spec.deployment.image).toBe('example/history:1');
+    expect(agent.metadata.annotations?.['agentspec.io/rollback-to']).toBeUndefined();
+    // The spec applied again is the newest revision now, as a Deployment renumbers a ReplicaSet it goes back to.
+    await waitFor('revision 1 renumbered 3', async () => (await revisions()).at(-1)?.[0] === 3);
+    expect(await revisions()).toEqual([
+      [2, 'example/history:2'],
+      [3, 'example/history:1'],
+    ]);
+
+    // A revision that is not kept: nothing changes but the annotation, and a Warning says why.
+    await annotate('1');
+    await waitFor('the annotation removed', async () => {
+      const a = (await getAgent('history')) as { metadata: { annotations?: Record<string, string> } };
+      return a.metadata.annotations?.['agentspec.io/rollback-to'] === undefined;
+    });
+    expect(await image()).toBe('example/history:1');
+    await waitFor('a RollbackFailed event', async () =>
+      (await core.listNamespacedEvent({ namespace: ns() })).items.some(
+        (e) => e.reason === 'RollbackFailed' && e.message?.includes('revision 1 is not kept (kept: 2, 3)'),
+      ),
+    );
+    // The revisions go with their Agent (owner references): the namespace holds only the coach again.
+    await custom.deleteNamespacedCustomObject(ref('history'));
+    await waitFor('the Agent gone', () => gone(() => getAgent('history')), { timeoutMs: 60_000 });
+  }, 180_000);
 
   it('reports an Agent the CRD accepts but that cannot run, with a clear reason and no Deployment', async () => {
     const { image: _image, ...noImage } = coach.spec.deployment;

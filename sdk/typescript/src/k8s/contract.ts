@@ -23,6 +23,14 @@ export const ANNOTATION_INJECTED = 'agentspec.io/injected';
  * ConfigMaps a container names, so without this an injected variable would win over the user's).
  */
 export const ANNOTATION_SKIP_ENV = 'agentspec.io/inject-skip-env';
+/**
+ * Set on an Agent (`kubectl annotate agent <name> agentspec.io/rollback-to=<revision>|previous`): the operator puts
+ * back the spec of that recorded revision (its ControllerRevisions, `kubectl get controllerrevisions -l
+ * agentspec.io/agent-name=<name>`) and removes the annotation (ADR 0011).
+ */
+export const ANNOTATION_ROLLBACK_TO = 'agentspec.io/rollback-to';
+/** Spec revisions the operator keeps per Agent (the oldest go first). */
+export const REVISION_HISTORY_LIMIT = 10;
 /** The operator's finalizer on Agents: deregisters the agent from the control plane before it goes. */
 export const FINALIZER_DEREGISTER = 'agentspec.io/deregister';
 
