@@ -34,7 +34,7 @@ RESULTS := .test-results
 # Each tier also writes a JSON report so that `make test` can close with one "N passed, N failed" line.
 VITEST = npx vitest run --reporter=default --reporter=json --outputFile.json=$(RESULTS)/$(1).json --config vitest.$(1).config.ts
 
-.PHONY: python-sdk test-python sdk-data test-vectors help node deps build bench soak docs crds demo images typecheck lint chart-lint format test test-unit test-int e2e testbin cluster-up cluster-down clean
+.PHONY: chart-package version-check python-sdk test-python sdk-data test-vectors help node deps build bench soak docs crds demo images typecheck lint chart-lint format test test-unit test-int e2e testbin cluster-up cluster-down clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -91,7 +91,10 @@ typecheck: build ## Type-check sources and tests
 	npx tsc -p tsconfig.test.json
 	npx tsc -p dashboard/tsconfig.json
 
-lint: deps ## eslint, prettier --check, and no import cycle (dpdm, type-only imports included)
+ACTIONLINT := $(AGENTSPEC_CACHE)/testbin/actionlint-$(shell sed -n 's/^ACTIONLINT_VERSION=//p' e2e/testbin/versions.env)/actionlint
+
+lint: deps testbin ## eslint, prettier --check, no import cycle (dpdm, type-only imports included), actionlint
+	$(ACTIONLINT) -color
 	npx eslint .
 	npx prettier --check .
 	npx dpdm --no-warning --no-tree --exit-code circular:1 $(foreach p,sdk/typescript operator webhook control-plane sidecar e2e bench,'$(p)/src/**/*.ts')
@@ -105,6 +108,19 @@ $(PYTOOLS)/bin/yamale $(PYTOOLS)/bin/schemathesis &:
 
 chart-lint: testbin $(PYTOOLS)/bin/yamale ## helm lint --strict and ct lint (yamllint, yamale) of charts/agentspec
 	PYTOOLS=$(PYTOOLS) scripts/chart-lint.sh
+
+# One version source: the chart's appVersion. The chart's version, every package.json and the Python SDK carry it too
+# (`make version-check`, run by the release workflow and by a unit test).
+CHART_REPO_URL ?= https://agentspec.github.io/agentspec-k8s
+CHART_DIST := dist/chart
+
+version-check: ## Check that every manifest carries the chart's appVersion (or VERSION=X.Y.Z)
+	@node scripts/version-check.mjs $(VERSION)
+
+chart-package: testbin ## The chart's .tgz and a chart repository index.yaml in dist/chart (CHART_REPO_URL: where it is served)
+	rm -rf $(CHART_DIST) && mkdir -p $(CHART_DIST)
+	$(AGENTSPEC_CACHE)/testbin/helm-$(shell sed -n 's/^HELM_VERSION=//p' e2e/testbin/versions.env)/helm package charts/agentspec --destination $(CHART_DIST)
+	$(AGENTSPEC_CACHE)/testbin/helm-$(shell sed -n 's/^HELM_VERSION=//p' e2e/testbin/versions.env)/helm repo index $(CHART_DIST) --url $(CHART_REPO_URL)
 
 IMAGE_REGISTRY ?= ghcr.io/agentspec
 APP_VERSION := $(shell sed -n 's/^appVersion: *"\{0,1\}\([^"]*\)"\{0,1\}/\1/p' charts/agentspec/Chart.yaml)
@@ -154,4 +170,4 @@ cluster-down: deps ## Stop the cluster started by cluster-up
 	@node e2e/dist/cli/cluster-down.js --dir "$(CLUSTER_DIR)"
 
 clean: ## Remove build output (keeps the cache)
-	rm -rf node_modules */dist sdk/*/dist $(RESULTS) $(PY_SDK)/src/*.egg-info
+	rm -rf node_modules */dist sdk/*/dist dist $(RESULTS) $(PY_SDK)/src/*.egg-info

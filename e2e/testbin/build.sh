@@ -6,6 +6,7 @@
 #   ct (chart-testing) with its chart_schema/lintconf       -> $AGENTSPEC_CACHE/testbin/ct-$CHART_TESTING_VERSION
 #   opa (the sidecar's policy tests)                         -> $AGENTSPEC_CACHE/testbin/opa-$OPA_VERSION
 #   kube-score (make chart-lint)                             -> $AGENTSPEC_CACHE/testbin/kube-score-$KUBE_SCORE_VERSION
+#   actionlint (make lint: .github/workflows)                -> $AGENTSPEC_CACHE/testbin/actionlint-$ACTIONLINT_VERSION
 #   the test node: kubelet, kube-scheduler, kube-proxy       -> the k8s directory above
 #                  coredns                                   -> $AGENTSPEC_CACHE/testbin/coredns-$COREDNS_VERSION
 #                  pause (the sandbox image's program)       -> $AGENTSPEC_CACHE/testbin/pause-<hash of pause/main.go>
@@ -19,6 +20,7 @@ helm_dir="$cache/helm-$HELM_VERSION"
 ct_dir="$cache/ct-$CHART_TESTING_VERSION"
 opa_dir="$cache/opa-$OPA_VERSION"
 kube_score_dir="$cache/kube-score-$KUBE_SCORE_VERSION"
+actionlint_dir="$cache/actionlint-$ACTIONLINT_VERSION"
 coredns_dir="$cache/coredns-$COREDNS_VERSION"
 pause_dir="$cache/pause-$(sha256sum "$here/pause/main.go" | cut -c1-12)"
 
@@ -65,4 +67,6 @@ build "$here/opa" "$opa_dir" opa github.com/open-policy-agent/opa \
   "-X github.com/open-policy-agent/opa/v1/version.Version=${OPA_VERSION#v}"
 build "$here/kube-score" "$kube_score_dir" kube-score github.com/zegl/kube-score/cmd/kube-score \
   "-X main.version=${KUBE_SCORE_VERSION#v}"
-echo "$k8s_dir:$helm_dir:$ct_dir:$opa_dir:$kube_score_dir:$coredns_dir:$pause_dir"
+build "$here/actionlint" "$actionlint_dir" actionlint github.com/rhysd/actionlint/cmd/actionlint \
+  "-X github.com/rhysd/actionlint.version=${ACTIONLINT_VERSION#v}"
+echo "$k8s_dir:$helm_dir:$ct_dir:$opa_dir:$kube_score_dir:$coredns_dir:$pause_dir:$actionlint_dir"
