@@ -34,7 +34,7 @@ RESULTS := .test-results
 # Each tier also writes a JSON report so that `make test` can close with one "N passed, N failed" line.
 VITEST = npx vitest run --reporter=default --reporter=json --outputFile.json=$(RESULTS)/$(1).json --config vitest.$(1).config.ts
 
-.PHONY: chart-package version-check python-sdk test-python sdk-data test-vectors help node deps build bench soak docs crds demo images typecheck lint chart-lint format test test-unit test-int e2e testbin cluster-up cluster-down clean
+.PHONY: kind-e2e chart-package version-check python-sdk test-python sdk-data test-vectors help node deps build bench soak docs crds demo images typecheck lint chart-lint format test test-unit test-int e2e testbin cluster-up cluster-down clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -159,6 +159,9 @@ bench: build ## Benchmarks with ratios against baselines measured in the same ru
 	node bench/dist/sidecar.js
 	node bench/dist/events.js
 	node bench/dist/connect.js
+
+kind-e2e: build testbin ## The shared end-to-end scenario on a kind cluster (needs a running Docker engine and Go; see README)
+	node e2e/dist/cli/kind-e2e.js $(if $(KEEP),--keep)
 
 demo: build testbin ## The whole product on a local cluster with the example agent, until Ctrl-C
 	node e2e/dist/cli/demo.js

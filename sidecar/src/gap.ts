@@ -1,6 +1,5 @@
 import { gradeFor, type AgentManifest, type Grade, type HealthCheck, type HealthReport } from '@agentspec/sdk';
 import type { AuditRing } from './audit-ring.js';
-import type { GapAnalysis } from './llm-gap.js';
 
 export type Source = 'agent-sdk' | 'manifest-static';
 export type IssueSeverity = 'critical' | 'high' | 'medium' | 'low';
@@ -11,6 +10,17 @@ export interface GapIssue {
   description: string;
   recommendation: string;
 }
+
+/** What GET /agentspec/gap says beside the static score: the model's reading, or why there is none. */
+export type GapAnalysis =
+  | {
+      source: 'llm';
+      model: string;
+      generatedAt: string;
+      summary: string;
+      recommendations: { severity: string; property: string; recommendation: string }[];
+    }
+  | { source: 'static'; reason: string };
 
 export interface GapReport {
   score: number;

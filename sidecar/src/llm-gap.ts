@@ -1,18 +1,7 @@
 import { createHash } from 'node:crypto';
 import Anthropic, { APIConnectionTimeoutError, APIError } from '@anthropic-ai/sdk';
 import { redact, type AgentManifest, type HealthReport } from '@agentspec/sdk';
-import type { GapIssue } from './gap.js';
-
-/** What GET /agentspec/gap says beside the static score: the model's reading, or why there is none. */
-export type GapAnalysis =
-  | {
-      source: 'llm';
-      model: string;
-      generatedAt: string;
-      summary: string;
-      recommendations: { severity: string; property: string; recommendation: string }[];
-    }
-  | { source: 'static'; reason: string };
+import type { GapAnalysis, GapIssue } from './gap.js';
 
 export interface LlmGapOptions {
   apiKey: string;
