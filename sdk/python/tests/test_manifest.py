@@ -68,7 +68,7 @@ def test_a_blank_description_loads_as_upstream_and_the_audit_judges_it() -> None
     assert manifest["metadata"]["description"] == "   "
     assert "META-01" in [v["ruleId"] for v in run_audit(manifest)["violations"]]
     document["metadata"]["description"] = ""
-    with pytest.raises(ManifestError, match="metadata.description"):
+    with pytest.raises(ManifestError, match=r"metadata\.description"):
         parse_manifest(document)
 
 
