@@ -113,14 +113,15 @@ chart-lint: testbin $(PYTOOLS)/bin/yamale ## helm lint --strict and ct lint (yam
 # (`make version-check`, run by the release workflow and by a unit test).
 CHART_REPO_URL ?= https://agentspec.github.io/agentspec-k8s
 CHART_DIST := dist/chart
+HELM = $(AGENTSPEC_CACHE)/testbin/helm-$(shell sed -n 's/^HELM_VERSION=//p' e2e/testbin/versions.env)/helm
 
 version-check: ## Check that every manifest carries the chart's appVersion (or VERSION=X.Y.Z)
 	@node scripts/version-check.mjs $(VERSION)
 
 chart-package: testbin ## The chart's .tgz and a chart repository index.yaml in dist/chart (CHART_REPO_URL: where it is served)
 	rm -rf $(CHART_DIST) && mkdir -p $(CHART_DIST)
-	$(AGENTSPEC_CACHE)/testbin/helm-$(shell sed -n 's/^HELM_VERSION=//p' e2e/testbin/versions.env)/helm package charts/agentspec --destination $(CHART_DIST)
-	$(AGENTSPEC_CACHE)/testbin/helm-$(shell sed -n 's/^HELM_VERSION=//p' e2e/testbin/versions.env)/helm repo index $(CHART_DIST) --url $(CHART_REPO_URL)
+	$(HELM) package charts/agentspec --destination $(CHART_DIST)
+	$(HELM) repo index $(CHART_DIST) --url $(CHART_REPO_URL)
 
 IMAGE_REGISTRY ?= ghcr.io/agentspec
 APP_VERSION := $(shell sed -n 's/^appVersion: *"\{0,1\}\([^"]*\)"\{0,1\}/\1/p' charts/agentspec/Chart.yaml)

@@ -44,6 +44,31 @@ export const FAST_LIVENESS_VALUES = [
 ];
 
 /**
+ * Waits until every Deployment and StatefulSet of the release in `namespace` is ready (at least the four the chart
+ * makes); a timeout names each pod's state.
+ */
+export async function waitForRelease(kc: KubeConfig, namespace: string, timeoutMs: number): Promise<void> {
+  const apps = kc.makeApiClient(AppsV1Api);
+  const core = kc.makeApiClient(CoreV1Api);
+  await waitFor(
+    'every workload of the release to be ready',
+    async () => {
+      const [deployments, statefulSets] = await Promise.all([
+        apps.listNamespacedDeployment({ namespace }),
+        apps.listNamespacedStatefulSet({ namespace }),
+      ]);
+      const workloads = [...deployments.items, ...statefulSets.items];
+      return workloads.length >= 4 && workloads.every((w) => (w.status?.readyReplicas ?? 0) >= (w.spec?.replicas ?? 1));
+    },
+    { timeoutMs, intervalMs: 1_000 },
+  ).catch(async (err: Error) => {
+    const pods = await core.listNamespacedPod({ namespace });
+    const states = pods.items.map((p) => `${p.metadata?.name}: ${describePod(p)}`).join('; ');
+    throw new Error(`${err.message}; pods: ${states}`);
+  });
+}
+
+/**
  * `helm upgrade --install` with the user's flags on a cluster with a node: operator, webhook, control plane and
  * the bundled PostgreSQL StatefulSet run as pods of the images built locally; the PostgreSQL claim is bound to a
  * host directory of ours (no provisioner runs here). Waits until every workload of the release is ready.
@@ -54,7 +79,6 @@ export async function startPodPlatform(options: PodPlatformOptions): Promise<Run
   const kc = new KubeConfig();
   kc.loadFromFile(options.kubeconfigPath);
   const core = kc.makeApiClient(CoreV1Api);
-  const apps = kc.makeApiClient(AppsV1Api);
   const dir = mkdtempSync(join(tmpdir(), 'agentspec-platform-'));
   // The claim the chart's StatefulSet makes, bound to a hostPath volume owned by the image's postgres user.
   const volumeDir = join(dir, 'postgresql-data');
@@ -82,24 +106,7 @@ export async function startPodPlatform(options: PodPlatformOptions): Promise<Run
     const sets = [...USER_FLAGS, ...options.imageValues, ...FAST_LIVENESS_VALUES];
     log(`helm upgrade --install agentspec charts/agentspec ${USER_FLAGS.map((f) => `--set ${f}`).join(' ')}`);
     await installChart(options.kubeconfigPath, ns, sets);
-    await waitFor(
-      'every workload of the release to be ready',
-      async () => {
-        const [deployments, statefulSets] = await Promise.all([
-          apps.listNamespacedDeployment({ namespace: ns }),
-          apps.listNamespacedStatefulSet({ namespace: ns }),
-        ]);
-        const workloads = [...deployments.items, ...statefulSets.items];
-        return (
-          workloads.length >= 4 && workloads.every((w) => (w.status?.readyReplicas ?? 0) >= (w.spec?.replicas ?? 1))
-        );
-      },
-      { timeoutMs: 240_000, intervalMs: 1_000 },
-    ).catch(async (err: Error) => {
-      const pods = await core.listNamespacedPod({ namespace: ns });
-      const states = pods.items.map((p) => `${p.metadata?.name}: ${describePod(p)}`).join('; ');
-      throw new Error(`${err.message}; pods: ${states}`);
-    });
+    await waitForRelease(kc, ns, 240_000);
     const secret = await core.readNamespacedSecret({ name: 'agentspec-control-plane', namespace: ns });
     const key = (k: string) => Buffer.from(secret.data?.[k] ?? '', 'base64').toString('utf8');
     const service = await core.readNamespacedService({ name: 'agentspec-control-plane', namespace: ns });

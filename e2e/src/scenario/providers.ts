@@ -3,11 +3,10 @@ import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
-import { AppsV1Api, CoreV1Api, KubeConfig } from '@kubernetes/client-node';
+import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { adoptCrd, helm, USER_FLAGS } from '../chart.js';
-import { startPodPlatform, type RunningPlatform } from '../pod-platform.js';
+import { startPodPlatform, waitForRelease, type RunningPlatform } from '../pod-platform.js';
 import { startPlatform } from '../platform.js';
-import { waitFor } from '../wait-for.js';
 import type { ClusterProvider } from './first-agent.js';
 
 const run = promisify(execFile);
@@ -75,22 +74,8 @@ export function kindProvider(options: {
       );
       const kc = new KubeConfig();
       kc.loadFromFile(options.kubeconfigPath);
-      const apps = kc.makeApiClient(AppsV1Api);
       const core = kc.makeApiClient(CoreV1Api);
-      await waitFor(
-        'every workload of the release to be ready',
-        async () => {
-          const [deployments, statefulSets] = await Promise.all([
-            apps.listNamespacedDeployment({ namespace: releaseNamespace }),
-            apps.listNamespacedStatefulSet({ namespace: releaseNamespace }),
-          ]);
-          const workloads = [...deployments.items, ...statefulSets.items];
-          return (
-            workloads.length >= 4 && workloads.every((w) => (w.status?.readyReplicas ?? 0) >= (w.spec?.replicas ?? 1))
-          );
-        },
-        { timeoutMs: 600_000, intervalMs: 2_000 },
-      );
+      await waitForRelease(kc, releaseNamespace, 600_000);
       const secret = await core.readNamespacedSecret({ name: 'agentspec-control-plane', namespace: releaseNamespace });
       const key = (k: string) => Buffer.from(secret.data?.[k] ?? '', 'base64').toString('utf8');
       const dir = mkdtempSync(join(tmpdir(), 'agentspec-kind-'));
