@@ -7,8 +7,9 @@ of plain functions (search, summarise, delete on confirmation) whose tool and gu
   AGENTSPEC_PUSH_INTERVAL_SECONDS (30).
 - GET /agentspec/health serves the live report; POST /chat runs the graph.
 
-Run it: ``pip install -r requirements.txt && python app.py`` (PORT, default 8000; AGENTSPEC_MANIFEST_PATH, default the
-agent.yaml beside this file).
+Run it: ``pip install -r requirements.txt && python app.py`` once the SDK is on PyPI (until then, from the repository
+root: ``pip install './sdk/python[fastapi,langgraph]' uvicorn``); PORT, default 8000; AGENTSPEC_MANIFEST_PATH, default
+the agent.yaml beside this file.
 """
 
 from __future__ import annotations
