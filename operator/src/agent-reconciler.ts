@@ -24,9 +24,11 @@ import {
   FINALIZER_DEREGISTER,
   formatIssue,
   LABEL_AGENT_NAME,
+  manifestWarnings,
   toManifestIssues,
   WorkloadError,
   type AgentCondition,
+  type AgentResourceSpec,
   type AgentStatus,
   type ControlPlaneClient,
   type K8sObject,
@@ -158,6 +160,7 @@ export class AgentReconciler {
         this.applied.delete(object);
       }
       this.deploymentGenerations.delete(key);
+      this.warnedGenerations.delete(key);
       this.revisions.forget(key);
       return undefined; // deleted: garbage collection removes what it owned
     }
@@ -176,6 +179,7 @@ export class AgentReconciler {
       const message = toManifestIssues(parsed.error, ['spec']).map(formatIssue).join('; ');
       return this.fail(agent, Reasons.InvalidSpec, message);
     }
+    this.warnOnce(key, generation, agent, parsed.data);
     let workload: K8sObject[];
     try {
       workload = buildWorkload({
@@ -213,6 +217,20 @@ export class AgentReconciler {
   }
 
   private readonly deploymentGenerations = new Map<string, number>();
+  private readonly warnedGenerations = new Map<string, number>();
+
+  /**
+   * What the spec says that will not work as it seems (the manifest warnings: what upstream's schema accepts and the
+   * CRD therefore does too) as one Warning event per generation, for `kubectl describe agent`.
+   */
+  private warnOnce(key: string, generation: number, agent: AgentObject, spec: AgentResourceSpec): void {
+    if (this.warnedGenerations.get(key) === generation) return;
+    this.warnedGenerations.set(key, generation);
+    const warnings = manifestWarnings(spec);
+    if (warnings.length === 0) return;
+    const text = warnings.map((w) => `${w.field}: ${w.message}`).join('; ');
+    this.options.events?.warning(agent, 'ManifestWarnings', `generation ${generation}: ${text}`);
+  }
 
   /**
    * `agentspec.io/rollback-to`: the Agent's spec becomes that of the revision asked for, and the annotation goes, in

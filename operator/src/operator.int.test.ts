@@ -442,6 +442,33 @@ describe('agentspec-operator', () => {
     );
   });
 
+  it('runs an Agent whose spec upstream accepts but only describes, and says what is wrong in one Warning event', async () => {
+    const model = {
+      ...(coach.spec['model'] as Record<string, unknown>),
+      costControls: { maxMonthlyUSD: 10, alertAtUSD: 20 },
+    };
+    const spec = { ...coach.spec, model };
+    await createAgent('overspend', spec);
+    await waitFor(
+      'the Deployment',
+      async () =>
+        (await apps.listNamespacedDeployment({ namespace: ns(), fieldSelector: 'metadata.name=overspend' })).items
+          .length === 1,
+    );
+    const warnings = async () =>
+      (
+        await core.listNamespacedEvent({ namespace: ns(), fieldSelector: 'involvedObject.name=overspend' })
+      ).items.filter((e) => e.reason === 'ManifestWarnings');
+    await waitFor('the ManifestWarnings event', async () => (await warnings()).length > 0);
+    const [event] = await warnings();
+    expect(event).toMatchObject({
+      type: 'Warning',
+      message:
+        'generation 1: spec.model.costControls.alertAtUSD: 20 is above maxMonthlyUSD (10): the limit is reached before the alert',
+    });
+    await custom.deleteNamespacedCustomObject(ref('overspend'));
+  });
+
   it('deregisters a deleted Agent from the control plane (its tokens stop working) before letting it go', async () => {
     const registered = await fetch(`${cp.url}/api/v1/register`, {
       method: 'POST',

@@ -3,7 +3,9 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from pathlib import Path
 
-from agentspec import grade_for, load_manifest, run_audit
+import pytest
+
+from agentspec import _json, grade_for, load_manifest, parse_manifest, run_audit
 from agentspec.audit import CHECKS, _round, audit_rules
 
 
@@ -34,3 +36,43 @@ def test_a_suppression_expires_at_the_end_of_its_day(coach_path: Path) -> None:
     after = run_audit(manifest, now=datetime(2026, 12, 2, 0, 1, tzinfo=timezone.utc))
     assert on_the_day["violations"] == [] and on_the_day["rulesChecked"] == 26
     assert [v["ruleId"] for v in after["violations"]] == ["MODEL-01"]
+
+
+@pytest.mark.parametrize(
+    ("value", "javascript"),
+    [
+        (500, "500"),
+        (500.0, "500"),
+        (0.5, "0.5"),
+        (1e-6, "0.000001"),
+        (1e-7, "1e-7"),
+        (1.5e16, "15000000000000000"),
+        (1e21, "1e+21"),
+        (123.456, "123.456"),
+    ],
+)
+def test_numbers_in_warnings_read_as_javascript_writes_them(value: float, javascript: str) -> None:
+    assert _json.number(value) == javascript
+
+
+def test_manifest_warnings_leave_the_score_alone() -> None:
+    manifest = parse_manifest(
+        {
+            "apiVersion": "agentspec.io/v1",
+            "kind": "AgentSpec",
+            "metadata": {"name": "a", "version": "1.0.0", "description": "d"},
+            "spec": {
+                "model": {"provider": "a", "id": "b", "costControls": {"maxMonthlyUSD": 10, "alertAtUSD": 20.5}},
+                "prompts": {"system": "s"},
+            },
+        }
+    ).manifest
+    scored = run_audit(manifest)
+    manifest["spec"]["model"]["costControls"]["alertAtUSD"] = 5
+    assert run_audit(manifest)["score"] == scored["score"]
+    assert scored["warnings"] == [
+        {
+            "field": "spec.model.costControls.alertAtUSD",
+            "message": "20.5 is above maxMonthlyUSD (10): the limit is reached before the alert",
+        }
+    ]

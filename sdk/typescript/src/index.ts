@@ -109,6 +109,7 @@ export {
 } from './k8s/workload.js';
 export { generate, agentSpecOf, type GenerateOptions } from './cli/generate.js';
 export { findReferences, type ReferenceUse } from './manifest/references.js';
+export { manifestWarnings, type ManifestWarning } from './manifest/warnings.js';
 export { redisPing, postgresPing, tcpProbe } from './health/probes.js';
 export { findJsonProblem, textProblem, MAX_JSON_DEPTH, type JsonProblem } from './json/json-problem.js';
 export {

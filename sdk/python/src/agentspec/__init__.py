@@ -1,7 +1,7 @@
 """AgentSpec SDK for Python: manifest validation, audit, health checks, the health endpoint, push mode and
 auto-registration with the AgentSpec control plane. The same wire shapes and results as ``@agentspec/sdk``."""
 
-from .audit import AuditResult, grade_for, run_audit
+from .audit import AuditResult, ManifestWarning, grade_for, manifest_warnings, run_audit
 from .control_plane import (
     AutoRegistration,
     ControlPlaneClient,
@@ -28,11 +28,13 @@ __all__ = [
     "LoadedManifest",
     "ManifestError",
     "ManifestIssue",
+    "ManifestWarning",
     "auto_registration_config",
     "build_push_payload",
     "grade_for",
     "is_push_mode_active",
     "load_manifest",
+    "manifest_warnings",
     "parse_manifest",
     "parse_manifest_text",
     "redact",

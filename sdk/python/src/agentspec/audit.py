@@ -11,7 +11,7 @@ from collections.abc import Callable
 from datetime import datetime, timezone
 from typing import Any, Literal, TypedDict
 
-from . import _data
+from . import _data, _json
 
 Manifest = dict[str, Any]
 Grade = Literal["A", "B", "C", "D", "F"]
@@ -35,6 +35,11 @@ class PackResult(TypedDict):
     suppressed: int
 
 
+class ManifestWarning(TypedDict):
+    field: str
+    message: str
+
+
 class AuditResult(TypedDict):
     """The ``gap`` of every heartbeat (camelCase: the wire shape)."""
 
@@ -44,6 +49,7 @@ class AuditResult(TypedDict):
     packs: list[PackResult]
     suppressed: list[dict[str, str]]
     rulesChecked: int
+    warnings: list[ManifestWarning]
 
 
 def grade_for(score: int) -> Grade:
@@ -227,4 +233,69 @@ def run_audit(manifest: Manifest, *, now: datetime | None = None) -> AuditResult
         "packs": pack_results,
         "suppressed": listed,
         "rulesChecked": len(checked),
+        "warnings": manifest_warnings(manifest),
     }
+
+
+def manifest_warnings(manifest: Manifest) -> list[ManifestWarning]:
+    """What a manifest may say (upstream's schema accepts it) but will not do what it seems to; not scored.
+
+    The TypeScript SDK's ``manifestWarnings``: the same checks, fields, messages and order (the shared test vectors).
+    """
+    warnings: list[ManifestWarning] = []
+    spec = manifest["spec"]
+
+    def warn(field: str, message: str) -> None:
+        warnings.append({"field": f"spec.{field}", "message": message})
+
+    def empty(field: str, value: Any) -> None:
+        if isinstance(value, str) and value.strip() == "":
+            warn(field, "is empty")
+
+    model = spec["model"]
+    empty("model.provider", model.get("provider"))
+    empty("model.id", model.get("id"))
+    empty("model.fallback.provider", _get(model, "fallback", "provider"))
+    empty("model.fallback.id", _get(model, "fallback", "id"))
+    alert = _get(model, "costControls", "alertAtUSD")
+    limit = _get(model, "costControls", "maxMonthlyUSD")
+    if alert is not None and limit is not None and alert > limit:
+        warn(
+            "model.costControls.alertAtUSD",
+            f"{_json.number(alert)} is above maxMonthlyUSD ({_json.number(limit)}): "
+            "the limit is reached before the alert",
+        )
+    for i, variable in enumerate(_get(spec, "prompts", "variables") or []):
+        empty(f"prompts.variables[{i}].name", variable.get("name"))
+
+    first_tool: dict[str, int] = {}
+    for i, tool in enumerate(spec.get("tools") or []):
+        first = first_tool.setdefault(tool["name"], i)
+        if first != i:
+            warn(
+                f"tools[{i}].name",
+                f'"{tool["name"]}" is also the name of spec.tools[{first}]: tools are told apart by name',
+            )
+
+    for i, server in enumerate(_get(spec, "mcp", "servers") or []):
+        empty(f"mcp.servers[{i}].name", server.get("name"))
+        if server["transport"] == "stdio" and "command" not in server:
+            warn(f"mcp.servers[{i}].command", "a stdio MCP server has no command: nothing can start it")
+        if server["transport"] != "stdio" and "url" not in server:
+            warn(f"mcp.servers[{i}].url", f"an {server['transport']} MCP server has no url: nothing can reach it")
+
+    for i, subagent in enumerate(spec.get("subagents") or []):
+        empty(f"subagents[{i}].name", subagent.get("name"))
+        if "agentspec" in subagent["ref"] and "a2a" in subagent["ref"]:
+            warn(f"subagents[{i}].ref", "both agentspec and a2a are set: agentspec is used, a2a is ignored")
+    for i, skill in enumerate(spec.get("skills") or []):
+        empty(f"skills[{i}].id", skill.get("id"))
+
+    hitl = spec.get("humanInTheLoop") or {}
+    if "webhook" in (hitl.get("notifyVia") or []) and "webhookUrl" not in hitl:
+        warn("humanInTheLoop.webhookUrl", "notifyVia has webhook but there is no webhookUrl: nobody is notified there")
+    for i, dataset in enumerate(_get(spec, "evaluation", "datasets") or []):
+        empty(f"evaluation.datasets[{i}].name", dataset.get("name"))
+    for i, suppression in enumerate(_get(spec, "compliance", "suppressions") or []):
+        empty(f"compliance.suppressions[{i}].rule", suppression.get("rule"))
+    return warnings

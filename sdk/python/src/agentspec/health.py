@@ -485,13 +485,26 @@ def run_health_checks(
                                 "category": "mcp",
                                 "status": "fail",
                                 "severity": "warning",
-                                "message": f"command {command or '(none)'} not found on PATH",
+                                "message": "a stdio MCP server without a command cannot be started"
+                                if command is None
+                                else f"command {command} not found on PATH",
                                 "remediation": "Install the MCP server in the agent image.",
                             }
                         )
                 elif server.get("url"):
                     seconds = float(server.get("healthCheck", {}).get("timeoutSeconds", 5))
                     pending.append(pool.submit(_mcp_check, check_id, server["url"], ctx, seconds))
+                else:
+                    checks.append(
+                        {
+                            "id": check_id,
+                            "category": "mcp",
+                            "status": "fail",
+                            "severity": "warning",
+                            "message": f"an {server['transport']} MCP server without a url cannot be reached",
+                            "remediation": "Set the url of the MCP server.",
+                        }
+                    )
         if want("tool") and registered_tools is not None:
             for tool in spec.get("tools", []):
                 registered = tool["name"] in registered_tools

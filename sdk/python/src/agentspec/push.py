@@ -89,12 +89,18 @@ def build_push_payload(health: HealthReport, gap: AuditResult, limit: int = MAX_
     checks = sorted(health_c["checks"], key=lambda c: _SEVERITY_RANK.get(c["severity"], 9))
     violations = sorted(gap_c["violations"], key=lambda v: _SEVERITY_RANK.get(v["severity"], 9))
     packs = gap_c["packs"]
-    keep = max(len(checks), len(violations))
+    warnings = gap_c.get("warnings", [])
+    keep = max(len(checks), len(violations), len(warnings))
     while keep > 0:
         keep //= 2
         payload = {
             "health": {**health_c, "checks": checks[:keep]},
-            "gap": {**gap_c, "violations": violations[:keep], "packs": packs if keep else []},
+            "gap": {
+                **gap_c,
+                "violations": violations[:keep],
+                "packs": packs if keep else [],
+                "warnings": warnings[:keep],
+            },
             "truncated": True,
         }
         if _json.size(payload) <= limit:

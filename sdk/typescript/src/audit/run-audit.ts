@@ -1,5 +1,6 @@
 import { COMPLIANCE_PACKS } from '../manifest/schema.js';
 import type { AgentManifest } from '../manifest/load.js';
+import { manifestWarnings } from '../manifest/warnings.js';
 import { gradeFor } from './grade.js';
 import { AUDIT_RULES, SEVERITY_WEIGHT, type AuditRule } from './rules.js';
 import type { AuditResult, AuditViolation, PackResult } from './types.js';
@@ -67,5 +68,6 @@ export function runAudit(manifest: AgentManifest, options: AuditOptions = {}): A
         ...(s.expires ? { expires: s.expires } : {}),
       })),
     rulesChecked: checked.length,
+    warnings: manifestWarnings(manifest.spec),
   };
 }

@@ -1,5 +1,6 @@
 import type { COMPLIANCE_PACKS } from '../manifest/schema.js';
 import type { Grade } from './grade.js';
+import type { ManifestWarning } from '../manifest/warnings.js';
 
 export type Severity = 'critical' | 'high' | 'medium' | 'low';
 
@@ -32,4 +33,6 @@ export interface AuditResult {
   suppressed: { ruleId: string; reason: string; approvedBy?: string; expires?: string }[];
   /** Rules evaluated (not suppressed). */
   rulesChecked: number;
+  /** What the manifest says that will not work as it seems (not scored: the score stays upstream's). */
+  warnings: ManifestWarning[];
 }

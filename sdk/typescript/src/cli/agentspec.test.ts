@@ -40,12 +40,31 @@ describe('agentspec validate', async () => {
     expect(result.err).toContain('spec.tools[0].annotations.destructiveHint: expected boolean, got string');
   });
 
+  it('loads what upstream accepts but only describes, and warns on stderr naming the field (issue #20)', async () => {
+    const lenient = join(dir, 'lenient.yaml');
+    writeFileSync(
+      lenient,
+      'apiVersion: agentspec.io/v1\nkind: AgentSpec\nmetadata: {name: cost, version: 1.0.0, description: d}\nspec: {model: {provider: a, id: b, costControls: {maxMonthlyUSD: 10, alertAtUSD: 20}}, prompts: {system: s}}\n',
+    );
+    const warning = 'warning: spec.model.costControls.alertAtUSD: 20 is above maxMonthlyUSD (10)';
+    const validated = await cli('validate', lenient);
+    expect(validated.code).toBe(EXIT_OK);
+    expect(validated.out).toBe('ok: cost (kind AgentSpec, version 1.0.0) is valid\n');
+    expect(validated.err).toContain(warning);
+    const audited = await cli('audit', lenient);
+    expect(audited.code).toBe(EXIT_OK);
+    expect(audited.err).toContain(warning);
+    const json = JSON.parse((await cli('validate', lenient, '--json')).out) as { warnings: { field: string }[] };
+    expect(json.warnings.map((w) => w.field)).toEqual(['spec.model.costControls.alertAtUSD']);
+  });
+
   it('prints {valid, issues} with --json', async () => {
     expect(JSON.parse((await cli('validate', coach, '--json')).out)).toEqual({
       valid: true,
       name: 'fitness-coach',
       kind: 'Agent',
       issues: [],
+      warnings: [],
     });
     const result = await cli('validate', invalid, '--json');
     expect(result.code).toBe(EXIT_CHECK_FAILED);

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { parse, stringify } from 'yaml';
 import { runAudit } from '../audit/run-audit.js';
+import { manifestWarnings, type ManifestWarning } from '../manifest/warnings.js';
 import { ControlPlaneClient, ControlPlaneError, RUNTIMES, type Runtime } from '../control-plane/client.js';
 import { runHealthChecks } from '../health/checks.js';
 import { generate as generateFiles } from './generate.js';
@@ -62,6 +63,11 @@ function describe(loaded: LoadedManifest): string {
   return `${loaded.manifest.metadata.name} (kind ${loaded.kind}, version ${loaded.manifest.metadata.version})`;
 }
 
+/** Manifest warnings go to stderr: the file is valid, and scripts reading stdout see what they saw before. */
+function printWarnings(warnings: readonly ManifestWarning[], io: CliIo): void {
+  for (const w of warnings) io.err(`warning: ${w.field}: ${w.message}`);
+}
+
 function validate(args: string[], io: CliIo): number {
   const { positionals, values } = parseArgs({
     args,
@@ -71,10 +77,13 @@ function validate(args: string[], io: CliIo): number {
   const file = oneFile(positionals, 'validate');
   try {
     const loaded = loadManifest(file);
+    const warnings = manifestWarnings(loaded.manifest.spec);
     if (values.json) {
-      io.out(JSON.stringify({ valid: true, name: loaded.manifest.metadata.name, kind: loaded.kind, issues: [] }));
+      const { name } = loaded.manifest.metadata;
+      io.out(JSON.stringify({ valid: true, name, kind: loaded.kind, issues: [], warnings }));
     } else {
       io.out(`ok: ${describe(loaded)} is valid`);
+      printWarnings(warnings, io);
     }
     return EXIT_OK;
   } catch (err) {
@@ -116,6 +125,7 @@ function audit(args: string[], io: CliIo): number {
       io.out(`  [${v.severity}] ${v.ruleId} ${v.title}: ${v.message}\n      fix: ${v.remediation}`);
     }
     for (const s of result.suppressed) io.out(`  suppressed ${s.ruleId}: ${s.reason}`);
+    printWarnings(result.warnings, io);
   }
   if (failBelow !== undefined && result.score < failBelow) {
     io.err(`score ${result.score} is below ${failBelow}`);

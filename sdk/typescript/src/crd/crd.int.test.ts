@@ -53,6 +53,26 @@ describe('the Agent CRD in a real apiserver', () => {
     expect(await apply(convertToAgentResource(upstream))).toContain('agent.agentspec.io/gymcoach created');
   });
 
+  it('accepts what upstream accepts and only describes (issue #20): the manifest warnings judge it', async () => {
+    const lenient = {
+      model: { provider: '', id: 'b', costControls: { maxMonthlyUSD: 10, alertAtUSD: 20 } },
+      tools: [
+        { name: 't', type: 'function' },
+        { name: 't', type: 'builtin' },
+      ],
+      mcp: {
+        servers: [
+          { name: 'files', transport: 'stdio' },
+          { name: 'search', transport: 'http' },
+        ],
+      },
+      memory: { shortTerm: { backend: 'in-memory', ttlSeconds: 0 } },
+      subagents: [{ name: 's', ref: { agentspec: 'a.yaml', a2a: { url: 'http://x' } } }],
+      humanInTheLoop: { notifyVia: ['webhook'] },
+    };
+    expect(await apply(agent(lenient, 'lenient'))).toContain('agent.agentspec.io/lenient created');
+  });
+
   it.each<[string, Record<string, unknown>, RegExp]>([
     [
       'a wrong type',
@@ -62,11 +82,6 @@ describe('the Agent CRD in a real apiserver', () => {
     ['an unknown field', { modle: {} }, /unknown field "spec\.modle"/],
     ['a bad version', { version: '1.0' }, /spec\.version: Invalid value: "1\.0"/],
     ['a value outside an enum', { api: { type: 'soap' } }, /spec\.api\.type: Unsupported value: "soap"/],
-    [
-      'a cross-field rule',
-      { model: { provider: 'a', id: 'b', costControls: { maxMonthlyUSD: 10, alertAtUSD: 20 } } },
-      /spec\.model\.costControls\.alertAtUSD: Invalid value: "object": alertAtUSD must not exceed maxMonthlyUSD/,
-    ],
     [
       'a guardrail action its type does not allow',
       { guardrails: { input: [{ type: 'pii-detector', action: 'log' }] } },
@@ -78,24 +93,9 @@ describe('the Agent CRD in a real apiserver', () => {
       /spec\.guardrails\.input\[0\]: Invalid value: "object": type topic-filter needs blockedTopics, action/,
     ],
     [
-      'a stdio MCP server without command',
-      { mcp: { servers: [{ name: 'm', transport: 'stdio' }] } },
-      /spec\.mcp\.servers\[0\]\.command: Invalid value: "object": a stdio MCP server needs a command/,
-    ],
-    [
-      'duplicate tool names',
-      {
-        tools: [
-          { name: 't', type: 'function' },
-          { name: 't', type: 'builtin' },
-        ],
-      },
-      /spec\.tools: Invalid value: "object": tool names must be unique/,
-    ],
-    [
-      'a subagent with two refs',
-      { subagents: [{ name: 's', ref: { agentspec: 'a.yaml', a2a: { url: 'http://x' } } }] },
-      /spec\.subagents\[0\]\.ref: Invalid value: "object": set exactly one of agentspec or a2a/,
+      'a subagent without a ref',
+      { subagents: [{ name: 's', ref: {} }] },
+      /spec\.subagents\[0\]\.ref: Invalid value: "object": set agentspec or a2a/,
     ],
     [
       'a temperature out of range',

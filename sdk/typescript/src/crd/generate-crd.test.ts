@@ -61,13 +61,12 @@ describe('Agent CRD', () => {
 
   it('carries descriptions for kubectl explain and the cross-field rules as CEL', () => {
     expect(at(spec, 'properties', 'model')['description']).toBe('The language model the agent calls.');
-    expect(at(spec, 'properties', 'model', 'properties', 'costControls')['x-kubernetes-validations']).toEqual([
-      {
-        rule: '!has(self.alertAtUSD) || !has(self.maxMonthlyUSD) || self.alertAtUSD <= self.maxMonthlyUSD',
-        message: 'alertAtUSD must not exceed maxMonthlyUSD',
-        fieldPath: '.alertAtUSD',
-      },
+    const ref = at(spec, 'properties', 'subagents', 'items', 'properties', 'ref');
+    expect(ref['x-kubernetes-validations']).toEqual([
+      { rule: 'has(self.agentspec) || has(self.a2a)', message: 'set agentspec or a2a' },
     ]);
+    // What upstream only describes is not enforced (issue #20): the manifest warnings report it.
+    expect(at(spec, 'properties', 'model', 'properties', 'costControls')['x-kubernetes-validations']).toBeUndefined();
   });
 
   it('merges guardrail variants into one object with per-type CEL rules', () => {

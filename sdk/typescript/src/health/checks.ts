@@ -222,7 +222,10 @@ function mcpChecks(manifest: AgentManifest, c: Collector): void {
               category: 'mcp',
               status: 'fail',
               severity: 'warning',
-              message: `command ${server.command ?? '(none)'} not found on PATH`,
+              message:
+                server.command === undefined
+                  ? 'a stdio MCP server without a command cannot be started'
+                  : `command ${server.command} not found on PATH`,
               remediation: 'Install the MCP server in the agent image.',
             },
       );
@@ -235,6 +238,15 @@ function mcpChecks(manifest: AgentManifest, c: Collector): void {
           severity: 'warning' as const,
         })),
       );
+    } else {
+      c.checks.push({
+        id,
+        category: 'mcp',
+        status: 'fail',
+        severity: 'warning',
+        message: `an ${server.transport} MCP server without a url cannot be reached`,
+        remediation: 'Set the url of the MCP server.',
+      });
     }
   }
 }

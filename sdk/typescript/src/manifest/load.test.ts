@@ -148,15 +148,9 @@ describe('manifest errors name the field', () => {
     ],
     [
       'a cross-field rule',
-      withSpec({ model: { provider: 'a', id: 'b', costControls: { maxMonthlyUSD: 10, alertAtUSD: 20 } } }),
-      'spec.model.costControls.alertAtUSD: alertAtUSD must not exceed maxMonthlyUSD',
+      withSpec({ subagents: [{ name: 's', ref: {} }] }),
+      'spec.subagents[0].ref: set agentspec or a2a',
     ],
-    [
-      'a stdio MCP server without command',
-      withSpec({ mcp: { servers: [{ name: 'm', transport: 'stdio' }] } }),
-      'spec.mcp.servers[0].command: a stdio MCP server needs a command',
-    ],
-    ['duplicate tool names', withSpec({ tools: [tools[0], tools[0]] }), 'spec.tools: tool names must be unique'],
     ['a bad version', withSpec({ version: '1.0' }), 'spec.version: must be a version X.Y.Z'],
     ['an empty description', withSpec({ description: '' }), 'spec.description: must not be empty'],
     [

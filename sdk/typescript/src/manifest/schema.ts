@@ -5,7 +5,16 @@ import { z } from 'zod';
 import { withRules } from './cross-field.js';
 import { ref } from './refs.js';
 
-const str = (description: string) => z.string().max(4096).describe(description);
+// Leniency (issue #20): where upstream's schema accepts a value, so does ours, and the judgement moves to the
+// manifest warnings (./warnings.ts) shown by `agentspec validate`/`audit`, in every audit's `warnings` and in the
+// Agent's events. Kept strict: what upstream enforces too (enums, ranges, slugs, semver), what Kubernetes needs
+// (metadata.name is a 63-character DNS label, the Deployment fields), references (a malformed `$env:` or a `$file:`
+// leaving the manifest's directory cannot be resolved safely), unknown keys (refused, see MANIFEST-FIELDS: a typo
+// must not silently drop a limit), and length bounds (generous; an Agent must fit etcd's object size and no input
+// is unbounded).
+const str = (description: string) => z.string().max(65536).describe(description);
+/** A name upstream leaves free: an empty one loads, and is reported by the manifest warnings. */
+const label = (description: string) => z.string().max(253).describe(description);
 const name = (description: string) => z.string().min(1).max(253).describe(description);
 const bool = (description: string) => z.boolean().describe(description);
 const int = (description: string) => z.number().int().describe(description);
@@ -24,8 +33,8 @@ export const FALLBACK_TRIGGERS = ['rate_limit', 'timeout', 'error_5xx', 'error_4
 
 export const modelSchema = z
   .strictObject({
-    provider: name('Model provider, e.g. openai, anthropic, groq, azure, bedrock, vertex, ollama.'),
-    id: name('Model id at the provider, e.g. gpt-4o or claude-sonnet-4. Avoid "latest": pin a version.'),
+    provider: label('Model provider, e.g. openai, anthropic, groq, azure, bedrock, vertex, ollama.'),
+    id: label('Model id at the provider, e.g. gpt-4o or claude-sonnet-4. Avoid "latest": pin a version.'),
     apiKey: ref('API key for the provider. Use $secret: in production.').optional(),
     parameters: z
       .strictObject({
@@ -39,30 +48,25 @@ export const modelSchema = z
       .optional(),
     fallback: z
       .strictObject({
-        provider: name('Fallback model provider.'),
-        id: name('Fallback model id.'),
+        provider: label('Fallback model provider.'),
+        id: label('Fallback model id.'),
         apiKey: ref('API key for the fallback provider.').optional(),
         triggerOn: list(z.enum(FALLBACK_TRIGGERS), 'Errors that switch to the fallback model.', 4).optional(),
         maxRetries: int('Retries before giving up, 0 to 10.').min(0).max(10).optional(),
       })
       .describe('A second model used when the primary fails.')
       .optional(),
-    costControls: withRules(
-      z
-        .strictObject({
-          maxMonthlyUSD: z.number().gt(0).describe('Monthly spend limit in USD.').optional(),
-          alertAtUSD: z.number().gt(0).describe('Spend in USD at which to alert.').optional(),
-        })
-        .describe('Spend limits.'),
-      [
-        {
-          check: (c) => c.alertAtUSD === undefined || c.maxMonthlyUSD === undefined || c.alertAtUSD <= c.maxMonthlyUSD,
-          cel: '!has(self.alertAtUSD) || !has(self.maxMonthlyUSD) || self.alertAtUSD <= self.maxMonthlyUSD',
-          message: 'alertAtUSD must not exceed maxMonthlyUSD',
-          field: 'alertAtUSD',
-        },
-      ],
-    ).optional(),
+    costControls: z
+      .strictObject({
+        maxMonthlyUSD: z.number().gt(0).describe('Monthly spend limit in USD.').optional(),
+        alertAtUSD: z
+          .number()
+          .gt(0)
+          .describe('Spend in USD at which to alert; one above maxMonthlyUSD is reported by the manifest warnings.')
+          .optional(),
+      })
+      .describe('Spend limits.')
+      .optional(),
   })
   .describe('The language model the agent calls.');
 
@@ -74,7 +78,7 @@ export const promptsSchema = z
     fallback: str('Prompt used when the system prompt cannot be loaded.').optional(),
     hotReload: bool('Reload prompt files when they change.').default(false),
     variables: list(
-      z.strictObject({ name: name('Variable name.'), value: ref('Variable value.') }),
+      z.strictObject({ name: label('Variable name.'), value: ref('Variable value.') }),
       'Variables substituted into the prompts.',
       64,
     ).optional(),
@@ -84,7 +88,7 @@ export const promptsSchema = z
 export const TOOL_TYPES = ['function', 'mcp', 'builtin'] as const;
 
 export const toolSchema = z.strictObject({
-  name: name('Tool name, unique within the agent.'),
+  name: name('Tool name, unique within the agent (a repeated one is reported by the manifest warnings).'),
   type: z.enum(TOOL_TYPES).describe('How the tool is provided: function, mcp or builtin.'),
   description: str('What the tool does (shown to the model).').optional(),
   module: str('Module that implements a function tool.').optional(),
@@ -102,34 +106,18 @@ export const toolSchema = z.strictObject({
 
 export const MCP_TRANSPORTS = ['stdio', 'sse', 'http'] as const;
 
-export const mcpServerSchema = withRules(
-  z.strictObject({
-    name: name('Server name.'),
-    transport: z.enum(MCP_TRANSPORTS).describe('stdio, sse or http.'),
-    command: str('Command that starts a stdio server.').optional(),
-    args: strings('Arguments of the command.', 64).optional(),
-    url: ref('URL of an sse or http server.').optional(),
-    env: z.record(z.string().max(253), ref('Value.')).describe('Environment of a stdio server.').optional(),
-    healthCheck: z
-      .strictObject({ timeoutSeconds: int('Health check timeout, 1 to 60 seconds.').min(1).max(60).default(5) })
-      .describe('Health check settings.')
-      .optional(),
-  }),
-  [
-    {
-      check: (s) => s.transport !== 'stdio' || s.command !== undefined,
-      cel: "self.transport != 'stdio' || has(self.command)",
-      message: 'a stdio MCP server needs a command',
-      field: 'command',
-    },
-    {
-      check: (s) => s.transport === 'stdio' || s.url !== undefined,
-      cel: "self.transport == 'stdio' || has(self.url)",
-      message: 'an sse or http MCP server needs a url',
-      field: 'url',
-    },
-  ],
-);
+export const mcpServerSchema = z.strictObject({
+  name: label('Server name.'),
+  transport: z.enum(MCP_TRANSPORTS).describe('stdio, sse or http.'),
+  command: str('Command that starts a stdio server (one without is reported by the manifest warnings).').optional(),
+  args: strings('Arguments of the command.', 64).optional(),
+  url: ref('URL of an sse or http server (one without is reported by the manifest warnings).').optional(),
+  env: z.record(z.string().max(253), ref('Value.')).describe('Environment of a stdio server.').optional(),
+  healthCheck: z
+    .strictObject({ timeoutSeconds: int('Health check timeout, 1 to 60 seconds.').min(1).max(60).default(5) })
+    .describe('Health check settings.')
+    .optional(),
+});
 
 // ---------------------------------------------------------------- memory
 
@@ -140,7 +128,7 @@ export const memorySchema = z
         backend: z.enum(['in-memory', 'redis', 'sqlite']).describe('in-memory, redis or sqlite.'),
         maxTurns: int('Conversation turns kept.').min(1).optional(),
         maxTokens: int('Tokens kept.').min(1).optional(),
-        ttlSeconds: int('Seconds a conversation is kept.').min(1).optional(),
+        ttlSeconds: int('Seconds a conversation is kept; 0 keeps it for the session only.').min(0).optional(),
         connection: ref('Connection string of the backend.').optional(),
       })
       .describe('Conversation memory.')
@@ -179,7 +167,7 @@ export const memorySchema = z
 // ---------------------------------------------------------------- subagents, api, skills
 
 export const subagentSchema = z.strictObject({
-  name: name('Subagent name.'),
+  name: label('Subagent name.'),
   ref: withRules(
     z
       .strictObject({
@@ -199,12 +187,12 @@ export const subagentSchema = z.strictObject({
           .describe('A remote subagent reached over A2A.')
           .optional(),
       })
-      .describe('Where the subagent is: a local agent.yaml or an A2A endpoint.'),
+      .describe('Where the subagent is: a local agent.yaml or an A2A endpoint (with both, agentspec is used).'),
     [
       {
-        check: (r) => (r.agentspec === undefined) !== (r.a2a === undefined),
-        cel: 'has(self.agentspec) != has(self.a2a)',
-        message: 'set exactly one of agentspec or a2a',
+        check: (r) => r.agentspec !== undefined || r.a2a !== undefined,
+        cel: 'has(self.agentspec) || has(self.a2a)',
+        message: 'set agentspec or a2a',
       },
     ],
   ),
@@ -311,30 +299,22 @@ export const guardrailsSchema = z
 
 // ---------------------------------------------------------------- human in the loop, evaluation, observability
 
-export const humanInTheLoopSchema = withRules(
-  z
-    .strictObject({
-      enabled: bool('Human approval is on.').optional(),
-      approvalRequired: list(
-        z.enum(['before-destructive-tool', 'before-external-call', 'on-low-confidence', 'on-high-cost', 'always']),
-        'When approval is needed.',
-        8,
-      ).optional(),
-      timeoutSeconds: int('Seconds to wait for approval, 1 to 3600.').min(1).max(3600).default(300),
-      timeoutAction: z.enum(['reject', 'proceed', 'escalate']).describe('reject, proceed or escalate.').optional(),
-      notifyVia: list(z.enum(['slack', 'email', 'webhook', 'console']), 'Channels asked for approval.', 8).optional(),
-      webhookUrl: ref('Webhook called for approval.').optional(),
-    })
-    .describe('Human approval of risky actions.'),
-  [
-    {
-      check: (h) => !h.notifyVia?.includes('webhook') || h.webhookUrl !== undefined,
-      cel: "!has(self.notifyVia) || !self.notifyVia.exists(n, n == 'webhook') || has(self.webhookUrl)",
-      message: 'notifyVia webhook needs webhookUrl',
-      field: 'webhookUrl',
-    },
-  ],
-);
+export const humanInTheLoopSchema = z
+  .strictObject({
+    enabled: bool('Human approval is on.').optional(),
+    approvalRequired: list(
+      z.enum(['before-destructive-tool', 'before-external-call', 'on-low-confidence', 'on-high-cost', 'always']),
+      'When approval is needed.',
+      8,
+    ).optional(),
+    timeoutSeconds: int('Seconds to wait for approval, 1 to 3600.').min(1).max(3600).default(300),
+    timeoutAction: z.enum(['reject', 'proceed', 'escalate']).describe('reject, proceed or escalate.').optional(),
+    notifyVia: list(z.enum(['slack', 'email', 'webhook', 'console']), 'Channels asked for approval.', 8).optional(),
+    webhookUrl: ref(
+      'Webhook called for approval (notifyVia webhook without it is reported by the manifest warnings).',
+    ).optional(),
+  })
+  .describe('Human approval of risky actions.');
 
 export const EVALUATION_METRICS = [
   'faithfulness',
@@ -357,7 +337,7 @@ export const evaluationSchema = z
       .optional(),
     datasets: list(
       z.strictObject({
-        name: name('Dataset name.'),
+        name: label('Dataset name.'),
         path: ref('Dataset file.'),
         metrics: list(metric, 'Metrics computed on this dataset.', 16).optional(),
       }),
@@ -427,7 +407,7 @@ export const complianceSchema = z
     packs: list(z.enum(COMPLIANCE_PACKS), 'Compliance packs audited (all when empty).', 8).optional(),
     suppressions: list(
       z.strictObject({
-        rule: name('Rule id, e.g. SEC-LLM-10.'),
+        rule: label('Rule id, e.g. SEC-LLM-10.'),
         reason: str('Why the rule does not apply.'),
         approvedBy: str('Who approved the suppression.').optional(),
         expires: z.iso.date().describe('Date (YYYY-MM-DD) after which the suppression no longer applies.').optional(),
@@ -472,7 +452,7 @@ export const agentFields = {
   subagents: list(subagentSchema, 'Agents this agent delegates to.', 64).optional(),
   api: apiSchema.optional(),
   skills: list(
-    z.strictObject({ id: name('Skill id.'), version: str('Skill version.').optional() }),
+    z.strictObject({ id: label('Skill id.'), version: str('Skill version.').optional() }),
     'Skills.',
     64,
   ).optional(),
@@ -483,18 +463,6 @@ export const agentFields = {
   compliance: complianceSchema.optional(),
   requires: requiresSchema.optional(),
 };
-
-const uniqueNames = <T extends { name: string }>(items: T[] | undefined): boolean =>
-  new Set(items?.map((i) => i.name)).size === (items?.length ?? 0);
-
-const agentRules = [
-  {
-    check: (s: { tools?: { name: string }[] }) => uniqueNames(s.tools),
-    cel: '!has(self.tools) || self.tools.all(t, self.tools.exists_one(u, u.name == t.name))',
-    message: 'tool names must be unique',
-    field: 'tools',
-  },
-];
 
 // ---------------------------------------------------------------- the upstream form: kind AgentSpec
 
@@ -521,7 +489,7 @@ export const agentSpecManifestSchema = z.strictObject({
   apiVersion: z.literal('agentspec.io/v1'),
   kind: z.literal('AgentSpec'),
   metadata: agentSpecMetadataSchema,
-  spec: withRules(z.strictObject(agentFields), agentRules),
+  spec: z.strictObject(agentFields),
 });
 
 // ---------------------------------------------------------------- the Kubernetes form: kind Agent
@@ -603,18 +571,15 @@ export const deploymentSchema = z
   })
   .describe('How the operator runs the agent: image, replicas, port, environment, resources, sidecar.');
 
-export const agentResourceSpecSchema = withRules(
-  z.strictObject({
-    description: descriptionSchema,
-    version: z.string().regex(SEMVER, 'must be a version X.Y.Z').describe('Agent version, X.Y.Z.'),
-    tags: strings('Tags.').optional(),
-    author: str('Author.').optional(),
-    license: str('License.').optional(),
-    ...agentFields,
-    deployment: deploymentSchema.optional(),
-  }),
-  agentRules,
-);
+export const agentResourceSpecSchema = z.strictObject({
+  description: descriptionSchema,
+  version: z.string().regex(SEMVER, 'must be a version X.Y.Z').describe('Agent version, X.Y.Z.'),
+  tags: strings('Tags.').optional(),
+  author: str('Author.').optional(),
+  license: str('License.').optional(),
+  ...agentFields,
+  deployment: deploymentSchema.optional(),
+});
 
 export const agentResourceSchema = z.strictObject({
   apiVersion: z.literal('agentspec.io/v1'),

@@ -4,7 +4,15 @@ import { summarize, type HealthCheck } from '../health/types.js';
 import { buildPushPayload, MAX_PAYLOAD_BYTES } from './payload.js';
 import { redact } from './redact.js';
 
-const gap: AuditResult = { score: 82, grade: 'B', violations: [], packs: [], suppressed: [], rulesChecked: 27 };
+const gap: AuditResult = {
+  score: 82,
+  grade: 'B',
+  violations: [],
+  packs: [],
+  suppressed: [],
+  rulesChecked: 27,
+  warnings: [],
+};
 
 function check(i: number, status: HealthCheck['status'], text = 'x'): HealthCheck {
   return {
@@ -51,6 +59,17 @@ describe('buildPushPayload', () => {
     expect(Buffer.byteLength(JSON.stringify(payload))).toBeLessThanOrEqual(16 * 1024);
     expect(payload.health.checks.length).toBeGreaterThan(0);
     expect(payload.health.checks.every((c) => c.severity === 'error')).toBe(true);
+  });
+
+  it('cuts the manifest warnings too, keeping the first', () => {
+    const warnings = Array.from({ length: 1_000 }, (_, i) => ({
+      field: `spec.tools[${i}].name`,
+      message: 'w'.repeat(100),
+    }));
+    const payload = buildPushPayload(summarize('warned', []), { ...gap, warnings }, 16 * 1024);
+    expect(Buffer.byteLength(JSON.stringify(payload))).toBeLessThanOrEqual(16 * 1024);
+    expect(payload.gap.warnings.length).toBeGreaterThan(0);
+    expect(payload.gap.warnings[0]).toEqual(warnings[0]);
   });
 });
 

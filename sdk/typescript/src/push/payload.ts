@@ -18,7 +18,7 @@ const shorten = (text: string | undefined, max: number): string | undefined =>
 /**
  * Fits {health, gap} into `limit` bytes. Summary, status, score and grade always survive; then, in order until
  * it fits: long texts are shortened, passing checks are dropped, remediations are dropped, and the check and
- * violation lists are cut to their most severe entries. A trimmed payload carries `truncated: true`.
+ * violation lists are cut to their most severe entries (and the manifest warnings to their first). A trimmed payload carries `truncated: true`.
  */
 export function buildPushPayload(health: HealthReport, gap: AuditResult, limit = MAX_PAYLOAD_BYTES): PushPayload {
   let payload: PushPayload = { health, gap };
@@ -66,12 +66,18 @@ export function buildPushPayload(health: HealthReport, gap: AuditResult, limit =
   const violations = [...payload.gap.violations].sort(
     (a, b) => (severityRank[a.severity] ?? 9) - (severityRank[b.severity] ?? 9),
   );
-  let keep = Math.max(checks.length, violations.length);
+  const { warnings } = payload.gap;
+  let keep = Math.max(checks.length, violations.length, warnings.length);
   while (keep > 0) {
     keep = Math.floor(keep / 2);
     payload = {
       health: { ...payload.health, checks: checks.slice(0, keep) },
-      gap: { ...payload.gap, violations: violations.slice(0, keep), packs: keep ? payload.gap.packs : [] },
+      gap: {
+        ...payload.gap,
+        violations: violations.slice(0, keep),
+        packs: keep ? payload.gap.packs : [],
+        warnings: warnings.slice(0, keep),
+      },
       truncated: true,
     };
     if (size(payload) <= limit) return payload;
