@@ -84,6 +84,11 @@ export class ManagedProcess {
     return this.options.name;
   }
 
+  /** How the process ended: undefined while it runs. */
+  get exit(): { code: number | null; signal: NodeJS.Signals | null } | undefined {
+    return this.exitInfo;
+  }
+
   get running(): boolean {
     return this.exitInfo === undefined;
   }

@@ -6,7 +6,7 @@ import { AppsV1Api, CoreV1Api, CustomObjectsApi, setHeaderOptions, type V1Pod } 
 import { parse } from 'yaml';
 import { scopedRegistrationKey } from '@agentspec/sdk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { installCrds, startControlPlaneProcess, waitFor, type ControlPlaneProcess } from '@agentspec/e2e';
+import { installCrds, kubectl, startControlPlaneProcess, waitFor, type ControlPlaneProcess } from '@agentspec/e2e';
 import { testDatabase, testKubeConfig, testKubeconfigPath, testNamespace } from '@agentspec/e2e/vitest';
 import { loadOperatorConfig } from './config.js';
 import { startOperator, type RunningOperator } from './operator.js';
@@ -355,7 +355,7 @@ describe('agentspec-operator', () => {
     expect(agent.status?.conditions?.every((c) => c.observedGeneration === 2)).toBe(true);
   });
 
-  it('keeps each spec as a revision and rolls back with agentspec.io/rollback-to (ADR 0011)', async () => {
+  it('seed 001 Rollback: `kubectl rollout undo` is reverted; each spec is a revision, rolled back with agentspec.io/rollback-to (ADR 0011)', async () => {
     const spec = structuredClone(coach.spec) as { deployment: { image: string } };
     spec.deployment.image = 'example/history:1';
     await createAgent('history', spec);
@@ -382,6 +382,28 @@ describe('agentspec-operator', () => {
       (await apps.readNamespacedDeployment({ name: 'history', namespace: ns() })).spec?.template.spec?.containers[0]
         ?.image;
     await waitFor('the Deployment on :2', async () => (await image()) === 'example/history:2');
+
+    // Seed 001, Rollback, Kubernetes: `kubectl rollout undo deployment/<agent-name>` as written. The Deployment goes
+    // back to :1 and the operator, which owns it, applies the Agent's :2 again (ADR 0011: roll the Agent back instead).
+    const deployment = async () => apps.readNamespacedDeployment({ name: 'history', namespace: ns() });
+    await waitFor('two ReplicaSets to undo between', async () => {
+      const sets = await apps.listNamespacedReplicaSet({
+        namespace: ns(),
+        labelSelector: 'agentspec.io/agent-name=history',
+      });
+      return sets.items.length >= 2;
+    });
+    const before = (await deployment()).metadata?.generation ?? 0;
+    expect(await kubectl(testKubeconfigPath(), ['rollout', 'undo', 'deployment/history', '-n', ns()])).toContain(
+      'deployment.apps/history rolled back',
+    );
+    await waitFor('the undo reverted by the operator', async () => {
+      const d = await deployment();
+      return (
+        (d.metadata?.generation ?? 0) >= before + 2 &&
+        d.spec?.template.spec?.containers[0]?.image === 'example/history:2'
+      );
+    });
 
     const annotate = (value: string) =>
       custom.patchNamespacedCustomObject(

@@ -192,7 +192,7 @@ describe('agentspec-sidecar in front of a plain agent', () => {
     await orphan.process.stop();
   });
 
-  it('refuses to start with a bad UPSTREAM_URL, with the documented message', async () => {
+  it('refuses to start with a bad UPSTREAM_URL, with the documented message (seed 001, environment variables)', async () => {
     const bad = new ManagedProcess({
       name: 'agentspec-sidecar',
       command: process.execPath,
@@ -243,7 +243,7 @@ describe('agentspec-sidecar with OPA', () => {
 
   const risky = '/behaviour?guardrails=pii-detector&tools=delete-history&confirmed=false';
 
-  it('track: passes the response and reports the violations', async () => {
+  it('track: passes the response and reports the violations, in the audit ring and in /agentspec/gap (seed 002)', async () => {
     const sidecar = await startSidecar(agent, { OPA_URL: opaUrl, OPA_PROXY_MODE: 'track' });
     const response = await fetch(`${sidecar.proxy}${risky}`);
     expect(response.status).toBe(200);

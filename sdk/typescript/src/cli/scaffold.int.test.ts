@@ -81,6 +81,60 @@ describe('agentspec generate --framework', () => {
     expect(result.out).toContain('fill in AGENTSPEC_URL and AGENTSPEC_KEY');
   });
 
+  it("seed 000 step 2: the seed's startPushMode snippet, as written, pushes to the control plane and stops on SIGTERM", async () => {
+    const cp = await startControlPlaneProcess({ databaseUrl: await testDatabase() });
+    stops.push(() => cp.stop());
+    const out = fresh();
+    expect((await cli(['generate', example, '--framework', 'express', '--push', '--output', out])).code).toBe(0);
+    // Step 1 says "fill in the real values": those `agentspec register` writes.
+    const registered = await fetch(`${cp.url}/api/v1/register`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-admin-key': cp.adminKey },
+      body: JSON.stringify({ agentName: 'fitness-coach', namespace: 'seed', instanceId: 'seed-000', runtime: 'local' }),
+    });
+    const { apiKey } = (await registered.json()) as { apiKey: string };
+    // The seed's TypeScript, verbatim; the line after it stands for the agent's own work, which keeps it running.
+    const seedSnippet = [
+      "import { loadManifest, startPushMode, stopPushMode } from '@agentspec/sdk'",
+      '',
+      "const { manifest } = loadManifest('./agent.yaml')",
+      '',
+      '// Fire immediately and every 30 seconds',
+      'startPushMode({',
+      '  manifest,',
+      '  url: process.env.AGENTSPEC_URL!,',
+      '  apiKey: process.env.AGENTSPEC_KEY!,',
+      '  intervalMs: 30_000,',
+      '})',
+      '',
+      '// Graceful shutdown',
+      "process.on('SIGTERM', () => {",
+      '  stopPushMode()',
+      '  process.exit(0)',
+      '})',
+    ].join('\n');
+    writeFileSync(join(out, 'seed-000.ts'), `${seedSnippet}\nsetInterval(() => {}, 60_000)\n`);
+    if (!existsSync(join(out, 'node_modules'))) symlinkSync(join(root, 'node_modules'), join(out, 'node_modules'));
+    const agent = new ManagedProcess({
+      name: 'seed-000-step-2',
+      command: process.execPath, // Node 24 runs TypeScript by stripping its types
+      args: [join(out, 'seed-000.ts')],
+      logPath: join(out, 'agent.log'),
+      cwd: out,
+      env: {
+        PATH: process.env['PATH'] ?? '',
+        GYM_NAME: 'Riverside',
+        AGENTSPEC_URL: `${cp.url}/api/v1/heartbeat`,
+        AGENTSPEC_KEY: apiKey,
+      },
+    });
+    stops.push(() => agent.stop());
+    await agent.waitUntil('pushed', async () => Boolean(await lastHeartbeat(cp, 'seed-000')), 30_000);
+    await agent.stop();
+    expect(agent.exit).toEqual({ code: 0, signal: null });
+    expect(readFileSync(join(out, 'agent.log'), 'utf8')).not.toContain(apiKey);
+  });
+
   it('the Express scaffold pushes to the control plane from .env.agentspec, and registers itself from the webhook variables', async () => {
     const cp = await startControlPlaneProcess({ databaseUrl: await testDatabase() });
     stops.push(() => cp.stop());

@@ -82,7 +82,7 @@ describe('push mode', () => {
     expect(errors[0]).not.toContain('secret-key-999');
   });
 
-  it("says at start when the interval is shorter than the control plane's default minimum (10 s)", async () => {
+  it("seed 000 step 3 (intervalMs): says at start when the interval is shorter than the control plane's default minimum (10 s)", async () => {
     const errors: string[] = [];
     vi.spyOn(console, 'error').mockImplementation((m: string) => void errors.push(m));
     startPushMode({ manifest, url, apiKey: 'k', intervalMs: 5_000 });
