@@ -76,6 +76,16 @@ describe('database outage under traffic', () => {
       const { url, child, output } = await startProcess(await postgres.createDatabase('outage'), {
         AGENTSPEC_MIN_HEARTBEAT_INTERVAL_SECONDS: '0',
       });
+      /** GET on the control plane; when it fails, whether the process is still there and what it said. */
+      const readyz = async (): Promise<Response> => {
+        try {
+          return await fetch(`${url}/readyz`);
+        } catch (err) {
+          const how = child.exitCode ?? child.signalCode;
+          const state = how === null ? 'still running' : `exited (${how})`;
+          throw new Error(`${String(err)}; the control plane is ${state}; its output:\n${output().slice(-4000)}`);
+        }
+      };
       const tokens = await Promise.all(
         ['a', 'b', 'c'].map(
           async (id) =>
@@ -105,18 +115,18 @@ describe('database outage under traffic', () => {
 
       await waitFor('some heartbeats before the outage', async () => acknowledged.length >= 10, { timeoutMs: 20_000 });
       await postgres.pause();
-      await waitFor('/readyz to report the outage', async () => (await fetch(`${url}/readyz`)).status === 503, {
+      await waitFor('/readyz to report the outage', async () => (await readyz()).status === 503, {
         timeoutMs: 20_000,
       });
       // The database's own error is logged, not told to an unauthenticated caller.
-      expect(await (await fetch(`${url}/readyz`)).json()).toEqual({
+      expect(await (await readyz()).json()).toEqual({
         status: 'not-ready',
         error: 'DatabaseUnavailable',
         message: 'the database does not answer',
       });
       await waitFor('a heartbeat answered 503 during the outage', async () => statuses.has(503), { timeoutMs: 20_000 });
       await postgres.resume();
-      await waitFor('/readyz to recover', async () => (await fetch(`${url}/readyz`)).status === 200, {
+      await waitFor('/readyz to recover', async () => (await readyz()).status === 200, {
         timeoutMs: 30_000,
       });
       running = false;

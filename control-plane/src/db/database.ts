@@ -24,6 +24,10 @@ export async function openDatabase(options: {
   if (options.databaseUrl) {
     const pool = new pg.Pool({ connectionString: options.databaseUrl, max: 20, connectionTimeoutMillis: 5_000 });
     pool.on('error', () => undefined); // a dropped idle connection is replaced on next use; /readyz reports outages
+    // A connection lost while checked out (between the statements of a transaction, when the server shuts down) emits
+    // 'error' on its client, which pg-pool listens to only while the client is idle: unheard, it would end the
+    // process. The statement using it fails instead, and the pool discards it on release (it is no longer queryable).
+    pool.on('connect', (client) => client.on('error', () => undefined));
     const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
     return {
       db,
