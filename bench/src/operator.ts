@@ -1,7 +1,9 @@
 // bench/operator: create N Agents and time until every one has its Deployment and a current observedGeneration,
 // against a baseline in the same run that creates the same ConfigMaps, Deployments and Services directly with the
 // same client and the same concurrency (the QPS budget: that many requests in flight). Prints the ratio, the
-// operator's RSS per Agent, and the API writes during a resync in which nothing changed (must be 0).
+// operator's memory per Agent (V8 heap after a full GC, through its inspector) beside the JSON bytes of what it caches
+// per Agent, the work queue's wait and work percentiles, and the API writes during a resync in which nothing changed
+// (must be 0).
 // Runs on its own test cluster without kube-controller-manager, so the operator is the only writer.
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -16,7 +18,7 @@ import {
 import { parse } from 'yaml';
 import { agentResourceSpecSchema, buildWorkload } from '@agentspec/sdk';
 import { freePort, installCrds, kubectl, ManagedProcess, startTestCluster } from '@agentspec/e2e';
-import { rssKiB } from './usage.js';
+import { memoryAfterGc, rssKiB } from './usage.js';
 
 const root = resolve(import.meta.dirname, '..', '..');
 const count = Number(process.env['BENCH_AGENTS'] ?? 1000);
@@ -36,6 +38,26 @@ async function pool<T>(items: T[], limit: number, task: (item: T) => Promise<unk
 }
 
 const WRITE_RESOURCES = new Set(['agents', 'deployments', 'configmaps', 'services', 'events', 'secrets']);
+
+/** Prometheus' histogram_quantile over one histogram's cumulative buckets (linear within a bucket). */
+function histogramQuantile(text: string, metric: string, name: string, q: number): number {
+  const buckets: [number, number][] = [];
+  const line = new RegExp(`^${metric}_bucket\\{(?=[^}]*name="${name}")[^}]*le="([^"]+)"[^}]*\\} (\\S+)$`, 'gm');
+  for (const m of text.matchAll(line)) buckets.push([m[1] === '+Inf' ? Infinity : Number(m[1]), Number(m[2])]);
+  buckets.sort((a, b) => a[0] - b[0]);
+  const total = buckets.at(-1)?.[1] ?? 0;
+  if (total === 0) return NaN;
+  const rank = q * total;
+  let [lowerBound, lowerCount] = [0, 0];
+  for (const [le, cumulative] of buckets) {
+    if (cumulative >= rank) {
+      if (le === Infinity) return lowerBound;
+      return lowerBound + ((le - lowerBound) * (rank - lowerCount)) / Math.max(1, cumulative - lowerCount);
+    }
+    [lowerBound, lowerCount] = [le, cumulative];
+  }
+  return lowerBound;
+}
 
 const names = Array.from({ length: count }, (_, i) => `agent-${String(i).padStart(4, '0')}`);
 const cluster = await startTestCluster({ controllerManager: false });
@@ -86,13 +108,14 @@ try {
   const baselineSeconds = (performance.now() - baselineStart) / 1000;
 
   // The operator.
-  const [healthPort, metricsPort] = [await freePort(), await freePort()];
+  const [healthPort, metricsPort, inspectPort] = [await freePort(), await freePort(), await freePort()];
   const dir = mkdtempSync(join(tmpdir(), 'bench-operator-'));
   console.error(`baseline: ${baselineSeconds.toFixed(1)} s; operator log: ${join(dir, 'operator.log')}`);
   operator = new ManagedProcess({
     name: 'agentspec-operator',
     command: process.execPath,
     args: [
+      `--inspect=127.0.0.1:${inspectPort}`,
       join(root, 'operator', 'dist', 'bin', 'operator.js'),
       `--kubeconfig=${cluster.kubeconfigPath}`,
       '--namespace=operated',
@@ -107,17 +130,18 @@ try {
   });
   await operator.waitUntil('ready', async () => (await fetch(`http://127.0.0.1:${healthPort}/readyz`)).ok, 30_000);
   const idleRss = rssKiB(operator.pid);
-  const operatorStart = performance.now();
-  await pool(names, concurrency, (name) =>
-    custom.createNamespacedCustomObject({
-      group: 'agentspec.io',
-      version: 'v1',
-      namespace: 'operated',
-      plural: 'agents',
-      body: { apiVersion: 'agentspec.io/v1', kind: 'Agent', metadata: { name }, spec: coach.spec },
-    }),
-  );
-  const converged = async (): Promise<boolean> => {
+  const metricsUrl = `http://127.0.0.1:${metricsPort}/metrics`;
+  /** Retained memory after a GC and the JSON bytes its informers hold (the operator's own count, every resource). */
+  const sample = async () => {
+    const memory = await memoryAfterGc(inspectPort);
+    const text = await (await fetch(metricsUrl)).text();
+    const json = [...text.matchAll(/^agentspec_operator_cache_json_bytes\{[^}]*\} (\d+)$/gm)].reduce(
+      (sum, m) => sum + Number(m[1]),
+      0,
+    );
+    return { retained: memory.heapUsed + memory.external, json };
+  };
+  const converged = async (expected: number): Promise<boolean> => {
     const agents = (await custom.listNamespacedCustomObject({
       group: 'agentspec.io',
       version: 'v1',
@@ -125,14 +149,47 @@ try {
       plural: 'agents',
     })) as { items: { metadata: { generation: number }; status?: { observedGeneration?: number } }[] };
     const current = agents.items.filter((a) => a.status?.observedGeneration === a.metadata.generation).length;
-    if (current < count) return false;
+    if (current < expected) return false;
     const deployments = await apps.listNamespacedDeployment({ namespace: 'operated' });
-    return deployments.items.length === count;
+    return deployments.items.length === expected;
   };
-  await operator.waitUntil('converged', converged, 30 * 60_000, 500);
-  const operatorSeconds = (performance.now() - operatorStart) / 1000;
+  // Two halves, memory sampled after each: the growth from the first half to all of them is what an Agent costs
+  // (the first sample already holds the code V8 compiled and the buffers the first reconciles allocated).
+  const half = Math.floor(count / 2);
+  let operatorSeconds = 0;
+  const samples: { agents: number; retained: number; json: number }[] = [];
+  for (const batch of [names.slice(0, half), names.slice(half)]) {
+    const started = performance.now();
+    await pool(batch, concurrency, (name) =>
+      custom.createNamespacedCustomObject({
+        group: 'agentspec.io',
+        version: 'v1',
+        namespace: 'operated',
+        plural: 'agents',
+        body: { apiVersion: 'agentspec.io/v1', kind: 'Agent', metadata: { name }, spec: coach.spec },
+      }),
+    );
+    const expected = samples.length === 0 ? half : count;
+    await operator.waitUntil('converged', () => converged(expected), 60 * 60_000, 500);
+    operatorSeconds += (performance.now() - started) / 1000;
+    // Sampled once the operator is idle: nothing queued, nothing being reconciled (the echoes of its own writes done).
+    await operator.waitUntil(
+      'idle',
+      async () => {
+        const text = await (await fetch(metricsUrl)).text();
+        const value = (metric: string) =>
+          Number(new RegExp(`^${metric}\\{name="agent"\\} (\\S+)$`, 'm').exec(text)?.[1]);
+        const active = Number(/^controller_runtime_active_workers\{controller="agent"\} (\S+)$/m.exec(text)?.[1]);
+        return value('workqueue_depth') === 0 && active === 0;
+      },
+      60_000,
+      500,
+    );
+    samples.push({ agents: expected, ...(await sample()) });
+  }
   console.error(`operator converged in ${operatorSeconds.toFixed(1)} s; waiting for a resync`);
   const loadedRss = rssKiB(operator.pid);
+  const metricsText = await (await fetch(metricsUrl)).text();
 
   // A resync in which nothing changed: every Agent is reconciled again, nothing is written.
   const reconciles = async (): Promise<number> => {
@@ -167,9 +224,25 @@ try {
     `operator (create Agent → Deployment + observedGeneration): ${operatorSeconds.toFixed(1)} s (${(count / operatorSeconds).toFixed(0)} Agents/s)`,
   );
   console.log(`ratio operator / baseline time: ${(operatorSeconds / baselineSeconds).toFixed(2)}×`);
+  const [first, all] = samples as [(typeof samples)[0], (typeof samples)[0]];
+  const added = all.agents - first.agents;
+  const memoryPerAgent = (all.retained - first.retained) / 1024 / added;
+  const jsonPerAgent = (all.json - first.json) / 1024 / added;
+  for (const s of samples) {
+    console.log(
+      `operator with ${s.agents} Agents: ${(s.retained / 1048576).toFixed(1)} MiB retained after GC (heap + external), ${(s.json / 1048576).toFixed(1)} MiB of cached JSON`,
+    );
+  }
   console.log(
-    `operator RSS: ${(idleRss / 1024).toFixed(1)} MiB idle, ${(loadedRss / 1024).toFixed(1)} MiB with ${count} Agents → ${((loadedRss - idleRss) / count).toFixed(1)} KiB per Agent`,
+    `per Agent (from ${first.agents} to ${all.agents}): ${memoryPerAgent.toFixed(1)} KiB retained, ${jsonPerAgent.toFixed(1)} KiB cached JSON: ${(memoryPerAgent / jsonPerAgent).toFixed(2)}× (aims: ≤ 1.5×, ≤ 64 KiB per Agent)`,
   );
+  console.log(
+    `operator RSS: ${(idleRss / 1024).toFixed(1)} MiB idle, ${(loadedRss / 1024).toFixed(1)} MiB with ${count} Agents → ${((loadedRss - idleRss) / count).toFixed(1)} KiB per Agent (includes garbage not yet collected)`,
+  );
+  for (const metric of ['workqueue_queue_duration_seconds', 'workqueue_work_duration_seconds']) {
+    const q = (p: number) => `${(histogramQuantile(metricsText, metric, 'agent', p) * 1000).toFixed(0)} ms`;
+    console.log(`${metric}{name="agent"}: p50 ${q(0.5)}, p90 ${q(0.9)}, p99 ${q(0.99)}`);
+  }
   console.log(
     `API writes during a resync that changed nothing: ${resyncWrites} (must be 0)${byKind.length ? ` — ${byKind.join(', ')}` : ''}`,
   );

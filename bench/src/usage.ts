@@ -58,3 +58,53 @@ export function rssKiB(pid: number): number {
 export function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
 }
+
+/**
+ * What a Node process retains after a full garbage collection, bytes: its V8 heap and the memory outside it (Buffers,
+ * ArrayBuffers) — not what it has yet to collect. The process must run with `--inspect=127.0.0.1:<port>`; this asks
+ * its inspector (Chrome DevTools protocol) to collect garbage and to evaluate `process.memoryUsage()`.
+ */
+export async function memoryAfterGc(inspectPort: number): Promise<{ heapUsed: number; external: number }> {
+  const { default: WebSocket } = await import('ws');
+  const targets = (await (await fetch(`http://127.0.0.1:${inspectPort}/json/list`)).json()) as {
+    webSocketDebuggerUrl: string;
+  }[];
+  const url = targets[0]?.webSocketDebuggerUrl;
+  if (!url) throw new Error(`no inspector target on port ${inspectPort}`);
+  const socket = new WebSocket(url);
+  await new Promise((resolve, reject) => socket.once('open', resolve).once('error', reject));
+  let id = 0;
+  const call = (method: string, params: Record<string, unknown> = {}) =>
+    new Promise<Record<string, unknown>>((resolve, reject) => {
+      const mine = ++id;
+      const onMessage = (data: Buffer) => {
+        const message = JSON.parse(data.toString()) as {
+          id?: number;
+          result?: Record<string, unknown>;
+          error?: unknown;
+        };
+        if (message.id !== mine) return;
+        socket.off('message', onMessage);
+        if (message.error) reject(new Error(JSON.stringify(message.error)));
+        else resolve(message.result ?? {});
+      };
+      socket.on('message', onMessage);
+      socket.send(JSON.stringify({ id: mine, method, params }));
+    });
+  try {
+    await call('HeapProfiler.enable');
+    await call('HeapProfiler.collectGarbage');
+    await call('HeapProfiler.collectGarbage');
+    const evaluated = await call('Runtime.evaluate', {
+      expression: 'JSON.stringify(process.memoryUsage())',
+      returnByValue: true,
+    });
+    const usage = JSON.parse(String((evaluated['result'] as { value: unknown }).value)) as {
+      heapUsed: number;
+      external: number;
+    };
+    return { heapUsed: usage.heapUsed, external: usage.external };
+  } finally {
+    socket.close();
+  }
+}

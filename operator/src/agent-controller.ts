@@ -1,4 +1,11 @@
-import type { KubernetesObject, V1ConfigMap, V1Deployment, V1Pod, V1Service } from '@kubernetes/client-node';
+import type {
+  KubernetesObject,
+  V1ConfigMap,
+  V1ControllerRevision,
+  V1Deployment,
+  V1Pod,
+  V1Service,
+} from '@kubernetes/client-node';
 import { ControlPlaneClient, LABEL_AGENT_NAME, LABEL_INJECT } from '@agentspec/sdk';
 import { AgentReconciler, FIELD_MANAGER, MANAGED_BY_SELECTOR, type AgentObject } from './agent-reconciler.js';
 import type { OperatorConfig } from './config.js';
@@ -6,6 +13,7 @@ import { ControlPlaneStatus } from './control-plane-status.js';
 import { EventRecorder } from './events.js';
 import { keyOf, type Informer, type InformerEvent } from './informer.js';
 import type { Manager } from './manager.js';
+import { revisionIndex, withoutData } from './revisions.js';
 
 const AGENTS = { apiVersion: 'agentspec.io/v1', kind: 'Agent', plural: 'agents' };
 const PODS = { apiVersion: 'v1', kind: 'Pod', plural: 'pods' };
@@ -78,6 +86,14 @@ export function setupAgentController(mgr: Manager, config: OperatorConfig): void
     ...owned,
     resource: { apiVersion: 'v1', kind: 'Service', plural: 'services' },
   });
+  const revisions = mgr.informer<V1ControllerRevision>('controllerrevisions', {
+    ...scope(config),
+    resource: { apiVersion: 'apps/v1', kind: 'ControllerRevision', plural: 'controllerrevisions' },
+    labelSelector: LABEL_AGENT_NAME,
+    resyncMs: 0,
+    transform: withoutData,
+    index: revisionIndex,
+  });
   const pods = config.releaseNamespace || config.controlPlaneUrl ? injectedPodInformer(mgr, config) : undefined;
   const policyFrom = config.networkPolicies ? config.releaseNamespace : undefined;
   const networkPolicies = policyFrom
@@ -96,6 +112,7 @@ export function setupAgentController(mgr: Manager, config: OperatorConfig): void
       deployments,
       configMaps,
       services,
+      revisions,
       ...(pods ? { injectedPods: pods } : {}),
       ...(networkPolicies ? { networkPolicies } : {}),
     },

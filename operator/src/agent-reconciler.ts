@@ -47,7 +47,7 @@ import type { ControlPlaneStatus } from './control-plane-status.js';
 import type { EventRecorder } from './events.js';
 import type { Cache } from './informer.js';
 import { isApplied, DESIRED_HASH_ANNOTATION } from './needs-apply.js';
-import { AgentRevisions } from './revisions.js';
+import { AgentRevisions, type RevisionCache } from './revisions.js';
 
 export const FIELD_MANAGER = 'agentspec-operator';
 export const MANAGED_BY_SELECTOR = `app.kubernetes.io/managed-by=${FIELD_MANAGER}`;
@@ -81,6 +81,8 @@ export interface AgentCaches {
   networkPolicies?: Cache<KubernetesObject>;
   /** Pods labelled agentspec.io/inject, to tell when the webhook did not inject an Agent's pods. */
   injectedPods?: Cache<V1Pod>;
+  /** The Agents' ControllerRevisions without their data, indexed by Agent (without it, each lookup lists). */
+  revisions?: RevisionCache;
 }
 
 export interface AgentReconcilerOptions {
@@ -129,8 +131,10 @@ export class AgentReconciler {
   constructor(private readonly options: AgentReconcilerOptions) {
     this.objects = KubernetesObjectApi.makeApiClient(options.kubeConfig);
     this.custom = options.kubeConfig.makeApiClient(CustomObjectsApi);
-    this.revisions = new AgentRevisions(options.kubeConfig.makeApiClient(AppsV1Api), (verb) =>
-      this.writes?.inc({ kind: 'ControllerRevision', verb }),
+    this.revisions = new AgentRevisions(
+      options.kubeConfig.makeApiClient(AppsV1Api),
+      (verb) => this.writes?.inc({ kind: 'ControllerRevision', verb }),
+      options.caches.revisions,
     );
     this.now = options.now ?? (() => new Date());
     this.writes = options.registry

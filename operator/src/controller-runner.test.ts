@@ -72,5 +72,6 @@ describe('runWorkers', () => {
     expect(text).toContain('controller_runtime_reconcile_total{controller="agent",result="requeue_after"} 1');
     expect(text).toContain('controller_runtime_reconcile_errors_total{controller="agent"} 3');
     expect(text).toContain('controller_runtime_reconcile_time_seconds_count{controller="agent"} 6');
+    expect(text).toContain('controller_runtime_active_workers{controller="agent"} 0');
   });
 });

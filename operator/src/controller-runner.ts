@@ -1,4 +1,4 @@
-import { Counter, Histogram, type Registry } from 'prom-client';
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import { registered } from './metric.js';
 import type { WorkQueue } from './work-queue.js';
 
@@ -28,6 +28,7 @@ interface ControllerMetrics {
   total: Counter<'controller' | 'result'>;
   errors: Counter<'controller'>;
   time: Histogram<'controller'>;
+  active: Gauge<'controller'>;
 }
 
 const RECONCILE_BUCKETS = [
@@ -71,6 +72,17 @@ function metricsFor(registry: Registry): ControllerMetrics {
           registers,
         }),
     ),
+    active: registered(
+      registry,
+      'controller_runtime_active_workers',
+      (registers) =>
+        new Gauge({
+          name: 'controller_runtime_active_workers',
+          help: 'Number of currently used workers per controller',
+          labelNames: ['controller'],
+          registers,
+        }),
+    ),
   };
 }
 
@@ -87,6 +99,7 @@ export async function runWorkers(options: RunWorkersOptions): Promise<void> {
       const key = await options.queue.get();
       if (key === undefined) return;
       const end = metrics?.time.startTimer(labels);
+      metrics?.active.inc(labels);
       try {
         const result = await options.reconcile(key);
         options.queue.forget(key);
@@ -104,6 +117,7 @@ export async function runWorkers(options: RunWorkersOptions): Promise<void> {
         else options.queue.addRateLimited(key);
         options.onError?.(key, err, terminal);
       } finally {
+        metrics?.active.dec(labels);
         end?.();
         options.queue.done(key);
       }

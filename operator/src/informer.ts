@@ -30,6 +30,14 @@ export interface InformerOptions {
   maxBackoffMs?: number;
   logger: Logger;
   registry?: Registry;
+  /**
+   * Drops what the operator never reads before an object is cached (controller-runtime's cache transforms); runs
+   * after managedFields and kubectl's last-applied-configuration annotation are gone. Objects handed to handlers
+   * are transformed too.
+   */
+  transform?: (object: KubernetesObject) => void;
+  /** A secondary index: `indexed(value)` returns the cached objects this function maps to `value`, without a scan. */
+  index?: (object: KubernetesObject) => string | undefined;
 }
 
 /** Read access to cached objects: one informer, or several (e.g. two namespaces) together. */
@@ -57,6 +65,7 @@ export type InformerHandler<T> = (event: InformerEvent, object: T) => void;
 interface InformerMetrics {
   restarts: Counter<'resource' | 'reason'>;
   lastEventAge: Gauge<'resource'>;
+  cachedBytes: Gauge<'resource'>;
 }
 
 const informers = new Map<Registry, Set<Informer<KubernetesObject>>>();
@@ -90,23 +99,52 @@ function metricsFor(registry: Registry): InformerMetrics {
           },
         }),
     ),
+    cachedBytes: registered(
+      registry,
+      'agentspec_operator_cache_json_bytes',
+      (registers) =>
+        new Gauge({
+          name: 'agentspec_operator_cache_json_bytes',
+          help: 'JSON bytes of the objects an informer caches, by resource (what the operator keeps in memory)',
+          labelNames: ['resource'],
+          registers,
+          collect() {
+            for (const informer of informers.get(registry) ?? []) {
+              this.set({ resource: informer.name }, informer.size.jsonBytes);
+            }
+          },
+        }),
+    ),
   };
 }
 
 export const keyOf = (object: KubernetesObject): string =>
   object.metadata?.namespace ? `${object.metadata.namespace}/${object.metadata.name}` : (object.metadata?.name ?? '');
 
+/** A cached object: its JSON (one compact copy; parsed again on each read) and what lookups need without parsing. */
+interface Entry {
+  namespace: string | undefined;
+  resourceVersion: string | undefined;
+  indexValue: string | undefined;
+  json: string;
+}
+
+const LAST_APPLIED = 'kubectl.kubernetes.io/last-applied-configuration';
+
 /**
  * A list-then-watch cache of one resource type, supervised because client-node watches can end or stall silently:
  * a watch that closes is resumed from the last resourceVersion; one that fails is restarted after a jittered,
  * growing delay; `410 Gone` relists; a staleness watchdog tears down a watch that has gone quiet; and a periodic
- * resync hands every cached object to the handlers again. Cached objects lose their managedFields (memory).
+ * resync hands every cached object to the handlers again. Memory: cached objects lose their managedFields, kubectl's
+ * last-applied-configuration and what `transform` drops, and are kept as JSON text (about a third of the heap the
+ * parsed objects take; each `get` returns a fresh copy, so a caller cannot change the cache by accident).
  */
 export class Informer<T extends KubernetesObject> implements Cache<T> {
   readonly name: string;
   /** Date.now() of the last event or successful (re)connection. */
   lastActivity = Date.now();
-  private readonly cache = new Map<string, T>();
+  private readonly cache = new Map<string, Entry>();
+  private readonly byIndex = new Map<string, Set<string>>();
   private readonly handlers: InformerHandler<T>[] = [];
   private readonly objects: KubernetesObjectApi;
   private readonly watch: Watch;
@@ -137,12 +175,28 @@ export class Informer<T extends KubernetesObject> implements Cache<T> {
   }
 
   get(key: string): T | undefined {
-    return this.cache.get(key);
+    const entry = this.cache.get(key);
+    return entry && (JSON.parse(entry.json) as T);
   }
 
   list(namespace?: string): T[] {
-    const all = [...this.cache.values()];
-    return namespace === undefined ? all : all.filter((o) => o.metadata?.namespace === namespace);
+    const objects: T[] = [];
+    for (const entry of this.cache.values()) {
+      if (namespace === undefined || entry.namespace === namespace) objects.push(JSON.parse(entry.json) as T);
+    }
+    return objects;
+  }
+
+  /** The cached objects the `index` option maps to `value`. */
+  indexed(value: string): T[] {
+    return [...(this.byIndex.get(value) ?? [])].flatMap((key) => this.get(key) ?? []);
+  }
+
+  /** Objects cached, and the JSON bytes they take (what the operator's memory per object is measured against). */
+  get size(): { objects: number; jsonBytes: number } {
+    let jsonBytes = 0;
+    for (const entry of this.cache.values()) jsonBytes += entry.json.length;
+    return { objects: this.cache.size, jsonBytes };
   }
 
   /** Resolves once the first list has filled the cache. */
@@ -172,7 +226,7 @@ export class Informer<T extends KubernetesObject> implements Cache<T> {
     if (resyncMs > 0) {
       this.timers.push(
         setInterval(() => {
-          for (const object of this.cache.values()) this.emit('resync', object);
+          for (const entry of this.cache.values()) this.emit('resync', JSON.parse(entry.json) as T);
         }, resyncMs),
       );
     }
@@ -288,18 +342,18 @@ export class Informer<T extends KubernetesObject> implements Cache<T> {
     const object = this.strip(raw);
     const key = keyOf(object);
     if (type === 'DELETED') {
-      this.cache.delete(key);
+      this.remove(key);
       this.emit('delete', object);
       return;
     }
     const existed = this.cache.has(key);
-    this.cache.set(key, object);
+    this.put(key, this.entryOf(object));
     this.emit(existed ? 'update' : 'add', object);
   }
 
   private async relist(): Promise<void> {
     const { apiVersion, kind } = this.options.resource;
-    const fresh = new Map<string, T>();
+    const fresh = new Map<string, { object: T; entry: Entry }>();
     let continueToken: string | undefined;
     let resourceVersion = '';
     do {
@@ -316,23 +370,24 @@ export class Informer<T extends KubernetesObject> implements Cache<T> {
         continueToken,
       );
       for (const item of page.items) {
-        const object = this.strip({ ...item, apiVersion, kind } as T);
-        fresh.set(keyOf(object), object);
+        // Typed model objects (Dates, class instances) back to the plain JSON a watch delivers.
+        const object = this.strip(JSON.parse(JSON.stringify({ ...item, apiVersion, kind })) as T);
+        fresh.set(keyOf(object), { object, entry: this.entryOf(object) });
       }
       continueToken = page.metadata?._continue || undefined;
       resourceVersion = page.metadata?.resourceVersion ?? resourceVersion;
     } while (continueToken);
-    for (const [key, object] of this.cache) {
+    for (const [key, entry] of this.cache) {
       if (!fresh.has(key)) {
-        this.cache.delete(key);
-        this.emit('delete', object);
+        this.remove(key);
+        this.emit('delete', JSON.parse(entry.json) as T);
       }
     }
-    for (const [key, object] of fresh) {
+    for (const [key, { object, entry }] of fresh) {
       const old = this.cache.get(key);
-      this.cache.set(key, object);
+      this.put(key, entry);
       if (!old) this.emit('add', object);
-      else if (old.metadata?.resourceVersion !== object.metadata?.resourceVersion) this.emit('update', object);
+      else if (old.resourceVersion !== entry.resourceVersion) this.emit('update', object);
     }
     this.resourceVersion = resourceVersion;
     this.failures = 0;
@@ -343,8 +398,43 @@ export class Informer<T extends KubernetesObject> implements Cache<T> {
     }
   }
 
+  private entryOf(object: KubernetesObject): Entry {
+    return {
+      namespace: object.metadata?.namespace,
+      resourceVersion: object.metadata?.resourceVersion,
+      indexValue: this.options.index?.(object),
+      json: JSON.stringify(object),
+    };
+  }
+
+  private put(key: string, entry: Entry): void {
+    const old = this.cache.get(key);
+    if (old?.indexValue !== undefined && old.indexValue !== entry.indexValue) this.unindex(old.indexValue, key);
+    this.cache.set(key, entry);
+    if (entry.indexValue !== undefined) {
+      const keys = this.byIndex.get(entry.indexValue) ?? new Set<string>();
+      keys.add(key);
+      this.byIndex.set(entry.indexValue, keys);
+    }
+  }
+
+  private remove(key: string): void {
+    const old = this.cache.get(key);
+    if (old?.indexValue !== undefined) this.unindex(old.indexValue, key);
+    this.cache.delete(key);
+  }
+
+  private unindex(value: string, key: string): void {
+    const keys = this.byIndex.get(value);
+    keys?.delete(key);
+    if (keys?.size === 0) this.byIndex.delete(value);
+  }
+
   private strip(object: T): T {
-    if (object.metadata?.managedFields) delete object.metadata.managedFields;
+    const metadata = object.metadata;
+    if (metadata?.managedFields) delete metadata.managedFields;
+    if (metadata?.annotations?.[LAST_APPLIED] !== undefined) delete metadata.annotations[LAST_APPLIED];
+    this.options.transform?.(object);
     return object;
   }
 

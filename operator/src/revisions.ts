@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { AppsV1Api, V1ControllerRevision } from '@kubernetes/client-node';
+import type { AppsV1Api, KubernetesObject, V1ControllerRevision } from '@kubernetes/client-node';
 import { LABEL_AGENT_NAME, REVISION_HISTORY_LIMIT } from '@agentspec/sdk';
 
 /** What revisions need of an Agent. */
@@ -15,6 +15,25 @@ const specHash = (spec: unknown): string =>
 const revisionName = (agent: RevisionSubject, spec: unknown): string => `${agent.metadata.name}-${specHash(spec)}`;
 const numberOf = (r: V1ControllerRevision): number => Number(r.revision ?? 0);
 
+/** The index the revisions informer keeps (`namespace/agent`), so an Agent's revisions are found without a scan. */
+export const revisionIndex = (object: KubernetesObject): string | undefined => {
+  const agent = object.metadata?.labels?.[LABEL_AGENT_NAME];
+  return agent && object.metadata?.namespace ? `${object.metadata.namespace}/${agent}` : undefined;
+};
+
+/** What the revisions informer caches of a ControllerRevision: everything but its data (the spec, read by name). */
+export const withoutData = (object: KubernetesObject): void => {
+  delete (object as V1ControllerRevision).data;
+};
+
+/** The cached revisions, by `namespace/agent` (an informer with `index: revisionIndex`, `transform: withoutData`). */
+export interface RevisionCache {
+  indexed(value: string): V1ControllerRevision[];
+}
+
+const alreadyExists = (err: unknown): boolean =>
+  (err as { code?: number; statusCode?: number }).code === 409 || (err as { statusCode?: number }).statusCode === 409;
+
 /**
  * The spec revisions of each Agent, as ControllerRevisions (the apps/v1 object StatefulSets and DaemonSets keep their
  * history in): one per distinct spec, named `<agent>-<hash>`, labelled with the Agent's name, owned by the Agent (so
@@ -24,18 +43,25 @@ const numberOf = (r: V1ControllerRevision): number => Number(r.revision ?? 0);
 export class AgentRevisions {
   /** The spec hash last recorded per Agent: a reconcile of an unchanged spec makes no request. */
   private readonly recorded = new Map<string, string>();
+  /** The highest revision number written per Agent: the cache may not show our own last write yet. */
+  private readonly written = new Map<string, number>();
 
+  /**
+   * `cache`: the revisions informer (found by index, data left out). Without one every lookup lists from the API
+   * server — a request that reads every revision of the namespace, so N Agents would cost N² (bench/operator).
+   */
   constructor(
     private readonly apps: AppsV1Api,
     private readonly onWrite: (verb: string) => void = () => undefined,
+    private readonly cache?: RevisionCache,
   ) {}
 
-  /** The Agent's revisions, oldest first. */
+  /** The Agent's revisions, oldest first (from the cache when there is one: without their data). */
   async list(namespace: string, name: string): Promise<V1ControllerRevision[]> {
-    const { items } = await this.apps.listNamespacedControllerRevision({
-      namespace,
-      labelSelector: `${LABEL_AGENT_NAME}=${name}`,
-    });
+    const items = this.cache
+      ? this.cache.indexed(`${namespace}/${name}`)
+      : (await this.apps.listNamespacedControllerRevision({ namespace, labelSelector: `${LABEL_AGENT_NAME}=${name}` }))
+          .items;
     return items
       .filter((r) => r.metadata?.ownerReferences?.some((o) => o.kind === 'Agent' && o.name === name))
       .sort((a, b) => numberOf(a) - numberOf(b));
@@ -50,40 +76,50 @@ export class AgentRevisions {
     const revisions = await this.list(namespace, name);
     const newest = revisions.at(-1);
     const current = revisionName(agent, agent.spec);
-    const next = (newest ? numberOf(newest) : 0) + 1;
+    const next = Math.max(newest ? numberOf(newest) : 0, this.written.get(key) ?? 0) + 1;
     const existing = revisions.find((r) => r.metadata?.name === current);
     if (!existing) {
       this.onWrite('create');
-      await this.apps.createNamespacedControllerRevision({
-        namespace,
-        body: {
-          metadata: {
-            name: current,
-            namespace,
-            labels: { [LABEL_AGENT_NAME]: name },
-            ownerReferences: [
-              {
-                apiVersion: agent.apiVersion,
-                kind: agent.kind,
-                name,
-                uid: agent.metadata.uid ?? '',
-                controller: true,
-                blockOwnerDeletion: true,
-              },
-            ],
+      const created = await this.apps
+        .createNamespacedControllerRevision({
+          namespace,
+          body: {
+            metadata: {
+              name: current,
+              namespace,
+              labels: { [LABEL_AGENT_NAME]: name },
+              ownerReferences: [
+                {
+                  apiVersion: agent.apiVersion,
+                  kind: agent.kind,
+                  name,
+                  uid: agent.metadata.uid ?? '',
+                  controller: true,
+                  blockOwnerDeletion: true,
+                },
+              ],
+            },
+            data: { spec: agent.spec },
+            revision: next,
           },
-          data: { spec: agent.spec },
-          revision: next,
-        },
-      });
+        })
+        .catch((err: unknown) => {
+          if (alreadyExists(err) && this.cache) return undefined; // the cache is behind: let the informer catch up
+          throw err;
+        });
+      if (!created) throw new Error(`revision ${current} exists but is not cached yet: retrying`);
+      this.written.set(key, next);
       revisions.push({ metadata: { name: current }, revision: next });
     } else if (existing !== newest) {
       this.onWrite('update');
+      // Read it whole (the cache leaves its data out), renumber it, write it back.
+      const whole = await this.apps.readNamespacedControllerRevision({ name: current, namespace });
       await this.apps.replaceNamespacedControllerRevision({
         name: current,
         namespace,
-        body: { ...existing, revision: next },
+        body: { ...whole, revision: next },
       });
+      this.written.set(key, next);
       existing.revision = next;
       revisions.sort((a, b) => numberOf(a) - numberOf(b));
     }
@@ -116,12 +152,19 @@ export class AgentRevisions {
     } else {
       return `"${wanted}" is neither a revision number nor "previous"`;
     }
-    const data = found.data as { spec?: unknown } | undefined;
+    const whole = this.cache
+      ? await this.apps.readNamespacedControllerRevision({
+          name: found.metadata?.name ?? '',
+          namespace: agent.metadata.namespace,
+        })
+      : found;
+    const data = whole.data as { spec?: unknown } | undefined;
     if (!data?.spec) return `revision ${numberOf(found)} holds no spec`;
     return { revision: numberOf(found), spec: data.spec };
   }
 
   forget(key: string): void {
     this.recorded.delete(key);
+    this.written.delete(key);
   }
 }

@@ -20,7 +20,8 @@ interface WorkQueueMetrics {
   workDuration: Histogram<'name'>;
 }
 
-const buckets = [1e-8, 1e-7, 1e-6, 1e-5, 1e-4, 1e-3, 0.01, 0.1, 1, 10];
+// controller-runtime's: ExponentialBuckets(10e-9, 10, 12), 10 ns to 1,000 s.
+const buckets = [1e-8, 1e-7, 1e-6, 1e-5, 1e-4, 1e-3, 0.01, 0.1, 1, 10, 100, 1000];
 
 function metricsFor(registry: Registry): WorkQueueMetrics {
   const labelNames = ['name'] as const;
