@@ -83,7 +83,9 @@ describe('database outage under traffic', () => {
         } catch (err) {
           const how = child.exitCode ?? child.signalCode;
           const state = how === null ? 'still running' : `exited (${how})`;
-          throw new Error(`${String(err)}; the control plane is ${state}; its output:\n${output().slice(-4000)}`);
+          throw new Error(`${String(err)}; the control plane is ${state}; its output:\n${output().slice(-4000)}`, {
+            cause: err,
+          });
         }
       };
       const tokens = await Promise.all(
