@@ -64,7 +64,13 @@ export async function waitForRelease(kc: KubeConfig, namespace: string, timeoutM
   ).catch(async (err: Error) => {
     const pods = await core.listNamespacedPod({ namespace });
     const states = pods.items.map((p) => `${p.metadata?.name}: ${describePod(p)}`).join('; ');
-    throw new Error(`${err.message}; pods: ${states}`);
+    // Why a pod waits (FailedScheduling, FailedMount, ...): the Warning events of the namespace, newest last.
+    const events = (await core.listNamespacedEvent({ namespace })).items
+      .filter((e) => e.type === 'Warning')
+      .slice(-10)
+      .map((e) => `${e.involvedObject.kind}/${e.involvedObject.name} ${e.reason}: ${e.message}`)
+      .join('; ');
+    throw new Error(`${err.message}; pods: ${states}; warnings: ${events || 'none'}`);
   });
 }
 
@@ -97,6 +103,31 @@ export async function startPodPlatform(options: PodPlatformOptions): Promise<Run
       },
     },
   });
+  // The claim too, bound to that volume and waited for before the install: a claim the StatefulSet made itself was
+  // bound by kube-controller-manager in its own time, and a pod scheduled before that waited in the scheduler's
+  // backoff (once past the release's deadline on a loaded machine).
+  await core.createNamespace({ body: { metadata: { name: ns } } }).catch((err: unknown) => {
+    if ((err as { code?: number }).code !== 409) throw err;
+  });
+  await core.createNamespacedPersistentVolumeClaim({
+    namespace: ns,
+    body: {
+      metadata: { name: 'data-agentspec-postgresql-0' },
+      spec: {
+        accessModes: ['ReadWriteOnce'],
+        storageClassName: '',
+        volumeName,
+        resources: { requests: { storage: '1Gi' } },
+      },
+    },
+  });
+  await waitFor(
+    'the PostgreSQL claim to be bound',
+    async () =>
+      (await core.readNamespacedPersistentVolumeClaim({ name: 'data-agentspec-postgresql-0', namespace: ns })).status
+        ?.phase === 'Bound',
+    { timeoutMs: 60_000, intervalMs: 250 },
+  );
   const logFiles = new Set<string>();
   const stop = async (): Promise<void> => {
     await core.deletePersistentVolume({ name: volumeName }).catch(() => undefined);
