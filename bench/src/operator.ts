@@ -16,6 +16,7 @@ import {
   type KubernetesObject,
 } from '@kubernetes/client-node';
 import { parse } from 'yaml';
+import { reuseConnections } from '@agentspec/operator';
 import { agentResourceSpecSchema, buildWorkload } from '@agentspec/sdk';
 import { freePort, installCrds, kubectl, ManagedProcess, startTestCluster } from '@agentspec/e2e';
 import { memoryAfterGc, rssKiB } from './usage.js';
@@ -64,7 +65,8 @@ const cluster = await startTestCluster({ controllerManager: false });
 let operator: ManagedProcess | undefined;
 try {
   await installCrds(cluster.kubeconfigPath);
-  const kc = cluster.kubeConfig;
+  // The same client as the operator's: one connection pool (client-node alone opens a connection per request).
+  const kc = reuseConnections(cluster.kubeConfig);
   const core = kc.makeApiClient(CoreV1Api);
   const apps = kc.makeApiClient(AppsV1Api);
   const custom = kc.makeApiClient(CustomObjectsApi);
@@ -116,6 +118,8 @@ try {
     command: process.execPath,
     args: [
       `--inspect=127.0.0.1:${inspectPort}`,
+      // e.g. --cpu-prof --cpu-prof-dir=/tmp/prof, to see where the operator's time goes
+      ...(process.env['BENCH_OPERATOR_NODE_OPTIONS']?.split(' ').filter(Boolean) ?? []),
       join(root, 'operator', 'dist', 'bin', 'operator.js'),
       `--kubeconfig=${cluster.kubeconfigPath}`,
       '--namespace=operated',

@@ -16,3 +16,4 @@ export { COPY_LABEL } from './registration-secret.js';
 export { Manager, type ManagerOptions, type RunningManager, type Runnable } from './manager.js';
 export { setupAgentController } from './agent-controller.js';
 export { setupRegistrationSecretController } from './registration-secret-controller.js';
+export { reuseConnections } from './kube-connections.js';

@@ -7,6 +7,7 @@ import { startOpsServer } from '@agentspec/service-kit';
 import { describeError, isConflict } from './api-error.js';
 import { runWorkers, type ReconcileResult } from './controller-runner.js';
 import { Informer, type InformerOptions } from './informer.js';
+import { reuseConnections } from './kube-connections.js';
 import { LeaderElector } from './leader-election.js';
 import { WorkQueue } from './work-queue.js';
 
@@ -60,6 +61,7 @@ export class Manager {
 
   constructor(readonly options: ManagerOptions) {
     collectDefaultMetrics({ register: this.registry });
+    reuseConnections(options.kubeConfig);
   }
 
   get kubeConfig(): KubeConfig {
