@@ -201,15 +201,19 @@ export class AgentReconciler {
     }
     let deployment = this.options.caches.deployments.get(key);
     let rolled = false;
-    for (const object of workload) {
-      const result = await this.apply(object);
+    // The objects do not depend on each other (a pod waits for its ConfigMap), and the spec's revision is recorded
+    // beside them: one round trip of latency per reconcile instead of one per object.
+    const [results] = await Promise.all([
+      Promise.all(workload.map((object) => this.apply(object))),
+      this.revisions.record(agent),
+    ]);
+    for (const result of results) {
       if (isDeployment(result)) {
         deployment = result;
         rolled ||= (result.metadata?.generation ?? 0) > 1 && this.didChangeSpec(key, result);
       }
     }
     if (rolled) this.options.events?.normal(agent, 'RollingOut', `generation ${generation}: Deployment updated`);
-    await this.revisions.record(agent);
 
     const fromDeployment = deploymentStatus(deployment);
     const fromControlPlane = controlPlaneStatus(this.controlPlaneView(namespace, name), fromDeployment.fields.phase);
