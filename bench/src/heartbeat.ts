@@ -194,6 +194,15 @@ try {
   for (const t of top.rows) {
     console.log(`${t.ms.toFixed(0).padStart(8)} ms ${t.calls.padStart(7)} calls  ${t.query.slice(0, 110)}`);
   }
+  // Row updates that stayed on their page and wrote no index entry (HOT), per table the heartbeat path writes.
+  const hot = await db.query<{ relname: string; upd: string; hot: string }>(
+    `select relname, n_tup_upd as upd, n_tup_hot_upd as hot from pg_stat_user_tables
+     where relname in ('instances', 'agents') order by relname`,
+  );
+  for (const t of hot.rows) {
+    const share = Number(t.upd) > 0 ? ((100 * Number(t.hot)) / Number(t.upd)).toFixed(0) : '-';
+    console.log(`${t.relname}: ${t.upd} row updates, ${share} % of them HOT (no index written)`);
+  }
   await db.end();
 } finally {
   for (const child of children) child.kill('SIGTERM');
