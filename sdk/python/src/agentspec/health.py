@@ -474,37 +474,34 @@ def run_health_checks(
         if want("mcp"):
             for server in spec.get("mcp", {}).get("servers", []):
                 check_id = ids.unique(f"mcp:{server['name']}")
+
+                def mcp_failed(message: str, remediation: str, check_id: str = check_id) -> HealthCheck:
+                    return {
+                        "id": check_id,
+                        "category": "mcp",
+                        "status": "fail",
+                        "severity": "warning",
+                        "message": message,
+                        "remediation": remediation,
+                    }
+
                 if server["transport"] == "stdio":
                     command = server.get("command")
                     if command is not None and _on_path(command, environ):
                         checks.append({"id": check_id, "category": "mcp", "status": "pass", "severity": "warning"})
                     else:
-                        checks.append(
-                            {
-                                "id": check_id,
-                                "category": "mcp",
-                                "status": "fail",
-                                "severity": "warning",
-                                "message": "a stdio MCP server without a command cannot be started"
-                                if command is None
-                                else f"command {command} not found on PATH",
-                                "remediation": "Install the MCP server in the agent image.",
-                            }
+                        message = (
+                            "a stdio MCP server without a command cannot be started"
+                            if command is None
+                            else f"command {command} not found on PATH"
                         )
+                        checks.append(mcp_failed(message, "Install the MCP server in the agent image."))
                 elif server.get("url"):
                     seconds = float(server.get("healthCheck", {}).get("timeoutSeconds", 5))
                     pending.append(pool.submit(_mcp_check, check_id, server["url"], ctx, seconds))
                 else:
-                    checks.append(
-                        {
-                            "id": check_id,
-                            "category": "mcp",
-                            "status": "fail",
-                            "severity": "warning",
-                            "message": f"an {server['transport']} MCP server without a url cannot be reached",
-                            "remediation": "Set the url of the MCP server.",
-                        }
-                    )
+                    message = f"an {server['transport']} MCP server without a url cannot be reached"
+                    checks.append(mcp_failed(message, "Set the url of the MCP server."))
         if want("tool") and registered_tools is not None:
             for tool in spec.get("tools", []):
                 registered = tool["name"] in registered_tools
