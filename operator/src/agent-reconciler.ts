@@ -81,8 +81,8 @@ export interface AgentCaches {
   networkPolicies?: Cache<KubernetesObject>;
   /** Pods labelled agentspec.io/inject, to tell when the webhook did not inject an Agent's pods. */
   injectedPods?: Cache<V1Pod>;
-  /** The Agents' ControllerRevisions without their data, indexed by Agent (without it, each lookup lists). */
-  revisions?: RevisionCache;
+  /** The Agents' ControllerRevisions without their data, indexed by Agent. */
+  revisions: RevisionCache;
 }
 
 export interface AgentReconcilerOptions {
@@ -131,10 +131,8 @@ export class AgentReconciler {
   constructor(private readonly options: AgentReconcilerOptions) {
     this.objects = KubernetesObjectApi.makeApiClient(options.kubeConfig);
     this.custom = options.kubeConfig.makeApiClient(CustomObjectsApi);
-    this.revisions = new AgentRevisions(
-      options.kubeConfig.makeApiClient(AppsV1Api),
-      (verb) => this.writes?.inc({ kind: 'ControllerRevision', verb }),
-      options.caches.revisions,
+    this.revisions = new AgentRevisions(options.kubeConfig.makeApiClient(AppsV1Api), options.caches.revisions, (verb) =>
+      this.writes?.inc({ kind: 'ControllerRevision', verb }),
     );
     this.now = options.now ?? (() => new Date());
     this.writes = options.registry

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { AppsV1Api, KubernetesObject, V1ControllerRevision } from '@kubernetes/client-node';
 import { LABEL_AGENT_NAME, REVISION_HISTORY_LIMIT } from '@agentspec/sdk';
+import { isConflict } from './api-error.js';
 
 /** What revisions need of an Agent. */
 export interface RevisionSubject {
@@ -31,9 +32,6 @@ export interface RevisionCache {
   indexed(value: string): V1ControllerRevision[];
 }
 
-const alreadyExists = (err: unknown): boolean =>
-  (err as { code?: number; statusCode?: number }).code === 409 || (err as { statusCode?: number }).statusCode === 409;
-
 /**
  * The spec revisions of each Agent, as ControllerRevisions (the apps/v1 object StatefulSets and DaemonSets keep their
  * history in): one per distinct spec, named `<agent>-<hash>`, labelled with the Agent's name, owned by the Agent (so
@@ -47,22 +45,19 @@ export class AgentRevisions {
   private readonly written = new Map<string, number>();
 
   /**
-   * `cache`: the revisions informer (found by index, data left out). Without one every lookup lists from the API
-   * server — a request that reads every revision of the namespace, so N Agents would cost N² (bench/operator).
+   * `cache`: the revisions informer (found by index, data left out). Listing them from the API server instead reads
+   * every revision of the namespace for each Agent: N Agents would cost N² (bench/operator).
    */
   constructor(
     private readonly apps: AppsV1Api,
+    private readonly cache: RevisionCache,
     private readonly onWrite: (verb: string) => void = () => undefined,
-    private readonly cache?: RevisionCache,
   ) {}
 
-  /** The Agent's revisions, oldest first (from the cache when there is one: without their data). */
-  async list(namespace: string, name: string): Promise<V1ControllerRevision[]> {
-    const items = this.cache
-      ? this.cache.indexed(`${namespace}/${name}`)
-      : (await this.apps.listNamespacedControllerRevision({ namespace, labelSelector: `${LABEL_AGENT_NAME}=${name}` }))
-          .items;
-    return items
+  /** The Agent's revisions, oldest first, without their data. */
+  list(namespace: string, name: string): V1ControllerRevision[] {
+    return this.cache
+      .indexed(`${namespace}/${name}`)
       .filter((r) => r.metadata?.ownerReferences?.some((o) => o.kind === 'Agent' && o.name === name))
       .sort((a, b) => numberOf(a) - numberOf(b));
   }
@@ -73,14 +68,14 @@ export class AgentRevisions {
     const key = `${namespace}/${name}`;
     const hash = specHash(agent.spec);
     if (this.recorded.get(key) === hash) return;
-    const revisions = await this.list(namespace, name);
+    const revisions = this.list(namespace, name);
     const newest = revisions.at(-1);
     const current = revisionName(agent, agent.spec);
     const next = Math.max(newest ? numberOf(newest) : 0, this.written.get(key) ?? 0) + 1;
     const existing = revisions.find((r) => r.metadata?.name === current);
     if (!existing) {
       this.onWrite('create');
-      const created = await this.apps
+      await this.apps
         .createNamespacedControllerRevision({
           namespace,
           body: {
@@ -104,10 +99,9 @@ export class AgentRevisions {
           },
         })
         .catch((err: unknown) => {
-          if (alreadyExists(err) && this.cache) return undefined; // the cache is behind: let the informer catch up
-          throw err;
+          // The cache is behind: the reconcile is retried once the informer has it.
+          throw isConflict(err) ? new Error(`revision ${current} exists but is not cached yet`, { cause: err }) : err;
         });
-      if (!created) throw new Error(`revision ${current} exists but is not cached yet: retrying`);
       this.written.set(key, next);
       revisions.push({ metadata: { name: current }, revision: next });
     } else if (existing !== newest) {
@@ -137,7 +131,7 @@ export class AgentRevisions {
    * from the Agent's). A string saying why not otherwise.
    */
   async target(agent: RevisionSubject, wanted: string): Promise<{ revision: number; spec: unknown } | string> {
-    const revisions = await this.list(agent.metadata.namespace, agent.metadata.name);
+    const revisions = this.list(agent.metadata.namespace, agent.metadata.name);
     const current = revisionName(agent, agent.spec);
     let found: V1ControllerRevision | undefined;
     if (wanted.trim() === 'previous') {
@@ -152,12 +146,11 @@ export class AgentRevisions {
     } else {
       return `"${wanted}" is neither a revision number nor "previous"`;
     }
-    const whole = this.cache
-      ? await this.apps.readNamespacedControllerRevision({
-          name: found.metadata?.name ?? '',
-          namespace: agent.metadata.namespace,
-        })
-      : found;
+    // The cache leaves the data out: read the revision whole.
+    const whole = await this.apps.readNamespacedControllerRevision({
+      name: found.metadata?.name ?? '',
+      namespace: agent.metadata.namespace,
+    });
     const data = whole.data as { spec?: unknown } | undefined;
     if (!data?.spec) return `revision ${numberOf(found)} holds no spec`;
     return { revision: numberOf(found), spec: data.spec };
