@@ -59,7 +59,7 @@ function controlPlaneFor(
     ...scope(config),
     resyncMs: config.controlPlaneResyncSeconds * 1000,
     logger: mgr.logger,
-    onChange: (key) => agents.get(key) && enqueue(key),
+    onChange: (key) => agents.has(key) && enqueue(key),
     onReachabilityChange: () => agents.list().forEach((a) => enqueue(keyOf(a))),
     registry: mgr.registry,
   });

@@ -174,6 +174,11 @@ export class Informer<T extends KubernetesObject> implements Cache<T> {
     return this.synced;
   }
 
+  /** Whether `key` is cached, without parsing it. */
+  has(key: string): boolean {
+    return this.cache.has(key);
+  }
+
   get(key: string): T | undefined {
     const entry = this.cache.get(key);
     return entry && (JSON.parse(entry.json) as T);
