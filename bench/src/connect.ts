@@ -15,6 +15,7 @@ import { freePort, startTestPostgres, waitFor } from '@agentspec/e2e';
 import { heartbeatBody } from './bodies.js';
 import { runLoad } from './load.js';
 import { percentile, rssKiB } from './usage.js';
+import { metricSum, scrape } from './prometheus.js';
 
 const root = resolve(import.meta.dirname, '..', '..');
 const agents = Number(process.env['BENCH_AGENTS'] ?? 5000);
@@ -203,11 +204,7 @@ try {
   const sample = async (): Promise<void> => {
     const pid = child.pid!;
     try {
-      const text = await (await fetch(`${url}/metrics`)).text();
-      const arrivals = [...text.matchAll(/^agentspec_connect_messages_total\{[^}]*\} (\d+)/gm)].reduce(
-        (sum, [, n]) => sum + Number(n),
-        0,
-      );
+      const arrivals = metricSum(await scrape(`${url}/metrics`), 'agentspec_connect_messages_total');
       samples.push({ at: Date.now(), pid, arrivals, rss: rssKiB(pid) });
     } catch {
       // restarting: no sample

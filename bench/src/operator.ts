@@ -19,6 +19,7 @@ import { parse } from 'yaml';
 import { reuseConnections } from '@agentspec/operator';
 import { agentResourceSpecSchema, buildWorkload } from '@agentspec/sdk';
 import { freePort, installCrds, kubectl, ManagedProcess, startTestCluster } from '@agentspec/e2e';
+import { histogramQuantile, metricSum, scrape } from './prometheus.js';
 import { memoryAfterGc, rssKiB } from './usage.js';
 
 const root = resolve(import.meta.dirname, '..', '..');
@@ -39,26 +40,6 @@ async function pool<T>(items: T[], limit: number, task: (item: T) => Promise<unk
 }
 
 const WRITE_RESOURCES = new Set(['agents', 'deployments', 'configmaps', 'services', 'events', 'secrets']);
-
-/** Prometheus' histogram_quantile over one histogram's cumulative buckets (linear within a bucket). */
-function histogramQuantile(text: string, metric: string, name: string, q: number): number {
-  const buckets: [number, number][] = [];
-  const line = new RegExp(`^${metric}_bucket\\{(?=[^}]*name="${name}")[^}]*le="([^"]+)"[^}]*\\} (\\S+)$`, 'gm');
-  for (const m of text.matchAll(line)) buckets.push([m[1] === '+Inf' ? Infinity : Number(m[1]), Number(m[2])]);
-  buckets.sort((a, b) => a[0] - b[0]);
-  const total = buckets.at(-1)?.[1] ?? 0;
-  if (total === 0) return NaN;
-  const rank = q * total;
-  let [lowerBound, lowerCount] = [0, 0];
-  for (const [le, cumulative] of buckets) {
-    if (cumulative >= rank) {
-      if (le === Infinity) return lowerBound;
-      return lowerBound + ((le - lowerBound) * (rank - lowerCount)) / Math.max(1, cumulative - lowerCount);
-    }
-    [lowerBound, lowerCount] = [le, cumulative];
-  }
-  return lowerBound;
-}
 
 const names = Array.from({ length: count }, (_, i) => `agent-${String(i).padStart(4, '0')}`);
 const cluster = await startTestCluster({ controllerManager: false });
@@ -138,11 +119,7 @@ try {
   /** Retained memory after a GC and the JSON bytes its informers hold (the operator's own count, every resource). */
   const sample = async () => {
     const memory = await memoryAfterGc(inspectPort);
-    const text = await (await fetch(metricsUrl)).text();
-    const json = [...text.matchAll(/^agentspec_operator_cache_json_bytes\{[^}]*\} (\d+)$/gm)].reduce(
-      (sum, m) => sum + Number(m[1]),
-      0,
-    );
+    const json = metricSum(await scrape(metricsUrl), 'agentspec_operator_cache_json_bytes');
     return { retained: memory.heapUsed + memory.external, json };
   };
   const converged = async (expected: number): Promise<boolean> => {
@@ -180,11 +157,9 @@ try {
     await operator.waitUntil(
       'idle',
       async () => {
-        const text = await (await fetch(metricsUrl)).text();
-        const value = (metric: string) =>
-          Number(new RegExp(`^${metric}\\{name="agent"\\} (\\S+)$`, 'm').exec(text)?.[1]);
-        const active = Number(/^controller_runtime_active_workers\{controller="agent"\} (\S+)$/m.exec(text)?.[1]);
-        return value('workqueue_depth') === 0 && active === 0;
+        const text = await scrape(metricsUrl);
+        const depth = metricSum(text, 'workqueue_depth', { name: 'agent' });
+        return depth === 0 && metricSum(text, 'controller_runtime_active_workers', { controller: 'agent' }) === 0;
       },
       60_000,
       500,
@@ -193,14 +168,12 @@ try {
   }
   console.error(`operator converged in ${operatorSeconds.toFixed(1)} s; waiting for a resync`);
   const loadedRss = rssKiB(operator.pid);
-  const metricsText = await (await fetch(metricsUrl)).text();
+  const metricsText = await scrape(metricsUrl);
 
   // A resync in which nothing changed: every Agent is reconciled again, nothing is written.
   const reconciles = async (): Promise<number> => {
-    const text = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
-    return Number(
-      /controller_runtime_reconcile_total\{controller="agent",result="success"\} (\d+)/.exec(text)?.[1] ?? 0,
-    );
+    const text = await scrape(metricsUrl);
+    return metricSum(text, 'controller_runtime_reconcile_total', { controller: 'agent', result: 'success' });
   };
   await new Promise((r) => setTimeout(r, 3_000)); // let the last status writes come back through the watch
   const writesBefore = await apiWrites();
@@ -244,7 +217,7 @@ try {
     `operator RSS: ${(idleRss / 1024).toFixed(1)} MiB idle, ${(loadedRss / 1024).toFixed(1)} MiB with ${count} Agents → ${((loadedRss - idleRss) / count).toFixed(1)} KiB per Agent (includes garbage not yet collected)`,
   );
   for (const metric of ['workqueue_queue_duration_seconds', 'workqueue_work_duration_seconds']) {
-    const q = (p: number) => `${(histogramQuantile(metricsText, metric, 'agent', p) * 1000).toFixed(0)} ms`;
+    const q = (p: number) => `${(histogramQuantile(metricsText, metric, { name: 'agent' }, p) * 1000).toFixed(0)} ms`;
     console.log(`${metric}{name="agent"}: p50 ${q(0.5)}, p90 ${q(0.9)}, p99 ${q(0.99)}`);
   }
   console.log(
