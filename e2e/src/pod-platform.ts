@@ -36,6 +36,9 @@ export interface RunningPlatform {
 }
 
 /** Values a test sets besides the user's flags: quick liveness so instances go offline and away within a test. */
+/** The claim the chart's PostgreSQL StatefulSet makes for its one pod (volumeClaimTemplates `data`). */
+const POSTGRES_CLAIM = 'data-agentspec-postgresql-0';
+
 export const FAST_LIVENESS_VALUES = [
   'controlPlane.heartbeatIntervalSeconds=2',
   'controlPlane.minHeartbeatIntervalSeconds=1',
@@ -98,7 +101,7 @@ export async function startPodPlatform(options: PodPlatformOptions): Promise<Run
         capacity: { storage: '8Gi' },
         accessModes: ['ReadWriteOnce'],
         persistentVolumeReclaimPolicy: 'Retain',
-        claimRef: { namespace: ns, name: 'data-agentspec-postgresql-0' },
+        claimRef: { namespace: ns, name: POSTGRES_CLAIM },
         hostPath: { path: volumeDir, type: 'Directory' },
       },
     },
@@ -112,7 +115,7 @@ export async function startPodPlatform(options: PodPlatformOptions): Promise<Run
   await core.createNamespacedPersistentVolumeClaim({
     namespace: ns,
     body: {
-      metadata: { name: 'data-agentspec-postgresql-0' },
+      metadata: { name: POSTGRES_CLAIM },
       spec: {
         accessModes: ['ReadWriteOnce'],
         storageClassName: '',
@@ -124,8 +127,8 @@ export async function startPodPlatform(options: PodPlatformOptions): Promise<Run
   await waitFor(
     'the PostgreSQL claim to be bound',
     async () =>
-      (await core.readNamespacedPersistentVolumeClaim({ name: 'data-agentspec-postgresql-0', namespace: ns })).status
-        ?.phase === 'Bound',
+      (await core.readNamespacedPersistentVolumeClaim({ name: POSTGRES_CLAIM, namespace: ns })).status?.phase ===
+      'Bound',
     { timeoutMs: 60_000, intervalMs: 250 },
   );
   const logFiles = new Set<string>();

@@ -209,26 +209,27 @@ function memoryChecks(manifest: AgentManifest, c: Collector): void {
   }
 }
 
+const INSTALL_MCP = 'Install the MCP server in the agent image.';
+
 function mcpChecks(manifest: AgentManifest, c: Collector): void {
   for (const server of manifest.spec.mcp?.servers ?? []) {
     const id = uniqueId(c.ids, `mcp:${server.name}`);
+    const failed = (message: string, remediation: string): HealthCheck => ({
+      id,
+      category: 'mcp',
+      status: 'fail',
+      severity: 'warning',
+      message,
+      remediation,
+    });
     if (server.transport === 'stdio') {
-      const found = server.command !== undefined && onPath(server.command, c.ctx.env);
-      c.checks.push(
-        found
-          ? { id, category: 'mcp', status: 'pass', severity: 'warning' }
-          : {
-              id,
-              category: 'mcp',
-              status: 'fail',
-              severity: 'warning',
-              message:
-                server.command === undefined
-                  ? 'a stdio MCP server without a command cannot be started'
-                  : `command ${server.command} not found on PATH`,
-              remediation: 'Install the MCP server in the agent image.',
-            },
-      );
+      if (server.command === undefined) {
+        c.checks.push(failed('a stdio MCP server without a command cannot be started', INSTALL_MCP));
+      } else if (onPath(server.command, c.ctx.env)) {
+        c.checks.push({ id, category: 'mcp', status: 'pass', severity: 'warning' });
+      } else {
+        c.checks.push(failed(`command ${server.command} not found on PATH`, INSTALL_MCP));
+      }
     } else if (server.url) {
       const timeoutMs = (server.healthCheck?.timeoutSeconds ?? 5) * 1000;
       c.pending.push(
@@ -239,14 +240,9 @@ function mcpChecks(manifest: AgentManifest, c: Collector): void {
         })),
       );
     } else {
-      c.checks.push({
-        id,
-        category: 'mcp',
-        status: 'fail',
-        severity: 'warning',
-        message: `an ${server.transport} MCP server without a url cannot be reached`,
-        remediation: 'Set the url of the MCP server.',
-      });
+      c.checks.push(
+        failed(`an ${server.transport} MCP server without a url cannot be reached`, 'Set the url of the MCP server.'),
+      );
     }
   }
 }

@@ -18,7 +18,8 @@ const shorten = (text: string | undefined, max: number): string | undefined =>
 /**
  * Fits {health, gap} into `limit` bytes. Summary, status, score and grade always survive; then, in order until
  * it fits: long texts are shortened, passing checks are dropped, remediations are dropped, and the check and
- * violation lists are cut to their most severe entries (and the manifest warnings to their first). A trimmed payload carries `truncated: true`.
+ * violation lists are cut to their most severe entries (the manifest warnings to their first). A trimmed payload
+ * carries `truncated: true`.
  */
 export function buildPushPayload(health: HealthReport, gap: AuditResult, limit = MAX_PAYLOAD_BYTES): PushPayload {
   let payload: PushPayload = { health, gap };
