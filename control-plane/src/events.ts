@@ -1,5 +1,6 @@
 import { sql, type Kysely } from 'kysely';
 import type { Logger } from 'pino';
+import { prepared } from './db/prepared.js';
 import type { Database } from './db/schema.js';
 
 export const EVENT_TYPES = [
@@ -90,7 +91,7 @@ export class EventLog {
    */
   private async insert(batch: string[][]): Promise<void> {
     const column = (n: number) => batch.map((row) => row[n]!);
-    await sql`
+    await sql`${prepared}
       with lock as (select pg_advisory_xact_lock(${EVENTS_LOCK}) as held),
       added as (
         insert into events (type, namespace, name, data)
@@ -231,7 +232,7 @@ export class EventHub {
   }
 
   private async read(after: number, limit: number): Promise<StoredEvent[]> {
-    const rows = await sql<{ id: string; type: string; namespace: string; data: string }>`
+    const rows = await sql<{ id: string; type: string; namespace: string; data: string }>`${prepared}
       select id, type, namespace, data from events where id > ${after} order by id limit ${limit}`.execute(this.db);
     return rows.rows.map((r) => ({ ...r, id: Number(r.id) }));
   }

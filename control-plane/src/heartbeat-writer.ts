@@ -1,5 +1,6 @@
 import { sql, type Kysely } from 'kysely';
 import { isDatabaseOutage } from './db/database.js';
+import { prepared } from './db/prepared.js';
 import type { Database } from './db/schema.js';
 
 /** One verified heartbeat, ready to be written. Documents are serialised JSON with their sha256. */
@@ -40,7 +41,8 @@ export interface WrittenHeartbeat {
 /** Written, or refused (the token was revoked, or the rate limit). */
 export type HeartbeatWriteResult = WrittenHeartbeat | { written: false };
 
-interface Row {
+/** What the statement returns per written heartbeat. */
+export interface HeartbeatRow {
   id: string;
   instance_id: string;
   agent_id: string;
@@ -70,12 +72,15 @@ export interface HeartbeatWriterOptions {
  * lone heartbeat is written at once; under load the heartbeats that arrive while statements run share the next.
  * Each caller is answered only after its statement committed, so an acknowledged heartbeat is never lost. The
  * token and the rate limit are conditions of the same UPDATE, per row, exactly as for a single heartbeat; a
- * second heartbeat of an instance already in the batch waits for the next statement, so it is judged against the
- * first one's write.
+ * second heartbeat of an instance already in a running statement waits until that statement is done, so it is judged
+ * against the first one's write — and two statements never wait on each other's row locks (which, in opposite orders,
+ * deadlocked until PostgreSQL's deadlock_timeout broke one of them: a second's stall).
  */
 export class HeartbeatWriter {
   private readonly pending: Pending[] = [];
   private inFlight = 0;
+  /** Instances in a statement now: their next heartbeats wait for it (two statements never lock the same row). */
+  private readonly writing = new Set<string>();
   private readonly maxBatch: number;
   private readonly maxInFlight: number;
 
@@ -97,21 +102,24 @@ export class HeartbeatWriter {
   private pump(): void {
     while (this.inFlight < this.maxInFlight && this.pending.length > 0) {
       const batch = this.takeBatch();
+      if (batch.length === 0) return;
       this.inFlight++;
+      for (const item of batch) this.writing.add(item.write.instancePk);
       void this.flush(batch).finally(() => {
+        for (const item of batch) this.writing.delete(item.write.instancePk);
         this.inFlight--;
         this.pump();
       });
     }
   }
 
-  /** The oldest pending heartbeats, at most one per instance. */
+  /** The oldest pending heartbeats, at most one per instance, of instances no running statement writes. */
   private takeBatch(): Pending[] {
     const batch: Pending[] = [];
     const seen = new Set<string>();
     for (let i = 0; i < this.pending.length && batch.length < this.maxBatch;) {
       const item = this.pending[i]!;
-      if (seen.has(item.write.instancePk)) {
+      if (seen.has(item.write.instancePk) || this.writing.has(item.write.instancePk)) {
         i++;
         continue;
       }
@@ -154,11 +162,11 @@ export class HeartbeatWriter {
     }
   }
 
-  private async execute(writes: HeartbeatWrite[]): Promise<Row[]> {
+  protected async execute(writes: HeartbeatWrite[]): Promise<HeartbeatRow[]> {
     const column = <T>(pick: (w: HeartbeatWrite) => T): T[] => writes.map(pick);
     // Liveness always; documents only when their hash changed. clock_timestamp(), not now(): a concurrent heartbeat of
     // the same instance that waited for the row lock must compare against real time.
-    const result = await sql<Row>`
+    const result = await sql<HeartbeatRow>`${prepared}
       with input as (
         select * from unnest(
           ${column((w) => w.instancePk)}::uuid[], ${column((w) => w.tokenIdHash)}::text[],
@@ -171,10 +179,17 @@ export class HeartbeatWriter {
         ) as t(pk, token_id_hash, health_status, phase, score, grade, health_hash, health, gap_hash, gap, proof_hash, proof,
           problems, interval_seconds)
       ),
+      -- The rows as they were, for RETURNING (which sees the new ones). Looked up by key, one row each: LIMIT keeps the
+      -- planner from turning the lookups into a join that scans the table (a cached plan made while the table was small
+      -- would otherwise keep doing so as it grows).
       old as (
-        select i.id, i.health_hash, i.gap_hash, i.proof_hash, i.phase, i.score, i.connection_state, i.agent_id,
-          a.namespace, a.name
-        from instances i join input on input.pk = i.id join agents a on a.id = i.agent_id
+        select i.*, a.namespace, a.name
+        from input
+        cross join lateral (
+          select id, health_hash, gap_hash, proof_hash, phase, score, connection_state, agent_id
+          from instances where id = input.pk limit 1
+        ) i
+        cross join lateral (select namespace, name from agents where id = i.agent_id limit 1) a
       )
       update instances set
         last_seen_at = now(),

@@ -3,6 +3,7 @@ import { sql } from 'kysely';
 import { z } from 'zod';
 import type { AppContext, FleetWriters, HistoryRow } from './app-context.js';
 import { Batcher } from './batch.js';
+import { prepared } from './db/prepared.js';
 import { refreshAgentPhases } from './fleet.js';
 import { instanceInterval, problemsOf } from './liveness.js';
 import { gradeOf, phaseOf } from './phase.js';
@@ -130,7 +131,7 @@ export function fleetWriters(ctx: Pick<AppContext, 'config' | 'database' | 'even
         )
         .execute();
       const pks = [...new Set(rows.map((r) => r.instancePk))];
-      await sql`
+      await sql`${prepared}
         delete from heartbeats where id in (
           select id from (
             select id, row_number() over (partition by instance_pk order by id desc) as newer

@@ -5,6 +5,7 @@ import { Migrator } from 'kysely/migration';
 import pg from 'pg';
 import { migrationProvider } from './migrations.js';
 import { PGliteDialect } from './pglite-dialect.js';
+import { PreparingClient } from './prepared.js';
 import type { Database } from './schema.js';
 
 export interface ControlPlaneDatabase {
@@ -22,12 +23,24 @@ export async function openDatabase(options: {
   dataDir: string;
 }): Promise<ControlPlaneDatabase> {
   if (options.databaseUrl) {
-    const pool = new pg.Pool({ connectionString: options.databaseUrl, max: 20, connectionTimeoutMillis: 5_000 });
+    const pool = new pg.Pool({
+      connectionString: options.databaseUrl,
+      max: 20,
+      connectionTimeoutMillis: 5_000,
+      Client: PreparingClient,
+    });
     pool.on('error', () => undefined); // a dropped idle connection is replaced on next use; /readyz reports outages
     // A connection lost while checked out (between the statements of a transaction, when the server shuts down) emits
     // 'error' on its client, which pg-pool listens to only while the client is idle: unheard, it would end the
     // process. The statement using it fails instead, and the pool discards it on release (it is no longer queryable).
-    pool.on('connect', (client) => client.on('error', () => undefined));
+    pool.on('connect', (client) => {
+      client.on('error', () => undefined);
+      // The statements marked `prepared` (the heartbeat path; no other statement is named) keep one plan per
+      // connection rather than being planned again on every execution, which cost more than running them. A plan made
+      // while a table was nearly empty lasts until ANALYZE (autovacuum's, within minutes) changes its statistics; the
+      // statements look rows up by key, so such a plan is slower but still right. Queued before any other statement.
+      void client.query('set plan_cache_mode = force_generic_plan').catch(() => undefined);
+    });
     const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
     return {
       db,
