@@ -1,5 +1,6 @@
 import { sql, type Kysely } from 'kysely';
 import type { AppContext } from './app-context.js';
+import { prepared } from './db/prepared.js';
 import type { Database } from './db/schema.js';
 import { connectionStatusSql, type Problem } from './liveness.js';
 import { gradeOf, PHASE_ORDER } from './phase.js';
@@ -41,36 +42,45 @@ export interface AgentFilters {
  * Agent-level figures over its live instances (not offline): the worst phase, the lowest score, where that score came
  * from, the worst instance's failing checks and the lowest-scoring one's violations. With no live instance the agent
  * is Offline with its last known score (the most recently seen instance's, or the newest history row's once the
- * reaper deleted them) and the time it was last seen.
+ * reaper deleted them) and the time it was last seen. Each agent's figures are aggregated over its own instances
+ * (through the agent_id index), so a page of a listing, or a few agents by id, reads only their instances rather than
+ * the whole table.
  */
 export function agentsQuery(filters: AgentFilters) {
   const live = sql`i.connection_status <> 'offline'`;
-  const liveCount = sql`count(i.id) filter (where ${live})`;
   return sql<AgentRow>`
-    select a.id, a.namespace, a.name, a.runtime,
-      ${liveCount}::int as instances, count(i.id)::int as instances_total,
-      greatest(max(i.last_seen_at), a.last_seen_at) as last_seen,
-      case when ${liveCount} > 0 then min(i.score) filter (where ${live}) else coalesce(
-        (array_agg(i.score order by i.last_seen_at desc nulls last) filter (where i.score is not null))[1],
+    select a.id, a.namespace, a.name, a.runtime, s.instances, s.instances_total,
+      greatest(s.last_seen, a.last_seen_at) as last_seen,
+      case when s.instances > 0 then s.live_score else coalesce(
+        s.recent_score,
         (select h.score from heartbeats h where h.agent_id = a.id and h.score is not null order by h.id desc limit 1)
       ) end as score,
-      case when ${liveCount} > 0 then (array_agg(i.phase order by ${phaseRank}) filter (where ${live}))[1]
-        else 'Offline' end as phase,
-      (array_agg(i.problems->>'source' order by i.score nulls last) filter (where ${live} and i.problems ? 'source'))[1] as source,
-      (array_agg(i.transport order by i.last_seen_at desc nulls last))[1] as transport,
-      (array_agg(i.connection_status order by i.last_seen_at desc nulls last))[1] as connection_status,
-      (array_agg(i.problems->'checks' order by ${phaseRank}, i.instance_id)
-        filter (where ${live} and i.problems is not null))[1] as checks,
-      (array_agg(i.problems->'violations' order by i.score nulls last, i.instance_id)
-        filter (where ${live} and i.problems is not null))[1] as violations
+      case when s.instances > 0 then s.phase else 'Offline' end as phase,
+      s.source, s.transport, s.connection_status, s.checks, s.violations
     from agents a
-    left join (select *, ${connectionStatusSql('instances')} as connection_status from instances) i on i.agent_id = a.id
+    cross join lateral (
+      select count(i.id) filter (where ${live})::int as instances, count(i.id)::int as instances_total,
+        max(i.last_seen_at) as last_seen,
+        min(i.score) filter (where ${live}) as live_score,
+        (array_agg(i.score order by i.last_seen_at desc nulls last) filter (where i.score is not null))[1] as recent_score,
+        (array_agg(i.phase order by ${phaseRank}) filter (where ${live}))[1] as phase,
+        (array_agg(i.problems->>'source' order by i.score nulls last) filter (where ${live} and i.problems ? 'source'))[1] as source,
+        (array_agg(i.transport order by i.last_seen_at desc nulls last))[1] as transport,
+        (array_agg(i.connection_status order by i.last_seen_at desc nulls last))[1] as connection_status,
+        (array_agg(i.problems->'checks' order by ${phaseRank}, i.instance_id)
+          filter (where ${live} and i.problems is not null))[1] as checks,
+        (array_agg(i.problems->'violations' order by i.score nulls last, i.instance_id)
+          filter (where ${live} and i.problems is not null))[1] as violations
+      from (
+        select instances.*, ${connectionStatusSql('instances')} as connection_status from instances
+        where instances.agent_id = a.id
+      ) i
+    ) s
     where true
       ${filters.namespace !== undefined ? sql`and a.namespace = ${filters.namespace}` : sql``}
       ${filters.name !== undefined ? sql`and a.name = ${filters.name}` : sql``}
       ${filters.ids !== undefined ? sql`and a.id = any(${filters.ids}::uuid[])` : sql``}
-      ${filters.after ? sql`and (a.namespace, a.name) > (${filters.after[0]}, ${filters.after[1]})` : sql``}
-    group by a.id`;
+      ${filters.after ? sql`and (a.namespace, a.name) > (${filters.after[0]}, ${filters.after[1]})` : sql``}`;
 }
 
 /** The namespaced API's agent summary. */
@@ -101,14 +111,16 @@ export function agentSummary(row: AgentRow) {
 export async function refreshAgentPhases(ctx: Pick<AppContext, 'database' | 'events'>, ids: string[]): Promise<void> {
   if (ids.length === 0) return;
   const db: Kysely<Database> = ctx.database.db;
-  // Each agent's worst live instance, found through the instances' agent_id index (an aggregate over a join would
-  // compute every instance's connection status first, whatever the agents asked for).
-  const changed = await sql<{ id: string; namespace: string; name: string; from: string; to: string }>`
+  // Each agent's worst live instance: the phases worst first, each probed through the (agent_id, phase) index until
+  // one has a live instance — a few index probes per agent, however many instances it has.
+  const changed = await sql<{ id: string; namespace: string; name: string; from: string; to: string }>`${prepared}
     with t as (
       select a.id, coalesce((
-        select i.phase from instances i
-        where i.agent_id = a.id and ${connectionStatusSql('i')} <> 'offline'
-        order by ${phaseRank} limit 1
+        select p.phase from unnest(${[...PHASE_ORDER]}::text[]) with ordinality as p(phase, rank)
+        where exists (
+          select from instances i where i.agent_id = a.id and i.phase = p.phase and ${connectionStatusSql('i')} <> 'offline'
+        )
+        order by p.rank limit 1
       ), 'Offline') as phase
       from agents a where a.id = any(${ids}::uuid[])
     )

@@ -176,6 +176,18 @@ export const migrations: Record<string, Migration> = {
       await sql`alter table instances reset (fillfactor)`.execute(db);
     },
   },
+  '0007_instances_agent_phase': {
+    // An agent's phase is its worst live instance's: with the instances of an agent by phase, finding it probes each
+    // phase (four) instead of reading every instance of the agent — after a rollout each batch of first heartbeats
+    // recomputes the phase of every agent it touched. A phase change now writes the indexes (it is rare after the first
+    // heartbeat); liveness and documents still do not.
+    async up(db: Kysely<unknown>) {
+      await db.schema.createIndex('instances_agent_phase_idx').on('instances').columns(['agent_id', 'phase']).execute();
+    },
+    async down(db: Kysely<unknown>) {
+      await db.schema.dropIndex('instances_agent_phase_idx').execute();
+    },
+  },
 };
 
 export const migrationProvider: MigrationProvider = { getMigrations: async () => migrations };
