@@ -5,7 +5,8 @@
 // per Agent, the work queue's wait and work percentiles, and the API writes during a resync in which nothing changed
 // (must be 0).
 // Runs on its own test cluster without kube-controller-manager, so the operator is the only writer.
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { createWriteStream, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import {
@@ -13,6 +14,7 @@ import {
   CoreV1Api,
   CustomObjectsApi,
   KubernetesObjectApi,
+  Watch,
   type KubernetesObject,
 } from '@kubernetes/client-node';
 import { parse } from 'yaml';
@@ -20,7 +22,7 @@ import { reuseConnections } from '@agentspec/operator';
 import { agentResourceSpecSchema, buildWorkload } from '@agentspec/sdk';
 import { freePort, installCrds, kubectl, ManagedProcess, startTestCluster } from '@agentspec/e2e';
 import { histogramQuantile, metricSum, scrape } from './prometheus.js';
-import { memoryAfterGc, rssKiB } from './usage.js';
+import { memoryAfterGc, processCpuMs, rssKiB } from './usage.js';
 
 const root = resolve(import.meta.dirname, '..', '..');
 const count = Number(process.env['BENCH_AGENTS'] ?? 1000);
@@ -39,10 +41,23 @@ async function pool<T>(items: T[], limit: number, task: (item: T) => Promise<unk
   );
 }
 
-const WRITE_RESOURCES = new Set(['agents', 'deployments', 'configmaps', 'services', 'events', 'secrets']);
+const WATCHED_RESOURCES = new Set([
+  'agents',
+  'deployments',
+  'configmaps',
+  'services',
+  'events',
+  'secrets',
+  'controllerrevisions',
+  'networkpolicies',
+]);
+const WRITE_VERBS = new Set(['POST', 'PUT', 'PATCH', 'DELETE', 'APPLY']);
 
 const names = Array.from({ length: count }, (_, i) => `agent-${String(i).padStart(4, '0')}`);
-const cluster = await startTestCluster({ controllerManager: false });
+const cluster = await startTestCluster({
+  controllerManager: false,
+  apiserverProfiling: process.env['BENCH_APISERVER_PROFILE_DIR'] !== undefined,
+});
 let operator: ManagedProcess | undefined;
 try {
   await installCrds(cluster.kubeconfigPath);
@@ -54,28 +69,85 @@ try {
   const objects = KubernetesObjectApi.makeApiClient(kc);
   for (const ns of ['baseline', 'operated']) await core.createNamespace({ body: { metadata: { name: ns } } });
 
-  /** Writes the apiserver counted (its own /metrics) on the resources an operator touches. */
-  const apiWrites = async (): Promise<{ total: number; by: Map<string, number> }> => {
+  /**
+   * The apiserver's own count of requests (and the seconds it spent serving them, watches aside) by verb and resource,
+   * on the resources an operator touches.
+   */
+  const apiRequests = async (): Promise<Map<string, { n: number; seconds: number }>> => {
     const text = await kubectl(cluster.kubeconfigPath, ['get', '--raw', '/metrics']);
-    let sum = 0;
-    const by = new Map<string, number>();
-    for (const line of text.split('\n')) {
-      if (!line.startsWith('apiserver_request_total{')) continue;
-      const verb = /verb="(\w+)"/.exec(line)?.[1] ?? '';
-      const resource = /resource="(\w+)"/.exec(line)?.[1] ?? '';
-      if (['POST', 'PUT', 'PATCH', 'DELETE', 'APPLY'].includes(verb) && WRITE_RESOURCES.has(resource)) {
-        const n = Number(line.split(' ').at(-1));
-        sum += n;
-        const subresource = /subresource="(\w+)"/.exec(line)?.[1];
-        const key = `${verb} ${resource}${subresource ? `/${subresource}` : ''}`;
-        by.set(key, (by.get(key) ?? 0) + n);
-      }
+    const by = new Map<string, { n: number; seconds: number }>();
+    const add = (labels: string, field: 'n' | 'seconds', value: number) => {
+      const verb = /verb="(\w+)"/.exec(labels)?.[1] ?? '';
+      const resource = /resource="(\w+)"/.exec(labels)?.[1] ?? '';
+      if (verb === 'WATCH' || !WATCHED_RESOURCES.has(resource)) return;
+      const subresource = /subresource="(\w+)"/.exec(labels)?.[1];
+      const key = `${verb} ${resource}${subresource ? `/${subresource}` : ''}`;
+      const entry = by.get(key) ?? { n: 0, seconds: 0 };
+      entry[field] += value;
+      by.set(key, entry);
+    };
+    for (const [, labels = '', value] of text.matchAll(/^apiserver_request_total\{([^}]*)\} (\S+)$/gm)) {
+      add(labels, 'n', Number(value));
     }
-    return { total: sum, by };
+    for (const [, labels = '', value] of text.matchAll(/^apiserver_request_duration_seconds_sum\{([^}]*)\} (\S+)$/gm)) {
+      add(labels, 'seconds', Number(value));
+    }
+    return by;
   };
+  const delta = (
+    after: Map<string, { n: number; seconds: number }>,
+    before: Map<string, { n: number; seconds: number }>,
+  ) =>
+    new Map(
+      [...after]
+        .map(
+          ([key, v]) =>
+            [
+              key,
+              { n: v.n - (before.get(key)?.n ?? 0), seconds: v.seconds - (before.get(key)?.seconds ?? 0) },
+            ] as const,
+        )
+        .filter(([, v]) => v.n > 0),
+    );
+  const isWrite = (key: string) => WRITE_VERBS.has(key.split(' ')[0]!);
+  /** Writes the apiserver counted on the resources an operator touches. */
+  const apiWrites = async (): Promise<{ total: number; by: Map<string, number> }> => {
+    const by = new Map(
+      [...(await apiRequests())].filter(([key]) => isWrite(key)).map(([key, v]) => [key, v.n] as const),
+    );
+    return { total: [...by.values()].reduce((a, b) => a + b, 0), by };
+  };
+  /** The apiserver's CPU profile over `seconds` (its /debug/pprof), written to `path` for `go tool pprof`. */
+  const profileApiserver = (path: string, seconds: number): Promise<void> =>
+    new Promise((resolvePromise, reject) => {
+      const out = createWriteStream(path);
+      const child = spawn(cluster.binaries.kubectl, [
+        '--kubeconfig',
+        cluster.kubeconfigPath,
+        'get',
+        '--raw',
+        `/debug/pprof/profile?seconds=${seconds}`,
+      ]);
+      child.stdout.pipe(out);
+      child.on('error', reject);
+      child.on('close', (code) => (code === 0 ? resolvePromise() : reject(new Error(`pprof: kubectl exited ${code}`))));
+    });
+  const profileDir = process.env['BENCH_APISERVER_PROFILE_DIR'];
+  const profileSeconds = 20;
+  /** CPU the apiserver and etcd have used so far (ms, from /proc). */
+  const serverCpu = () => ({
+    apiserver: processCpuMs(cluster.pids['kube-apiserver']!),
+    etcd: processCpuMs(cluster.pids.etcd!),
+    operator: operator ? processCpuMs(operator.pid) : 0,
+  });
 
   // Baseline: the same objects, created directly.
   const spec = agentResourceSpecSchema.parse(coach.spec);
+  const baselineRequests = await apiRequests();
+  const baselineCpu0 = serverCpu();
+  const baselineProfile = profileDir
+    ? profileApiserver(join(profileDir, 'apiserver-baseline.pprof'), profileSeconds)
+    : undefined;
   const baselineStart = performance.now();
   await pool(names, concurrency, async (name) => {
     for (const object of buildWorkload({
@@ -89,6 +161,9 @@ try {
     }
   });
   const baselineSeconds = (performance.now() - baselineStart) / 1000;
+  const baselineCpu1 = serverCpu();
+  const baselineByKind = delta(await apiRequests(), baselineRequests);
+  await baselineProfile;
 
   // The operator.
   const [healthPort, metricsPort, inspectPort] = [await freePort(), await freePort(), await freePort()];
@@ -122,15 +197,26 @@ try {
     const json = metricSum(await scrape(metricsUrl), 'agentspec_operator_cache_json_bytes');
     return { retained: memory.heapUsed + memory.external, json };
   };
+  // Which Agents have a current observedGeneration, kept by one watch: polling with a list of every Agent would make
+  // the apiserver serialise them all twice a second (it did: a third of its time per Agent), which the baseline does
+  // not pay.
+  const current = new Set<string>();
+  let watchError: unknown;
+  const agentWatch = await new Watch(kc).watch(
+    '/apis/agentspec.io/v1/namespaces/operated/agents',
+    { allowWatchBookmarks: false },
+    (type, object: { metadata: { name: string; generation: number }; status?: { observedGeneration?: number } }) => {
+      if (type !== 'DELETED' && object.status?.observedGeneration === object.metadata.generation) {
+        current.add(object.metadata.name);
+      } else current.delete(object.metadata.name);
+    },
+    (err: unknown) => {
+      if (err) watchError = err;
+    },
+  );
   const converged = async (expected: number): Promise<boolean> => {
-    const agents = (await custom.listNamespacedCustomObject({
-      group: 'agentspec.io',
-      version: 'v1',
-      namespace: 'operated',
-      plural: 'agents',
-    })) as { items: { metadata: { generation: number }; status?: { observedGeneration?: number } }[] };
-    const current = agents.items.filter((a) => a.status?.observedGeneration === a.metadata.generation).length;
-    if (current < expected) return false;
+    if (watchError) throw new Error(`the watch of Agents ended: ${String(watchError)}`);
+    if (current.size < expected) return false;
     const deployments = await apps.listNamespacedDeployment({ namespace: 'operated' });
     return deployments.items.length === expected;
   };
@@ -139,8 +225,15 @@ try {
   const half = Math.floor(count / 2);
   let operatorSeconds = 0;
   const samples: { agents: number; retained: number; json: number }[] = [];
+  const operatorRequests = await apiRequests();
+  const operatorCpu0 = serverCpu();
+  let operatorCpu1 = operatorCpu0;
+  let operatorProfile: Promise<void> | undefined;
   for (const batch of [names.slice(0, half), names.slice(half)]) {
     const started = performance.now();
+    if (profileDir && !operatorProfile) {
+      operatorProfile = profileApiserver(join(profileDir, 'apiserver-operator.pprof'), profileSeconds);
+    }
     await pool(batch, concurrency, (name) =>
       custom.createNamespacedCustomObject({
         group: 'agentspec.io',
@@ -153,6 +246,7 @@ try {
     const expected = samples.length === 0 ? half : count;
     await operator.waitUntil('converged', () => converged(expected), 60 * 60_000, 500);
     operatorSeconds += (performance.now() - started) / 1000;
+    if (expected === count) operatorCpu1 = serverCpu();
     // Sampled once the operator is idle: nothing queued, nothing being reconciled (the echoes of its own writes done).
     await operator.waitUntil(
       'idle',
@@ -166,6 +260,10 @@ try {
     );
     samples.push({ agents: expected, ...(await sample()) });
   }
+  // Both halves: the requests served while the operator converged and went idle (the memory samples read no API).
+  const operatorByKind = delta(await apiRequests(), operatorRequests);
+  agentWatch.abort();
+  await operatorProfile;
   console.error(`operator converged in ${operatorSeconds.toFixed(1)} s; waiting for a resync`);
   const loadedRss = rssKiB(operator.pid);
   const metricsText = await scrape(metricsUrl);
@@ -201,6 +299,22 @@ try {
     `operator (create Agent → Deployment + observedGeneration): ${operatorSeconds.toFixed(1)} s (${(count / operatorSeconds).toFixed(0)} Agents/s)`,
   );
   console.log(`ratio operator / baseline time: ${(operatorSeconds / baselineSeconds).toFixed(2)}×`);
+  const perAgent = (a: number, b: number) => `${((b - a) / count).toFixed(1)} ms`;
+  console.log(
+    `CPU per Agent (from /proc): kube-apiserver ${perAgent(baselineCpu0.apiserver, baselineCpu1.apiserver)} baseline, ` +
+      `${perAgent(operatorCpu0.apiserver, operatorCpu1.apiserver)} operator; etcd ${perAgent(baselineCpu0.etcd, baselineCpu1.etcd)} ` +
+      `baseline, ${perAgent(operatorCpu0.etcd, operatorCpu1.etcd)} operator; the operator ${perAgent(operatorCpu0.operator, operatorCpu1.operator)}`,
+  );
+  console.log(`API requests per Agent (apiserver_request_total), and the apiserver's time serving them per Agent:`);
+  for (const key of [...new Set([...baselineByKind.keys(), ...operatorByKind.keys()])].sort()) {
+    const cell = (m: Map<string, { n: number; seconds: number }>) => {
+      const v = m.get(key);
+      return (v ? `${(v.n / count).toFixed(2)} (${((1000 * v.seconds) / count).toFixed(1)} ms)` : '-').padStart(18);
+    };
+    console.log(`  ${key.padEnd(36)} baseline ${cell(baselineByKind)}   operator ${cell(operatorByKind)}`);
+  }
+  if (profileDir)
+    console.log(`apiserver CPU profiles (${profileSeconds} s each): ${profileDir}/apiserver-{baseline,operator}.pprof`);
   const [first, all] = samples as [(typeof samples)[0], (typeof samples)[0]];
   const added = all.agents - first.agents;
   const memoryPerAgent = (all.retained - first.retained) / 1024 / added;

@@ -37,6 +37,8 @@ export interface StartTestClusterOptions {
    */
   node?: boolean | 'auto';
   log?: (message: string) => void;
+  /** Serve kube-apiserver's /debug/pprof (for a benchmark that profiles it). Default false. */
+  apiserverProfiling?: boolean;
 }
 
 export interface ClusterState {
@@ -211,7 +213,7 @@ export async function startTestCluster(options: StartTestClusterOptions = {}): P
         // Without a node nothing could reach the apiserver through its Service: no endpoints for it then.
         `--endpoint-reconciler-type=${withNode ? 'lease' : 'none'}`,
         '--allow-privileged=true',
-        '--profiling=false',
+        `--profiling=${options.apiserverProfiling === true}`,
         '--v=1',
       ],
       waitReady: (proc) =>
