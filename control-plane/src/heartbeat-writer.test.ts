@@ -7,8 +7,12 @@ import { HeartbeatWriter, type HeartbeatRow, type HeartbeatWrite } from './heart
 class HeldWriter extends HeartbeatWriter {
   readonly statements: { pks: string[]; finish: () => void }[] = [];
 
-  constructor(maxInFlight: number) {
-    super(null as unknown as Kysely<Database>, { minIntervalSeconds: 0, maxInFlight });
+  constructor(maxInFlight: number, maxBatchBytes?: number) {
+    super(null as unknown as Kysely<Database>, {
+      minIntervalSeconds: 0,
+      maxInFlight,
+      ...(maxBatchBytes !== undefined ? { maxBatchBytes } : {}),
+    });
   }
 
   protected override execute(writes: HeartbeatWrite[]): Promise<HeartbeatRow[]> {
@@ -32,14 +36,14 @@ class HeldWriter extends HeartbeatWriter {
   }
 }
 
-const write = (instancePk: string): HeartbeatWrite => ({
+const write = (instancePk: string, healthJson = '{}'): HeartbeatWrite => ({
   instancePk,
   tokenIdHash: 't',
   healthStatus: 'healthy',
   phase: 'Healthy',
   score: 90,
   grade: 'A',
-  healthJson: '{}',
+  healthJson,
   healthHash: 'h',
   gapJson: '{}',
   gapHash: 'g',
@@ -84,6 +88,26 @@ describe('HeartbeatWriter scheduling', () => {
     await Promise.resolve();
     expect(writer.running()[2]).toEqual(['a']);
     writer.statements[2]!.finish();
+    expect((await Promise.all(all)).every((r) => r.written)).toBe(true);
+  });
+
+  it('bounds a statement by its documents’ size, oldest first, a larger heartbeat going alone', async () => {
+    const writer = new HeldWriter(1, 100);
+    const big = (n: number) => `{"x":"${'y'.repeat(n)}"}`;
+    const all = [
+      writer.write(write('a')),
+      writer.write(write('b', big(40))),
+      writer.write(write('c', big(40))),
+      writer.write(write('d', big(40))),
+      writer.write(write('e', big(500))),
+      writer.write(write('f')),
+    ];
+    for (const expected of [['a'], ['b', 'c'], ['d'], ['e'], ['f']]) {
+      expect(writer.running().at(-1)).toEqual(expected);
+      writer.statements.at(-1)!.finish();
+      await Promise.resolve();
+      await Promise.resolve();
+    }
     expect((await Promise.all(all)).every((r) => r.written)).toBe(true);
   });
 });

@@ -23,6 +23,10 @@ export interface HeartbeatWrite {
   intervalSeconds: number | null;
 }
 
+/** The documents' length (UTF-16 code units: bytes near enough for a bound). */
+const documentBytes = (w: HeartbeatWrite): number =>
+  w.healthJson.length + w.gapJson.length + (w.proofJson?.length ?? 0);
+
 /** What one written heartbeat changed. */
 export interface WrittenHeartbeat {
   written: true;
@@ -63,6 +67,11 @@ export interface HeartbeatWriterOptions {
   minIntervalSeconds: number;
   /** Most heartbeats in one statement. */
   maxBatch?: number;
+  /**
+   * Most document bytes in one statement (a heartbeat larger than this goes alone): a statement of 200 large documents
+   * kept every heartbeat behind it waiting for all of them.
+   */
+  maxBatchBytes?: number;
   /** Statements in flight at once; heartbeats that arrive meanwhile wait for the next one. */
   maxInFlight?: number;
 }
@@ -82,6 +91,7 @@ export class HeartbeatWriter {
   /** Instances in a statement now: their next heartbeats wait for it (two statements never lock the same row). */
   private readonly writing = new Set<string>();
   private readonly maxBatch: number;
+  private readonly maxBatchBytes: number;
   private readonly maxInFlight: number;
 
   constructor(
@@ -89,7 +99,10 @@ export class HeartbeatWriter {
     private readonly options: HeartbeatWriterOptions,
   ) {
     this.maxBatch = options.maxBatch ?? 200;
-    this.maxInFlight = options.maxInFlight ?? 4;
+    this.maxBatchBytes = options.maxBatchBytes ?? 1024 * 1024;
+    // Two: PostgreSQL and the control plane share few cores; more statements at once only made each batch smaller (every
+    // statement costs the same fixed work) and the first heartbeats of a rollout slower (measured: bench/heartbeat).
+    this.maxInFlight = options.maxInFlight ?? 2;
   }
 
   write(write: HeartbeatWrite): Promise<HeartbeatWriteResult> {
@@ -117,12 +130,16 @@ export class HeartbeatWriter {
   private takeBatch(): Pending[] {
     const batch: Pending[] = [];
     const seen = new Set<string>();
+    let bytes = 0;
     for (let i = 0; i < this.pending.length && batch.length < this.maxBatch;) {
       const item = this.pending[i]!;
       if (seen.has(item.write.instancePk) || this.writing.has(item.write.instancePk)) {
         i++;
         continue;
       }
+      const size = documentBytes(item.write);
+      if (batch.length > 0 && bytes + size > this.maxBatchBytes) break;
+      bytes += size;
       seen.add(item.write.instancePk);
       batch.push(item);
       this.pending.splice(i, 1);
@@ -164,29 +181,35 @@ export class HeartbeatWriter {
 
   protected async execute(writes: HeartbeatWrite[]): Promise<HeartbeatRow[]> {
     const column = <T>(pick: (w: HeartbeatWrite) => T): T[] => writes.map(pick);
+    // The documents travel as one JSON array each, joined from their serialised text: as elements of a text[] every
+    // quote in them would be escaped on the way and unescaped on arrival (most of a 64 KB heartbeat's cost in pg).
+    // A heartbeat without a proof holds a JSON null in its place; its proof hash is null.
+    const documents = (pick: (w: HeartbeatWrite) => string | null): string =>
+      `[${writes.map((w) => pick(w) ?? 'null').join(',')}]`;
     // Liveness always; documents only when their hash changed. clock_timestamp(), not now(): a concurrent heartbeat of
     // the same instance that waited for the row lock must compare against real time.
     const result = await sql<HeartbeatRow>`${prepared}
       with input as (
-        select * from unnest(
-          ${column((w) => w.instancePk)}::uuid[], ${column((w) => w.tokenIdHash)}::text[],
-          ${column((w) => w.healthStatus)}::text[], ${column((w) => w.phase)}::text[],
-          ${column((w) => w.score)}::integer[], ${column((w) => w.grade)}::text[],
-          ${column((w) => w.healthHash)}::text[], ${column((w) => w.healthJson)}::text[],
-          ${column((w) => w.gapHash)}::text[], ${column((w) => w.gapJson)}::text[],
-          ${column((w) => w.proofHash)}::text[], ${column((w) => w.proofJson)}::text[],
-          ${column((w) => w.problemsJson)}::text[], ${column((w) => w.intervalSeconds)}::integer[]
-        ) as t(pk, token_id_hash, health_status, phase, score, grade, health_hash, health, gap_hash, gap, proof_hash, proof,
-          problems, interval_seconds)
+        select t.*, case when t.proof_hash is null then null else t.proof_document end as proof
+        from rows from (
+          unnest(${column((w) => w.instancePk)}::uuid[]), unnest(${column((w) => w.tokenIdHash)}::text[]),
+          unnest(${column((w) => w.healthStatus)}::text[]), unnest(${column((w) => w.phase)}::text[]),
+          unnest(${column((w) => w.score)}::integer[]), unnest(${column((w) => w.grade)}::text[]),
+          unnest(${column((w) => w.healthHash)}::text[]), json_array_elements(${documents((w) => w.healthJson)}::json),
+          unnest(${column((w) => w.gapHash)}::text[]), json_array_elements(${documents((w) => w.gapJson)}::json),
+          unnest(${column((w) => w.proofHash)}::text[]), json_array_elements(${documents((w) => w.proofJson)}::json),
+          unnest(${column((w) => w.problemsJson)}::text[]), unnest(${column((w) => w.intervalSeconds)}::integer[])
+        ) as t(pk, token_id_hash, health_status, phase, score, grade, health_hash, health, gap_hash, gap, proof_hash,
+          proof_document, problems, interval_seconds)
       ),
-      -- The rows as they were, for RETURNING (which sees the new ones). Looked up by key, one row each: LIMIT keeps the
-      -- planner from turning the lookups into a join that scans the table (a cached plan made while the table was small
-      -- would otherwise keep doing so as it grows).
-      old as (
-        select i.*, a.namespace, a.name
+      -- Each heartbeat with its row as it was, for RETURNING (which sees the new one). Looked up by key, one row each:
+      -- LIMIT keeps the planner from turning the lookups into a join that scans the table.
+      batch as (
+        select input.*, i.*, a.namespace, a.name
         from input
         cross join lateral (
-          select id, health_hash, gap_hash, proof_hash, phase, score, connection_state, agent_id
+          select health_hash as old_health_hash, gap_hash as old_gap_hash, phase as old_phase, score as old_score,
+            connection_state as old_connection_state, agent_id
           from instances where id = input.pk limit 1
         ) i
         cross join lateral (select namespace, name from agents where id = i.agent_id limit 1) a
@@ -195,34 +218,36 @@ export class HeartbeatWriter {
         last_seen_at = now(),
         last_heartbeat_at = clock_timestamp(),
         connection_state = 'online',
-        health_status = input.health_status,
-        phase = input.phase,
-        score = input.score,
-        grade = input.grade,
-        health = case when instances.health_hash is distinct from input.health_hash then input.health::json else instances.health end,
-        gap = case when instances.gap_hash is distinct from input.gap_hash then input.gap::json else instances.gap end,
-        proof = case when instances.proof_hash is distinct from input.proof_hash then input.proof::json else instances.proof end,
+        health_status = batch.health_status,
+        phase = batch.phase,
+        score = batch.score,
+        grade = batch.grade,
+        health = case when instances.health_hash is distinct from batch.health_hash then batch.health else instances.health end,
+        gap = case when instances.gap_hash is distinct from batch.gap_hash then batch.gap else instances.gap end,
+        proof = case when instances.proof_hash is distinct from batch.proof_hash then batch.proof else instances.proof end,
         documents_updated_at = case
-          when instances.health_hash is distinct from input.health_hash or instances.gap_hash is distinct from input.gap_hash
-            or instances.proof_hash is distinct from input.proof_hash then now() else instances.documents_updated_at end,
-        problems = case when instances.health_hash is distinct from input.health_hash
-          or instances.gap_hash is distinct from input.gap_hash then input.problems::jsonb else instances.problems end,
-        health_hash = input.health_hash, gap_hash = input.gap_hash, proof_hash = input.proof_hash,
-        interval_seconds = coalesce(input.interval_seconds, instances.interval_seconds),
+          when instances.health_hash is distinct from batch.health_hash or instances.gap_hash is distinct from batch.gap_hash
+            or instances.proof_hash is distinct from batch.proof_hash then now() else instances.documents_updated_at end,
+        problems = case when instances.health_hash is distinct from batch.health_hash
+          or instances.gap_hash is distinct from batch.gap_hash then batch.problems::jsonb else instances.problems end,
+        health_hash = batch.health_hash, gap_hash = batch.gap_hash, proof_hash = batch.proof_hash,
+        interval_seconds = coalesce(batch.interval_seconds, instances.interval_seconds),
         heartbeat_event_at = case
-          when old.phase is distinct from input.phase or old.score is distinct from input.score
-            or old.connection_state = 'offline' or instances.heartbeat_event_at is null
+          when batch.old_phase is distinct from batch.phase or batch.old_score is distinct from batch.score
+            or batch.old_connection_state = 'offline' or instances.heartbeat_event_at is null
             or instances.heartbeat_event_at <= now() - make_interval(secs => instances.interval_seconds)
           then now() else instances.heartbeat_event_at end
-      from input join old on old.id = input.pk
-      where instances.id = input.pk
-        and instances.token_id_hash = input.token_id_hash
+      from batch
+      -- By key, whatever the planner estimates of the batch (a generic plan assumes a hundred rows: it would read the
+      -- whole table to hash-join them).
+      where instances.id = any(${column((w) => w.instancePk)}::uuid[]) and instances.id = batch.pk
+        and instances.token_id_hash = batch.token_id_hash
         and (instances.last_heartbeat_at is null
              or instances.last_heartbeat_at <= clock_timestamp() - make_interval(secs => ${this.options.minIntervalSeconds}))
-      returning instances.id, instances.instance_id, old.agent_id, old.namespace, old.name,
-        (old.health_hash is distinct from input.health_hash or old.gap_hash is distinct from input.gap_hash
-          or old.phase is distinct from input.phase or old.score is distinct from input.score) as changed,
-        (old.phase is distinct from input.phase or old.connection_state = 'offline') as phase_changed,
+      returning instances.id, instances.instance_id, batch.agent_id, batch.namespace, batch.name,
+        (batch.old_health_hash is distinct from batch.health_hash or batch.old_gap_hash is distinct from batch.gap_hash
+          or batch.old_phase is distinct from batch.phase or batch.old_score is distinct from batch.score) as changed,
+        (batch.old_phase is distinct from batch.phase or batch.old_connection_state = 'offline') as phase_changed,
         (instances.heartbeat_event_at = now()) as announce
     `.execute(this.db);
     return result.rows;
