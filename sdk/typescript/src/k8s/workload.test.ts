@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { parse } from 'yaml';
+import { parse, stringify } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { loadManifest } from '../manifest/load.js';
 import type { AgentResourceSpec } from '../manifest/schema.js';
@@ -10,6 +10,7 @@ import {
   buildManifestConfigMap,
   buildService,
   buildWorkload,
+  renderAgentYaml,
   WorkloadError,
   type WorkloadInput,
 } from './workload.js';
@@ -201,5 +202,28 @@ describe('desired workload of an Agent', () => {
         from: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'agentspec-system' } } }],
       },
     ]);
+  });
+});
+
+describe('renderAgentYaml', () => {
+  const direct = (name: string, spec: AgentResourceSpec) =>
+    stringify(
+      { apiVersion: 'agentspec.io/v1', kind: 'Agent', metadata: { name, namespace: 'team-a' }, spec },
+      { lineWidth: 0 },
+    );
+
+  it('renders what the YAML library renders, for a spec seen before or after its rendering was evicted', () => {
+    const variant = (n: number): AgentResourceSpec => ({
+      ...coach.spec,
+      deployment: { ...coach.spec.deployment!, replicas: n },
+    });
+    for (const round of [1, 2]) {
+      for (let n = 1; n <= 600; n += round === 1 ? 1 : 7) {
+        expect(renderAgentYaml('coach', variant(n), 'team-a')).toBe(direct('coach', variant(n)));
+      }
+    }
+    // An equal spec built anew renders alike; a changed one does not.
+    expect(renderAgentYaml('coach', structuredClone(variant(3)), 'team-a')).toBe(direct('coach', variant(3)));
+    expect(renderAgentYaml('other', variant(3), 'team-a')).toBe(direct('other', variant(3)));
   });
 });

@@ -70,6 +70,14 @@ export function manifestConfigMapName(agent: string): string {
   return `${agent}-manifest`;
 }
 
+/**
+ * The agent.yaml renderings made last, by the SHA-256 of the resource's JSON: the operator renders an Agent's twice per
+ * reconcile (its ConfigMap, and the hash in the pod template) and reconciles it again for each echo of its own writes,
+ * and rendering YAML cost a third of its CPU. Bounded: the least recently used rendering goes first.
+ */
+const renderings = new Map<string, string>();
+const MAX_RENDERINGS = 512;
+
 /** The agent.yaml the sidecar (and an SDK in the agent) reads: the Agent resource without status or server fields. */
 export function renderAgentYaml(name: string, spec: AgentResourceSpec, namespace?: string): string {
   const resource = {
@@ -78,7 +86,16 @@ export function renderAgentYaml(name: string, spec: AgentResourceSpec, namespace
     metadata: { name, ...(namespace ? { namespace } : {}) },
     spec,
   };
-  return stringify(resource, { lineWidth: 0 });
+  const key = createHash('sha256').update(JSON.stringify(resource)).digest('base64');
+  let yaml = renderings.get(key);
+  if (yaml === undefined) {
+    yaml = stringify(resource, { lineWidth: 0 });
+    if (renderings.size >= MAX_RENDERINGS) renderings.delete(renderings.keys().next().value!);
+  } else {
+    renderings.delete(key); // most recently used last
+  }
+  renderings.set(key, yaml);
+  return yaml;
 }
 
 function meta(input: WorkloadInput, name: string, component: string): ObjectMeta {
