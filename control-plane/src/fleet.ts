@@ -125,8 +125,9 @@ export async function refreshAgentPhases(ctx: Pick<AppContext, 'database' | 'eve
       from agents a where a.id = any(${ids}::uuid[])
     )
     update agents a set phase = t.phase
-    from t join agents old on old.id = t.id
-    where a.id = t.id and a.phase is distinct from t.phase
+    from t join agents old on old.id = t.id and old.id = any(${ids}::uuid[])
+    -- By key, whatever the cached plan estimates of t (the agents are read by key above too).
+    where a.id = any(${ids}::uuid[]) and a.id = t.id and a.phase is distinct from t.phase
     returning a.id, a.namespace, a.name, old.phase as from, t.phase as to`.execute(db);
   if (changed.rows.length === 0) return;
   // The agents' scores, for the events (a phase change is rare; the summary's rules apply).

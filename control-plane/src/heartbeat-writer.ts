@@ -183,7 +183,8 @@ export class HeartbeatWriter {
     const column = <T>(pick: (w: HeartbeatWrite) => T): T[] => writes.map(pick);
     // The documents travel as one JSON array each, joined from their serialised text: as elements of a text[] every
     // quote in them would be escaped on the way and unescaped on arrival (most of a 64 KB heartbeat's cost in pg).
-    // A heartbeat without a proof holds a JSON null in its place; its proof hash is null.
+    // Each document is one JSON value (JSON.stringify's output), so the arrays' elements line up with the other columns
+    // (ROWS FROM pairs them by position); a heartbeat without a proof holds a JSON null there, and a null proof hash.
     const documents = (pick: (w: HeartbeatWrite) => string | null): string =>
       `[${writes.map((w) => pick(w) ?? 'null').join(',')}]`;
     // Liveness always; documents only when their hash changed. clock_timestamp(), not now(): a concurrent heartbeat of
