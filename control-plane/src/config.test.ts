@@ -17,8 +17,12 @@ describe('loadConfig', () => {
       instanceRetentionSeconds: 86_400,
       reaperIntervalSeconds: 10,
       databaseWaitSeconds: 120,
+      databasePreparedStatements: true,
       eventsMaxSubscribers: 100,
     });
+    expect(
+      loadConfig({ JWT_SECRET: secret, AGENTSPEC_DATABASE_PREPARED_STATEMENTS: 'false' }).databasePreparedStatements,
+    ).toBe(false);
     expect(loadConfig({ JWT_SECRET: secret, HOST: '127.0.0.1' }).host).toBe('127.0.0.1');
     expect(loadConfig({ JWT_SECRET: secret }).dataDir).toMatch(/\.agentspec-data$/);
   });

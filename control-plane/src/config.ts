@@ -13,6 +13,8 @@ export interface ControlPlaneConfig {
   dataDir: string;
   /** How long `serve` waits for PostgreSQL to accept connections at start before it exits. */
   databaseWaitSeconds: number;
+  /** The heartbeat path's statements prepared once per connection (off behind poolers that cannot keep them). */
+  databasePreparedStatements: boolean;
   /** Unset: admin endpoints answer 503. */
   adminKey: string | undefined;
   jwtSecret: string;
@@ -65,6 +67,12 @@ export const SETTINGS = {
     min: 0,
     max: 3_600,
     help: 'at start, how long to wait for PostgreSQL to accept connections (a database starting beside it) before exiting',
+  },
+  databasePreparedStatements: {
+    type: 'bool',
+    env: 'AGENTSPEC_DATABASE_PREPARED_STATEMENTS',
+    default: true,
+    help: "prepare the heartbeat path's statements once per connection, each with one plan; false behind a pooler that cannot keep prepared statements (PgBouncer before 1.21 in transaction mode)",
   },
   adminKey: {
     type: 'secret',

@@ -31,6 +31,7 @@ function servedRoutes(): string[] {
     instanceRetentionSeconds: 86_400,
     reaperIntervalSeconds: 10,
     databaseWaitSeconds: 120,
+    databasePreparedStatements: true,
     eventRetention: 1_000,
     eventsMaxSubscribers: 10,
     eventsKeepAliveSeconds: 15,

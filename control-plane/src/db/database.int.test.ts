@@ -54,4 +54,25 @@ describe('the control plane database pool', () => {
       await postgres.stop();
     }
   });
+
+  it('prepares nothing with AGENTSPEC_DATABASE_PREPARED_STATEMENTS=false (a pooler that cannot keep them)', async () => {
+    const postgres = await startTestPostgres();
+    const database = await openDatabase({
+      databaseUrl: await postgres.createDatabase('unprepared'),
+      dataDir: '',
+      databasePreparedStatements: false,
+    });
+    try {
+      const seen = await database.db.connection().execute(async (connection) => {
+        const rows = await sql<{ n: number }>`${prepared}select ${5}::int as n`.execute(connection);
+        const statements = await sql<{ name: string }>`select name from pg_prepared_statements`.execute(connection);
+        const mode = await sql<{ plan_cache_mode: string }>`show plan_cache_mode`.execute(connection);
+        return { rows: rows.rows, statements: statements.rows, mode: mode.rows[0]?.plan_cache_mode };
+      });
+      expect(seen).toEqual({ rows: [{ n: 5 }], statements: [], mode: 'auto' });
+    } finally {
+      await database.close();
+      await postgres.stop();
+    }
+  });
 });

@@ -21,13 +21,16 @@ export interface ControlPlaneDatabase {
 export async function openDatabase(options: {
   databaseUrl?: string | undefined;
   dataDir: string;
+  /** Statements marked `prepared` are prepared once per connection (default true; see AGENTSPEC_DATABASE_PREPARED_STATEMENTS). */
+  databasePreparedStatements?: boolean;
 }): Promise<ControlPlaneDatabase> {
   if (options.databaseUrl) {
+    const preparing = options.databasePreparedStatements ?? true;
     const pool = new pg.Pool({
       connectionString: options.databaseUrl,
       max: 20,
       connectionTimeoutMillis: 5_000,
-      Client: PreparingClient,
+      ...(preparing ? { Client: PreparingClient } : {}),
     });
     pool.on('error', () => undefined); // a dropped idle connection is replaced on next use; /readyz reports outages
     // A connection lost while checked out (between the statements of a transaction, when the server shuts down) emits
@@ -39,7 +42,7 @@ export async function openDatabase(options: {
       // connection rather than being planned again on every execution, which cost more than running them. A plan made
       // while a table was nearly empty lasts until ANALYZE (autovacuum's, within minutes) changes its statistics; the
       // statements look rows up by key, so such a plan is slower but still right. Queued before any other statement.
-      void client.query('set plan_cache_mode = force_generic_plan').catch(() => undefined);
+      if (preparing) void client.query('set plan_cache_mode = force_generic_plan').catch(() => undefined);
     });
     const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
     return {
