@@ -21,7 +21,7 @@ describe.each([
 ])('control plane on %s', (_db, database) => {
   let cp: TestControlPlane;
   beforeAll(async () => {
-    cp = await startTestControlPlane(await database());
+    cp = await startTestControlPlane(await database(), { AGENTSPEC_HISTORY_LIMIT: '4' });
   });
   afterAll(async () => cp?.close());
 
@@ -163,6 +163,19 @@ describe.each([
       .map((i) => [i.instanceId, i.score] as const)
       .sort((a, b) => a[0].localeCompare(b[0], 'en', { numeric: true }));
     expect(scores).toEqual(regs.map((_, i) => [`b-${i}`, 50 + i]));
+  });
+
+  it('keeps the newest AGENTSPEC_HISTORY_LIMIT history rows of an instance, written with its heartbeats', async () => {
+    const reg = await register(cp.url, { agentName: 'moving', instanceId: 'i', runtime: 'local' });
+    for (const score of [60, 61, 62, 63, 64, 65]) {
+      const body = { health: { status: 'healthy' }, gap: { score } };
+      expect((await heartbeat(cp.url, reg.apiKey, body)).status).toBe(204);
+      const history = (await adminGet(cp.url, '/api/v1/namespaces/default/agents/moving/history')).body['items'] as {
+        score: number;
+      }[];
+      // Written by the heartbeat's own statement: there the moment it is acknowledged, already trimmed.
+      expect(history.map((h) => h.score)).toEqual([score, score - 1, score - 2, score - 3].filter((s) => s >= 60));
+    }
   });
 
   it('stores documents only when they change and bounds nothing it should keep', async () => {

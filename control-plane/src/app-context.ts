@@ -27,25 +27,14 @@ export interface AppContext {
   events: EventLog;
   /** This replica's fan-out of committed events to its /api/v1/events subscribers. */
   hub: EventHub;
-  /** History rows and agent phase refreshes of heartbeats, batched. */
+  /** Agent phase refreshes of heartbeats, batched. */
   fleetWriters: FleetWriters;
   /** Calls hosted instances (their card, their health) under the SSRF rules. */
   hosted: HostedCaller;
 }
 
-/** One history row of an instance. */
-export interface HistoryRow {
-  instancePk: string;
-  agentId: string;
-  instanceId: string;
-  phase: string;
-  score: number | null;
-  grade: string | null;
-}
-
 /** What heartbeats write besides the instance row, in batches (heartbeats.ts builds them). */
 export interface FleetWriters {
-  history: Batcher<HistoryRow, void>;
   /** Agents whose phase may have moved. */
   phases: Batcher<string, void>;
 }

@@ -67,7 +67,10 @@ export function createApp(options: CreateAppOptions): ControlPlaneApp {
     registrarAuth: keys.registrar,
     events: new EventLog(database.db, logger, () => void hub.poll()),
     hub,
-    heartbeatWriter: new HeartbeatWriter(database.db, { minIntervalSeconds: config.minHeartbeatIntervalSeconds }),
+    heartbeatWriter: new HeartbeatWriter(database.db, {
+      minIntervalSeconds: config.minHeartbeatIntervalSeconds,
+      historyLimit: config.historyLimit,
+    }),
     hosted: new HostedCaller({
       allowedNetworks: config.hostedAllowedNetworks,
       extraCa: config.hostedCaFile ? readFileSync(config.hostedCaFile, 'utf8') : undefined,

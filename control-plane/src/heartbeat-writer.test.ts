@@ -10,6 +10,7 @@ class HeldWriter extends HeartbeatWriter {
   constructor(maxInFlight: number, maxBatchBytes?: number) {
     super(null as unknown as Kysely<Database>, {
       minIntervalSeconds: 0,
+      historyLimit: 10,
       maxInFlight,
       ...(maxBatchBytes !== undefined ? { maxBatchBytes } : {}),
     });

@@ -34,7 +34,7 @@ export interface WrittenHeartbeat {
   agentId: string;
   namespace: string;
   name: string;
-  /** Phase, score or a document moved: history gets a row. */
+  /** Phase, score or a document moved: history got a row. */
   changed: boolean;
   /** The instance's phase moved, or it came back from offline: the agent's phase may have. */
   phaseChanged: boolean;
@@ -65,6 +65,8 @@ interface Pending {
 
 export interface HeartbeatWriterOptions {
   minIntervalSeconds: number;
+  /** History rows kept per instance (the statement adds one when phase, score or a document moved, and trims). */
+  historyLimit: number;
   /** Most heartbeats in one statement. */
   maxBatch?: number;
   /**
@@ -77,7 +79,9 @@ export interface HeartbeatWriterOptions {
 }
 
 /**
- * Coalesces concurrent heartbeats into one multi-row UPDATE. A statement starts as soon as a slot is free, so a
+ * Coalesces concurrent heartbeats into one multi-row UPDATE, which also adds their history rows and trims the history
+ * (one statement, one round trip, for all of a heartbeat's writes but the agent's phase). A statement starts as soon as
+ * a slot is free, so a
  * lone heartbeat is written at once; under load the heartbeats that arrive while statements run share the next.
  * Each caller is answered only after its statement committed, so an acknowledged heartbeat is never lost. The
  * token and the rate limit are conditions of the same UPDATE, per row, exactly as for a single heartbeat; a
@@ -214,42 +218,60 @@ export class HeartbeatWriter {
           from instances where id = input.pk limit 1
         ) i
         cross join lateral (select namespace, name from agents where id = i.agent_id limit 1) a
+      ),
+      updated as (
+        update instances set
+          last_seen_at = now(),
+          last_heartbeat_at = clock_timestamp(),
+          connection_state = 'online',
+          health_status = batch.health_status,
+          phase = batch.phase,
+          score = batch.score,
+          grade = batch.grade,
+          health = case when instances.health_hash is distinct from batch.health_hash then batch.health else instances.health end,
+          gap = case when instances.gap_hash is distinct from batch.gap_hash then batch.gap else instances.gap end,
+          proof = case when instances.proof_hash is distinct from batch.proof_hash then batch.proof else instances.proof end,
+          documents_updated_at = case
+            when instances.health_hash is distinct from batch.health_hash or instances.gap_hash is distinct from batch.gap_hash
+              or instances.proof_hash is distinct from batch.proof_hash then now() else instances.documents_updated_at end,
+          problems = case when instances.health_hash is distinct from batch.health_hash
+            or instances.gap_hash is distinct from batch.gap_hash then batch.problems::jsonb else instances.problems end,
+          health_hash = batch.health_hash, gap_hash = batch.gap_hash, proof_hash = batch.proof_hash,
+          interval_seconds = coalesce(batch.interval_seconds, instances.interval_seconds),
+          heartbeat_event_at = case
+            when batch.old_phase is distinct from batch.phase or batch.old_score is distinct from batch.score
+              or batch.old_connection_state = 'offline' or instances.heartbeat_event_at is null
+              or instances.heartbeat_event_at <= now() - make_interval(secs => instances.interval_seconds)
+            then now() else instances.heartbeat_event_at end
+        from batch
+        -- By key, whatever the planner estimates of the batch (a generic plan assumes a hundred rows: it would read the
+        -- whole table to hash-join them).
+        where instances.id = any(${column((w) => w.instancePk)}::uuid[]) and instances.id = batch.pk
+          and instances.token_id_hash = batch.token_id_hash
+          and (instances.last_heartbeat_at is null
+               or instances.last_heartbeat_at <= clock_timestamp() - make_interval(secs => ${this.options.minIntervalSeconds}))
+        returning instances.id, instances.instance_id, batch.agent_id, batch.namespace, batch.name,
+          (batch.old_health_hash is distinct from batch.health_hash or batch.old_gap_hash is distinct from batch.gap_hash
+            or batch.old_phase is distinct from batch.phase or batch.old_score is distinct from batch.score) as changed,
+          (batch.old_phase is distinct from batch.phase or batch.old_connection_state = 'offline') as phase_changed,
+          (instances.heartbeat_event_at = now()) as announce,
+          instances.phase, instances.score, instances.grade
+      ),
+      -- The history row of each heartbeat that moved phase, score or a document, and the trim to historyLimit rows
+      -- per instance. The trim cannot see the rows added beside it (one snapshot): it keeps one old row fewer.
+      added as (
+        insert into heartbeats (instance_pk, agent_id, instance_id, phase, score, grade)
+        select id, agent_id, instance_id, phase, score, grade from updated where changed
+      ),
+      trimmed as (
+        delete from heartbeats where id in (
+          select id from (
+            select id, row_number() over (partition by instance_pk order by id desc) as newer
+            from heartbeats where instance_pk in (select id from updated where changed)
+          ) ranked where newer >= ${this.options.historyLimit}
+        )
       )
-      update instances set
-        last_seen_at = now(),
-        last_heartbeat_at = clock_timestamp(),
-        connection_state = 'online',
-        health_status = batch.health_status,
-        phase = batch.phase,
-        score = batch.score,
-        grade = batch.grade,
-        health = case when instances.health_hash is distinct from batch.health_hash then batch.health else instances.health end,
-        gap = case when instances.gap_hash is distinct from batch.gap_hash then batch.gap else instances.gap end,
-        proof = case when instances.proof_hash is distinct from batch.proof_hash then batch.proof else instances.proof end,
-        documents_updated_at = case
-          when instances.health_hash is distinct from batch.health_hash or instances.gap_hash is distinct from batch.gap_hash
-            or instances.proof_hash is distinct from batch.proof_hash then now() else instances.documents_updated_at end,
-        problems = case when instances.health_hash is distinct from batch.health_hash
-          or instances.gap_hash is distinct from batch.gap_hash then batch.problems::jsonb else instances.problems end,
-        health_hash = batch.health_hash, gap_hash = batch.gap_hash, proof_hash = batch.proof_hash,
-        interval_seconds = coalesce(batch.interval_seconds, instances.interval_seconds),
-        heartbeat_event_at = case
-          when batch.old_phase is distinct from batch.phase or batch.old_score is distinct from batch.score
-            or batch.old_connection_state = 'offline' or instances.heartbeat_event_at is null
-            or instances.heartbeat_event_at <= now() - make_interval(secs => instances.interval_seconds)
-          then now() else instances.heartbeat_event_at end
-      from batch
-      -- By key, whatever the planner estimates of the batch (a generic plan assumes a hundred rows: it would read the
-      -- whole table to hash-join them).
-      where instances.id = any(${column((w) => w.instancePk)}::uuid[]) and instances.id = batch.pk
-        and instances.token_id_hash = batch.token_id_hash
-        and (instances.last_heartbeat_at is null
-             or instances.last_heartbeat_at <= clock_timestamp() - make_interval(secs => ${this.options.minIntervalSeconds}))
-      returning instances.id, instances.instance_id, batch.agent_id, batch.namespace, batch.name,
-        (batch.old_health_hash is distinct from batch.health_hash or batch.old_gap_hash is distinct from batch.gap_hash
-          or batch.old_phase is distinct from batch.phase or batch.old_score is distinct from batch.score) as changed,
-        (batch.old_phase is distinct from batch.phase or batch.old_connection_state = 'offline') as phase_changed,
-        (instances.heartbeat_event_at = now()) as announce
+      select id, instance_id, agent_id, namespace, name, changed, phase_changed, announce from updated
     `.execute(this.db);
     return result.rows;
   }

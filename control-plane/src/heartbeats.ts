@@ -1,9 +1,8 @@
 import { createHash } from 'node:crypto';
 import { sql } from 'kysely';
 import { z } from 'zod';
-import type { AppContext, FleetWriters, HistoryRow } from './app-context.js';
+import type { AppContext, FleetWriters } from './app-context.js';
 import { Batcher } from './batch.js';
-import { prepared } from './db/prepared.js';
 import { refreshAgentPhases } from './fleet.js';
 import { instanceInterval, problemsOf } from './liveness.js';
 import { gradeOf, phaseOf } from './phase.js';
@@ -68,16 +67,6 @@ export async function recordHeartbeat(ctx: AppContext, claims: TokenClaims, raw:
     intervalSeconds: body.intervalSeconds === undefined ? null : instanceInterval(ctx.config, body.intervalSeconds),
   });
   if (!written.written) return refusal(ctx, claims.instancePk, tokenIdHash);
-  if (written.changed) {
-    await ctx.fleetWriters.history.submit({
-      instancePk: claims.instancePk,
-      agentId: written.agentId,
-      instanceId: written.instanceId,
-      phase,
-      score: scoreValue,
-      grade,
-    });
-  }
   if (written.announce) {
     ctx.events.append({
       type: 'agent.heartbeat',
@@ -108,38 +97,9 @@ async function refusal(ctx: AppContext, instancePk: string, tokenIdHash: string)
   };
 }
 
-/**
- * What heartbeats write besides the instance row, coalesced across concurrent heartbeats (after a rollout every
- * instance's first heartbeat writes both): history rows in one INSERT, trimmed to the newest historyLimit rows per
- * instance in one DELETE; agents' phases recomputed once per batch.
- */
+/** The agents' phase refreshes of heartbeats, coalesced across concurrent heartbeats: once per batch. */
 export function fleetWriters(ctx: Pick<AppContext, 'config' | 'database' | 'events'>): FleetWriters {
   return {
-    history: new Batcher<HistoryRow, void>(async (rows) => {
-      const { db } = ctx.database;
-      await db
-        .insertInto('heartbeats')
-        .values(
-          rows.map((r) => ({
-            instance_pk: r.instancePk,
-            agent_id: r.agentId,
-            instance_id: r.instanceId,
-            phase: r.phase,
-            score: r.score,
-            grade: r.grade,
-          })),
-        )
-        .execute();
-      const pks = [...new Set(rows.map((r) => r.instancePk))];
-      await sql`${prepared}
-        delete from heartbeats where id in (
-          select id from (
-            select id, row_number() over (partition by instance_pk order by id desc) as newer
-            from heartbeats where instance_pk = any(${pks}::uuid[])
-          ) ranked where newer > ${ctx.config.historyLimit}
-        )`.execute(db);
-      return rows.map(() => undefined);
-    }),
     phases: new Batcher<string, void>(async (agentIds) => {
       await refreshAgentPhases(ctx, [...new Set(agentIds)]);
       return agentIds.map(() => undefined);

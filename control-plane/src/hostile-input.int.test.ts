@@ -178,7 +178,11 @@ describe('control plane under hostile input (PostgreSQL)', () => {
       ),
     );
     // Past the HTTP check (which would answer 400), straight into a writer of our own on the same database.
-    const writer = new HeartbeatWriter(cp.context.database.db, { minIntervalSeconds: 0, maxInFlight: 1 });
+    const writer = new HeartbeatWriter(cp.context.database.db, {
+      minIntervalSeconds: 0,
+      historyLimit: 10,
+      maxInFlight: 1,
+    });
     const writes: HeartbeatWrite[] = instances.map((reg, i) => {
       const claims = decodeJwt(reg.apiKey);
       // Not JSON: PostgreSQL refuses this one row (nothing before the writer would let it through).
