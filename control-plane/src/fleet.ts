@@ -2,7 +2,7 @@ import { sql, type Kysely } from 'kysely';
 import type { AppContext } from './app-context.js';
 import { prepared } from './db/prepared.js';
 import type { Database } from './db/schema.js';
-import { connectionStatusSql, type Problem } from './liveness.js';
+import { connectionStatusSql, liveSql, type Problem } from './liveness.js';
 import { gradeOf, PHASE_ORDER } from './phase.js';
 
 /** An agent's phase: its worst live instance's, or Offline when no instance is live. */
@@ -118,7 +118,7 @@ export async function refreshAgentPhases(ctx: Pick<AppContext, 'database' | 'eve
       select a.id, coalesce((
         select p.phase from unnest(${[...PHASE_ORDER]}::text[]) with ordinality as p(phase, rank)
         where exists (
-          select from instances i where i.agent_id = a.id and i.phase = p.phase and ${connectionStatusSql('i')} <> 'offline'
+          select from instances i where i.agent_id = a.id and i.phase = p.phase and ${liveSql('i')}
         )
         order by p.rank limit 1
       ), 'Offline') as phase

@@ -24,7 +24,6 @@ class HeldWriter extends HeartbeatWriter {
         agent_id: 'a',
         namespace: 'n',
         name: 'agent',
-        changed: false,
         phase_changed: false,
         announce: false,
       }));

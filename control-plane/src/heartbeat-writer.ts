@@ -34,8 +34,6 @@ export interface WrittenHeartbeat {
   agentId: string;
   namespace: string;
   name: string;
-  /** Phase, score or a document moved: history got a row. */
-  changed: boolean;
   /** The instance's phase moved, or it came back from offline: the agent's phase may have. */
   phaseChanged: boolean;
   /** An agent.heartbeat event is due (one per interval, and whenever phase or score moved). */
@@ -52,7 +50,6 @@ export interface HeartbeatRow {
   agent_id: string;
   namespace: string;
   name: string;
-  changed: boolean;
   phase_changed: boolean;
   announce: boolean;
 }
@@ -121,7 +118,6 @@ export class HeartbeatWriter {
       const batch = this.takeBatch();
       if (batch.length === 0) return;
       this.inFlight++;
-      for (const item of batch) this.writing.add(item.write.instancePk);
       void this.flush(batch).finally(() => {
         for (const item of batch) this.writing.delete(item.write.instancePk);
         this.inFlight--;
@@ -130,21 +126,23 @@ export class HeartbeatWriter {
     }
   }
 
-  /** The oldest pending heartbeats, at most one per instance, of instances no running statement writes. */
+  /**
+   * The oldest pending heartbeats, at most one per instance, of instances no running statement writes; their instances
+   * count as written from here until the statement is done.
+   */
   private takeBatch(): Pending[] {
     const batch: Pending[] = [];
-    const seen = new Set<string>();
     let bytes = 0;
     for (let i = 0; i < this.pending.length && batch.length < this.maxBatch;) {
       const item = this.pending[i]!;
-      if (seen.has(item.write.instancePk) || this.writing.has(item.write.instancePk)) {
+      if (this.writing.has(item.write.instancePk)) {
         i++;
         continue;
       }
       const size = documentBytes(item.write);
       if (batch.length > 0 && bytes + size > this.maxBatchBytes) break;
       bytes += size;
-      seen.add(item.write.instancePk);
+      this.writing.add(item.write.instancePk);
       batch.push(item);
       this.pending.splice(i, 1);
     }
@@ -165,7 +163,6 @@ export class HeartbeatWriter {
                 agentId: row.agent_id,
                 namespace: row.namespace,
                 name: row.name,
-                changed: row.changed,
                 phaseChanged: row.phase_changed,
                 announce: row.announce,
               }
@@ -185,6 +182,7 @@ export class HeartbeatWriter {
 
   protected async execute(writes: HeartbeatWrite[]): Promise<HeartbeatRow[]> {
     const column = <T>(pick: (w: HeartbeatWrite) => T): T[] => writes.map(pick);
+    const pks = column((w) => w.instancePk);
     // The documents travel as one JSON array each, joined from their serialised text: as elements of a text[] every
     // quote in them would be escaped on the way and unescaped on arrival (most of a 64 KB heartbeat's cost in pg).
     // Each document is one JSON value (JSON.stringify's output), so the arrays' elements line up with the other columns
@@ -197,7 +195,7 @@ export class HeartbeatWriter {
       with input as (
         select t.*, case when t.proof_hash is null then null else t.proof_document end as proof
         from rows from (
-          unnest(${column((w) => w.instancePk)}::uuid[]), unnest(${column((w) => w.tokenIdHash)}::text[]),
+          unnest(${pks}::uuid[]), unnest(${column((w) => w.tokenIdHash)}::text[]),
           unnest(${column((w) => w.healthStatus)}::text[]), unnest(${column((w) => w.phase)}::text[]),
           unnest(${column((w) => w.score)}::integer[]), unnest(${column((w) => w.grade)}::text[]),
           unnest(${column((w) => w.healthHash)}::text[]), json_array_elements(${documents((w) => w.healthJson)}::json),
@@ -246,7 +244,7 @@ export class HeartbeatWriter {
         from batch
         -- By key, whatever the planner estimates of the batch (a generic plan assumes a hundred rows: it would read the
         -- whole table to hash-join them).
-        where instances.id = any(${column((w) => w.instancePk)}::uuid[]) and instances.id = batch.pk
+        where instances.id = any(${pks}::uuid[]) and instances.id = batch.pk
           and instances.token_id_hash = batch.token_id_hash
           and (instances.last_heartbeat_at is null
                or instances.last_heartbeat_at <= clock_timestamp() - make_interval(secs => ${this.options.minIntervalSeconds}))
@@ -271,7 +269,7 @@ export class HeartbeatWriter {
           ) ranked where newer >= ${this.options.historyLimit}
         )
       )
-      select id, instance_id, agent_id, namespace, name, changed, phase_changed, announce from updated
+      select id, instance_id, agent_id, namespace, name, phase_changed, announce from updated
     `.execute(this.db);
     return result.rows;
   }
