@@ -21,7 +21,7 @@ import { parse } from 'yaml';
 import { reuseConnections } from '@agentspec/operator';
 import { agentResourceSpecSchema, buildWorkload } from '@agentspec/sdk';
 import { freePort, installCrds, kubectl, ManagedProcess, startTestCluster } from '@agentspec/e2e';
-import { histogramQuantile, metricSum, scrape } from './prometheus.js';
+import { histogramQuantile, metricSamples, metricSum, scrape } from './prometheus.js';
 import { memoryAfterGc, processCpuMs, rssKiB } from './usage.js';
 
 const root = resolve(import.meta.dirname, '..', '..');
@@ -41,7 +41,7 @@ async function pool<T>(items: T[], limit: number, task: (item: T) => Promise<unk
   );
 }
 
-const WATCHED_RESOURCES = new Set([
+const TOUCHED_RESOURCES = new Set([
   'agents',
   'deployments',
   'configmaps',
@@ -76,22 +76,18 @@ try {
   const apiRequests = async (): Promise<Map<string, { n: number; seconds: number }>> => {
     const text = await kubectl(cluster.kubeconfigPath, ['get', '--raw', '/metrics']);
     const by = new Map<string, { n: number; seconds: number }>();
-    const add = (labels: string, field: 'n' | 'seconds', value: number) => {
-      const verb = /verb="(\w+)"/.exec(labels)?.[1] ?? '';
-      const resource = /resource="(\w+)"/.exec(labels)?.[1] ?? '';
-      if (verb === 'WATCH' || !WATCHED_RESOURCES.has(resource)) return;
-      const subresource = /subresource="(\w+)"/.exec(labels)?.[1];
-      const key = `${verb} ${resource}${subresource ? `/${subresource}` : ''}`;
-      const entry = by.get(key) ?? { n: 0, seconds: 0 };
-      entry[field] += value;
-      by.set(key, entry);
+    const add = (metric: string, field: 'n' | 'seconds') => {
+      for (const { labels, value } of metricSamples(text, metric)) {
+        const { verb = '', resource = '', subresource } = labels;
+        if (verb === 'WATCH' || !TOUCHED_RESOURCES.has(resource)) continue;
+        const key = `${verb} ${resource}${subresource ? `/${subresource}` : ''}`;
+        const entry = by.get(key) ?? { n: 0, seconds: 0 };
+        entry[field] += value;
+        by.set(key, entry);
+      }
     };
-    for (const [, labels = '', value] of text.matchAll(/^apiserver_request_total\{([^}]*)\} (\S+)$/gm)) {
-      add(labels, 'n', Number(value));
-    }
-    for (const [, labels = '', value] of text.matchAll(/^apiserver_request_duration_seconds_sum\{([^}]*)\} (\S+)$/gm)) {
-      add(labels, 'seconds', Number(value));
-    }
+    add('apiserver_request_total', 'n');
+    add('apiserver_request_duration_seconds_sum', 'seconds');
     return by;
   };
   const delta = (
@@ -134,7 +130,7 @@ try {
     });
   const profileDir = process.env['BENCH_APISERVER_PROFILE_DIR'];
   const profileSeconds = 20;
-  /** CPU the apiserver and etcd have used so far (ms, from /proc). */
+  /** CPU the apiserver, etcd and the operator have used so far (ms, from /proc). */
   const serverCpu = () => ({
     apiserver: processCpuMs(cluster.pids['kube-apiserver']!),
     etcd: processCpuMs(cluster.pids.etcd!),

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { histogramQuantile, metricSum } from './prometheus.js';
+import { histogramQuantile, metricSamples, metricSum } from './prometheus.js';
 
 const text = `# HELP workqueue_depth Current depth of workqueue
 workqueue_depth{name="agent"} 3
@@ -19,6 +19,14 @@ describe('reading /metrics', () => {
     expect(metricSum(text, 'workqueue_depth', { name: 'agent' })).toBe(3);
     expect(metricSum(text, 'up')).toBe(1);
     expect(metricSum(text, 'missing')).toBe(0);
+  });
+
+  it('lists a metric’s samples with their labels', () => {
+    expect(metricSamples(text, 'workqueue_depth')).toEqual([
+      { labels: { name: 'agent' }, value: 3 },
+      { labels: { name: 'registration' }, value: 4 },
+    ]);
+    expect(metricSamples(text, 'up')).toEqual([{ labels: {}, value: 1 }]);
   });
 
   it('interpolates a quantile within its bucket, as histogram_quantile does', () => {

@@ -5,25 +5,39 @@ export async function scrape(url: string): Promise<string> {
   return (await fetch(url)).text();
 }
 
-const hasLabels = (labelText: string, labels: Record<string, string>): boolean =>
-  Object.entries(labels).every(([k, v]) => labelText.split(',').includes(`${k}="${v}"`));
+/** A sample of a metric: its labels and its value. */
+export interface Sample {
+  labels: Record<string, string>;
+  value: number;
+}
+
+/** Every sample of `metric` (not its _bucket, _sum or _count series: name those as the metric). */
+export function metricSamples(text: string, metric: string): Sample[] {
+  const found: Sample[] = [];
+  for (const [, labelText = '', value] of text.matchAll(new RegExp(`^${metric}(?:\\{([^}]*)\\})? (\\S+)$`, 'gm'))) {
+    const labels = Object.fromEntries([...labelText.matchAll(/(\w+)="([^"]*)"/g)].map(([, k, v]) => [k!, v!]));
+    found.push({ labels, value: Number(value) });
+  }
+  return found;
+}
+
+const hasLabels = (sample: Sample, labels: Record<string, string>): boolean =>
+  Object.entries(labels).every(([k, v]) => sample.labels[k] === v);
 
 /** The samples of `metric` whose labels include every `labels` pair, summed (0 when there is none). */
 export function metricSum(text: string, metric: string, labels: Record<string, string> = {}): number {
-  let sum = 0;
-  for (const [, labelText = '', value] of text.matchAll(new RegExp(`^${metric}(?:\\{([^}]*)\\})? (\\S+)$`, 'gm'))) {
-    if (hasLabels(labelText, labels)) sum += Number(value);
-  }
-  return sum;
+  return metricSamples(text, metric)
+    .filter((s) => hasLabels(s, labels))
+    .reduce((sum, s) => sum + s.value, 0);
 }
 
 /** Prometheus' histogram_quantile over one histogram's cumulative buckets (linear within a bucket); NaN when empty. */
 export function histogramQuantile(text: string, metric: string, labels: Record<string, string>, q: number): number {
   const buckets: [number, number][] = [];
-  for (const [, labelText = '', value] of text.matchAll(new RegExp(`^${metric}_bucket\\{([^}]*)\\} (\\S+)$`, 'gm'))) {
-    if (!hasLabels(labelText, labels)) continue;
-    const le = /le="([^"]+)"/.exec(labelText)?.[1];
-    if (le !== undefined) buckets.push([le === '+Inf' ? Infinity : Number(le), Number(value)]);
+  for (const sample of metricSamples(text, `${metric}_bucket`)) {
+    const le = sample.labels['le'];
+    if (le !== undefined && hasLabels(sample, labels))
+      buckets.push([le === '+Inf' ? Infinity : Number(le), sample.value]);
   }
   buckets.sort((a, b) => a[0] - b[0]);
   const total = buckets.at(-1)?.[1] ?? 0;
